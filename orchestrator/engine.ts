@@ -1,0 +1,296 @@
+// Instance lifecycle: a world plan becomes running containers (and goes away again) through the
+// driver. Creation runs in parallel; readiness is each node's own "ready" line, with a deadline.
+import { userInfo } from 'node:os';
+import { allocateSubnets, DEFAULT_POOL } from './addresses.js';
+import { Driver, NodeDiedError, type ContainerInfo } from './driver.js';
+import { ensureImages, imagesReady, type ImageSet, type Progress } from './images.js';
+import { containerName, LABEL, planInstance, validateInstanceName, type InstancePlan } from './plan.js';
+import { canonicalWorld, findNode, type World } from './world.js';
+
+export const READY_MARKER = 'hurrynet: ready';
+
+export function defaultInstance(): string {
+  const fromEnv = process.env.HURRYNET_INSTANCE;
+  if (fromEnv) return fromEnv;
+  let name = 'root';
+  try {
+    name = userInfo().username;
+  } catch {
+    /* no passwd entry: keep the fallback */
+  }
+  name = name.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 24);
+  return /^[a-z]/.test(name) ? name : `u${name}`.slice(0, 24);
+}
+
+export class InstanceExistsError extends Error {}
+export class NoSuchInstanceError extends Error {}
+
+export interface UpOptions {
+  instance: string;
+  lab?: string;
+  world?: World;
+  progress?: Progress;
+  signal?: AbortSignal;
+  readyTimeoutMs?: number;
+  /** Remove a running instance of the same name first instead of failing. */
+  replace?: boolean;
+}
+
+export interface UpResult {
+  plan: InstancePlan;
+  seconds: number;
+  leftoversRemoved: number;
+}
+
+export class NodeStartError extends Error {
+  constructor(
+    readonly node: string,
+    readonly reason: string,
+    readonly lastLines: string,
+  ) {
+    super(`node ${node} ${reason}${lastLines ? `; its last output:\n${lastLines.replace(/^/gm, '    ')}` : ''}`);
+  }
+}
+
+// Parallel `up`s in one process must not pick the same subnets before Docker has seen them.
+let allocationQueue: Promise<unknown> = Promise.resolve();
+function serialized<T>(fn: () => Promise<T>): Promise<T> {
+  const next = allocationQueue.then(fn, fn);
+  allocationQueue = next.catch(() => undefined);
+  return next;
+}
+
+function subnetPool(): string {
+  return process.env.HURRYNET_SUBNET_POOL ?? DEFAULT_POOL;
+}
+
+function instanceLabels(instance: string): Record<string, string> {
+  return Driver.projectLabels({ [LABEL.instance]: instance });
+}
+
+function checkAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new AbortedError();
+}
+
+export class AbortedError extends Error {
+  constructor() {
+    super('interrupted');
+  }
+}
+
+/** Settles every promise, then throws the first failure: nothing is still being created after. */
+async function allOrThrow<T>(promises: Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
+export async function getImages(driver: Driver, progress: Progress): Promise<ImageSet> {
+  return (await imagesReady(driver)) ?? (await ensureImages(driver, progress)).images;
+}
+
+export async function up(driver: Driver, opts: UpOptions): Promise<UpResult> {
+  const started = Date.now();
+  const instance = validateInstanceName(opts.instance);
+  const world = opts.world ?? canonicalWorld;
+  const progress = opts.progress ?? (() => undefined);
+  await driver.ping();
+
+  const leftoversRemoved = await clearLeftovers(driver, instance, !!opts.replace);
+  const images = await getImages(driver, progress);
+  checkAborted(opts.signal);
+
+  let plan: InstancePlan | undefined;
+  try {
+    plan = await createObjects(driver, world, instance, opts.lab, images, opts.signal);
+    checkAborted(opts.signal);
+    progress(`starting ${plan.containers.length} nodes...`);
+    const timeout = opts.readyTimeoutMs ?? 60000;
+    await allOrThrow(
+      plan.containers.map(async (c) => {
+        await driver.start(c.name);
+        try {
+          await driver.waitForLine(c.name, READY_MARKER, timeout, opts.signal);
+        } catch (err) {
+          if (err instanceof NodeDiedError) throw new NodeStartError(c.node, err.message, err.lastLines);
+          throw err;
+        }
+      }),
+    );
+    checkAborted(opts.signal);
+    return { plan, seconds: (Date.now() - started) / 1000, leftoversRemoved };
+  } catch (err) {
+    // Never leave half a world behind: Ctrl-C, a dead node or a Docker error all end here.
+    await stop(driver, instance).catch(() => undefined);
+    if (opts.signal?.aborted) throw new AbortedError();
+    throw err;
+  }
+}
+
+async function createObjects(
+  driver: Driver,
+  world: World,
+  instance: string,
+  lab: string | undefined,
+  images: ImageSet,
+  signal?: AbortSignal,
+): Promise<InstancePlan> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await serialized(async () => {
+        const taken = (await driver.listNetworks()).flatMap((n) => n.subnets);
+        const chosen = allocateSubnets(subnetPool(), taken, world.links.length);
+        const subnets = Object.fromEntries(world.links.map((l, i) => [l.name, chosen[i] as string]));
+        const plan = planInstance(world, { instance, lab, subnets, images: images.roles });
+        checkAborted(signal);
+        await allOrThrow(plan.networks.map((n) => driver.createNetwork(n)));
+        return plan;
+      }).then(async (plan) => {
+        checkAborted(signal);
+        await allOrThrow(plan.containers.map((c) => driver.createContainer(c)));
+        await allOrThrow(plan.containers.flatMap((c) => c.networks.slice(1).map((n) => driver.connect(n, c.name))));
+        return plan;
+      });
+    } catch (err) {
+      // Another process may have taken the same subnets between our look and our create.
+      const overlap = /overlap/i.test((err as Error).message);
+      if (!overlap || attempt >= 4) throw err;
+      await stop(driver, instance);
+    }
+  }
+}
+
+/**
+ * Leftovers of an instance with this name: a healthy running instance is an error (unless
+ * replacing it); anything half-made from a crash or Ctrl-C is removed.
+ */
+async function clearLeftovers(driver: Driver, instance: string, replace: boolean): Promise<number> {
+  const labels = instanceLabels(instance);
+  const [containers, networks] = await Promise.all([driver.listContainers(labels), driver.listNetworks(labels)]);
+  if (!containers.length && !networks.length) return 0;
+  const healthy = containers.length > 0 && containers.every((c) => c.state === 'running');
+  if (healthy && !replace) {
+    throw new InstanceExistsError(
+      `instance "${instance}" is already running. Open it with "hurrynet shell --instance ${instance}", ` +
+        `stop it with "hurrynet stop --instance ${instance}", or pick another name with --instance.`,
+    );
+  }
+  await stop(driver, instance);
+  return containers.length + networks.length;
+}
+
+export interface StopResult {
+  containers: number;
+  networks: number;
+  seconds: number;
+}
+
+/** Removes an instance's containers, then its networks. "Already gone" counts as success. */
+export async function stop(driver: Driver, instance: string): Promise<StopResult> {
+  const started = Date.now();
+  const labels = instanceLabels(instance);
+  const containers = await driver.listContainers(labels);
+  await allOrThrow(containers.map((c) => driver.removeContainer(c.id)));
+  const networks = await driver.listNetworks(labels);
+  await allOrThrow(networks.map((n) => driver.removeNetwork(n.id)));
+  return { containers: containers.length, networks: networks.length, seconds: (Date.now() - started) / 1000 };
+}
+
+/** Removes every container and network hurrynet made, across all instances. */
+export async function clean(driver: Driver): Promise<StopResult> {
+  const started = Date.now();
+  const labels = Driver.projectLabels();
+  const containers = await driver.listContainers(labels);
+  await allOrThrow(containers.map((c) => driver.removeContainer(c.id)));
+  const networks = await driver.listNetworks(labels);
+  await allOrThrow(networks.map((n) => driver.removeNetwork(n.id)));
+  return { containers: containers.length, networks: networks.length, seconds: (Date.now() - started) / 1000 };
+}
+
+export interface NodeStatus {
+  node: string;
+  container: string;
+  state: string;
+  ready: boolean;
+  addresses: { link: string; address: string }[];
+}
+
+export interface InstanceStatus {
+  instance: string;
+  lab: string;
+  healthy: boolean;
+  nodes: NodeStatus[];
+}
+
+export async function listInstances(driver: Driver): Promise<Map<string, ContainerInfo[]>> {
+  const containers = await driver.listContainers(Driver.projectLabels());
+  const byInstance = new Map<string, ContainerInfo[]>();
+  for (const c of containers) {
+    const name = c.labels[LABEL.instance] ?? '?';
+    byInstance.set(name, [...(byInstance.get(name) ?? []), c]);
+  }
+  return byInstance;
+}
+
+/** Parses `ip -o -4 addr show` lines into link/address pairs (loopback left out). */
+export function parseAddresses(text: string): { link: string; address: string }[] {
+  const out: { link: string; address: string }[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\d+:\s+(\S+)\s+inet\s+(\S+)/.exec(line);
+    if (m && m[1] !== 'lo') out.push({ link: (m[1] as string).replace(/@.*/, ''), address: m[2] as string });
+  }
+  return out;
+}
+
+export async function status(driver: Driver, only?: string): Promise<InstanceStatus[]> {
+  const byInstance = await listInstances(driver);
+  const result: InstanceStatus[] = [];
+  for (const [instance, containers] of [...byInstance.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    if (only && instance !== only) continue;
+    const nodes = await Promise.all(
+      containers.map(async (c): Promise<NodeStatus> => {
+        const node = c.labels[LABEL.node] ?? c.name;
+        if (c.state !== 'running') return { node, container: c.name, state: c.state, ready: false, addresses: [] };
+        const r = await driver
+          .exec(c.id, ['sh', '-c', 'test -f /run/hurrynet/ready && echo READY; ip -o -4 addr show'], { timeoutMs: 5000 })
+          .catch(() => undefined);
+        return {
+          node,
+          container: c.name,
+          state: c.state,
+          ready: !!r?.stdout.includes('READY'),
+          addresses: r ? parseAddresses(r.stdout) : [],
+        };
+      }),
+    );
+    const order = canonicalWorld.nodes.map((n) => n.name);
+    nodes.sort((a, b) => order.indexOf(a.node) - order.indexOf(b.node));
+    result.push({
+      instance,
+      lab: containers[0]?.labels[LABEL.lab] ?? 'free',
+      healthy: nodes.every((n) => n.ready),
+      nodes,
+    });
+  }
+  return result;
+}
+
+/** The container of a node in an instance, with a helpful error when either does not exist. */
+export async function nodeContainer(driver: Driver, instance: string, node: string, world: World = canonicalWorld): Promise<string> {
+  if (!findNode(world, node)) {
+    throw new Error(`unknown node "${node}". The nodes are: ${world.nodes.map((n) => n.name).join(', ')}`);
+  }
+  const containers = await driver.listContainers(instanceLabels(instance));
+  if (!containers.length) {
+    const others = [...(await listInstances(driver)).keys()];
+    throw new NoSuchInstanceError(
+      `no instance "${instance}" is running.` +
+        (others.length ? ` Running instances: ${others.join(', ')} (choose one with --instance).` : ' Start one with "hurrynet up".'),
+    );
+  }
+  const c = containers.find((x) => x.labels[LABEL.node] === node);
+  if (!c) throw new Error(`instance "${instance}" has no node "${node}"`);
+  if (c.state !== 'running') throw new Error(`node ${node} of instance "${instance}" is ${c.state}; restart the instance with "hurrynet up --replace"`);
+  return containerName(instance, node);
+}
