@@ -1,13 +1,22 @@
 import { defineConfig } from 'vitest/config';
 
-// Integration tests share one Docker engine on a 2-core machine: run files one after another.
+// Unit tests are pure and fast. Integration tests share one Docker engine on a 2-core machine,
+// so their files run one after another, after the images are built once.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     fileParallelism: false,
-    testTimeout: 120_000,
-    hookTimeout: 600_000,
-    globalSetup: ['test/global-setup.ts'],
-    reporters: ['default'],
+    projects: [
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 600_000,
+          globalSetup: ['test/global-setup.ts'],
+        },
+      },
+    ],
   },
 });

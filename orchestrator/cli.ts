@@ -18,7 +18,7 @@ import { composeYaml } from './compose.js';
 import { graphMermaid, graphSvg, graphText } from './graph.js';
 import { ensureImages } from './images.js';
 import { validateInstanceName } from './plan.js';
-import { bold, cyan, dim, errRed, green, progressPrinter, red, table, yellow } from './ui.js';
+import { bold, dim, errRed, green, progressPrinter, red, table, yellow } from './ui.js';
 import { canonicalWorld } from './world.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, docker: 3, interrupted: 130 } as const;
@@ -35,6 +35,12 @@ function instanceOption(): Option {
         throw new InvalidArgumentError((err as Error).message);
       }
     });
+}
+
+function parseCount(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
 }
 
 function parseSeconds(v: string): number {
@@ -72,6 +78,8 @@ function printJson(value: unknown): void {
 
 export function buildProgram(driverFactory: () => Driver = () => new Driver()): Command {
   const program = new Command();
+  // Set before adding commands so that every subcommand inherits it: errors reach main().
+  program.exitOverride();
   program
     .name('hurrynet')
     .description('Hands-on networking labs: the Alice & Bob internet in Docker containers.')
@@ -247,6 +255,22 @@ Examples:
       } else process.stdout.write(yaml);
     });
 
+  program
+    .command('bench')
+    .description('measure build, up, stop, exec and memory, each against a plain docker CLI baseline (see docs/benchmarks.md)')
+    .option('--skip-cold', 'skip the no-cache cold build of every image', false)
+    .option('--out <file>', 'where to write the JSON results', 'bench/results.json')
+    .option('--worlds <n>', 'how many worlds to start at once', parseCount, 4)
+    .option('--repeat <n>', 'repeats of each timed measurement (the median is reported)', parseCount, 3)
+    .action(async (opts: { skipCold: boolean; out: string; worlds: number; repeat: number }) => {
+      // Loaded only here: the other commands never pay for the benchmark code.
+      const { runBench } = await import('../bench/run.js');
+      const driver = driverFactory();
+      await interruptible((signal) =>
+        runBench({ driver, skipCold: opts.skipCold, out: opts.out, worlds: opts.worlds, repeat: opts.repeat, signal }),
+      );
+    });
+
   return program;
 }
 
@@ -262,7 +286,6 @@ export function describeError(err: unknown): { message: string; code: number } {
 
 export async function main(argv: string[] = process.argv): Promise<void> {
   const program = buildProgram();
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (err) {
@@ -278,4 +301,3 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   }
 }
 
-export { cyan };

@@ -58,6 +58,8 @@ export interface ImageBuild {
   contextDir: string;
   buildArgs: Record<string, string>;
   labels: Record<string, string>;
+  /** Build every step afresh, ignoring the layer cache (what a first-time user pays). */
+  noCache?: boolean;
   onProgress?: (line: string) => void;
 }
 
@@ -146,7 +148,7 @@ export class Driver {
     const stream = await this.call(() =>
       this.docker.buildImage(
         { context: build.contextDir, src: ['.'] },
-        { t: build.tag, buildargs: build.buildArgs, labels: build.labels, rm: true, forcerm: true },
+        { t: build.tag, buildargs: build.buildArgs, labels: build.labels, rm: true, forcerm: true, nocache: !!build.noCache },
       ),
     );
     await this.followBuild(stream, build.onProgress ?? (() => undefined));

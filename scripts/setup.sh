@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# One-time set-up of a fresh machine for hurrynet: a running Docker engine, mmdebstrap when no
+# image registry is reachable (the base image is then bootstrapped offline), and npm ci.
+# Safe to run again: every step is skipped when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo >/dev/null && SUDO="sudo" || { say "not root and no sudo: install docker.io and mmdebstrap yourself"; }
+fi
+apt_updated=""
+apt_install() {
+  [ -n "$apt_updated" ] || { $SUDO apt-get update -qq; apt_updated=1; }
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# 1. Docker engine
+if ! docker info >/dev/null 2>&1; then
+  if ! command -v dockerd >/dev/null 2>&1; then
+    say "installing the Docker engine (docker.io)..."
+    apt_install docker.io
+  fi
+  if ! docker info >/dev/null 2>&1; then
+    say "starting dockerd..."
+    if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+      $SUDO systemctl start docker || true
+    fi
+    if ! docker info >/dev/null 2>&1; then
+      $SUDO sh -c 'nohup dockerd >/var/log/hurrynet-dockerd.log 2>&1 &'
+    fi
+    for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
+  fi
+  docker info >/dev/null 2>&1 || { say "Docker did not start; see /var/log/hurrynet-dockerd.log"; exit 1; }
+fi
+say "Docker engine $(docker version --format '{{.Server.Version}}') is running"
+
+# 2. The root image: debian:bookworm-slim if present or pullable, else mmdebstrap is needed.
+if ! docker image inspect hurrynet/root:bookworm >/dev/null 2>&1 \
+   && ! docker image inspect debian:bookworm-slim >/dev/null 2>&1 \
+   && ! timeout 60 docker pull -q debian:bookworm-slim >/dev/null 2>&1; then
+  if ! command -v mmdebstrap >/dev/null 2>&1; then
+    say "no image registry reachable: installing mmdebstrap to bootstrap the base image offline..."
+    apt_install mmdebstrap
+  fi
+fi
+
+# 3. Node dependencies (also compiles the TypeScript sources through "prepare").
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing Node dependencies (npm ci)..."
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+say "ready: npm run lab 1 starts a lab, npm test runs the tests"
