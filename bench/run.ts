@@ -2,6 +2,7 @@
 // measured in the same run (the machine is shared and noisy, so ratios matter, not absolutes).
 // See docs/benchmarks.md for what each number means.
 import { spawn, execFile } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -58,6 +59,7 @@ export interface BenchReport {
 export const BENCH_PREFIX = 'bench';
 export const NAIVE_INSTANCE = `${BENCH_PREFIX}-naive`;
 export const COLD_REPO = `${PROJECT}-bench`;
+const COLD_LABEL = 'io.hurrynet.bench';
 const READY_TIMEOUT_MS = 180_000;
 
 export function benchInstance(i: number): string {
@@ -256,13 +258,15 @@ function coldTags(): string[] {
 async function removeColdImages(driver: Driver): Promise<void> {
   // Roles first: the base cannot go while images built on it still exist.
   for (const tag of coldTags().reverse()) await driver.removeImage(tag);
+  // And anything of ours a rebuild left untagged.
+  for (const img of await driver.listImages({ [COLD_LABEL]: 'cold' })) await driver.removeImage(img.id);
 }
 
 /** Builds base + every role with no cache under throwaway tags; the real images stay as they are. */
 async function coldBuild(driver: Driver, progress: Progress, signal?: AbortSignal): Promise<number> {
   const root = await ensureRoot(driver, progress);
   const dir = imagesDir();
-  const labels = (role: string) => ({ [LABEL.project]: PROJECT, [LABEL.kind]: 'image', 'io.hurrynet.role': role, 'io.hurrynet.bench': 'cold' });
+  const labels = (role: string) => ({ [LABEL.project]: PROJECT, [LABEL.kind]: 'image', 'io.hurrynet.role': role, [COLD_LABEL]: 'cold' });
   const build = async (role: string, args: Record<string, string>) => {
     if (signal?.aborted) throw new AbortedError();
     const t0 = performance.now();
@@ -378,6 +382,8 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
   const check = () => {
     if (signal?.aborted) throw new AbortedError();
   };
+  // Every node of every world waits on the signal at once (7 listeners per world).
+  if (signal) setMaxListeners(20 + 10 * worlds, signal);
 
   await driver.ping();
   const docker = (await driver.version()).version;

@@ -18,10 +18,15 @@ import { composeYaml } from './compose.js';
 import { graphMermaid, graphSvg, graphText } from './graph.js';
 import { ensureImages } from './images.js';
 import { validateInstanceName } from './plan.js';
+import { interruptible } from './interrupt.js';
+import { UnknownLabError } from './lab.js';
+import { SubmissionError } from './submission.js';
+import { addLabCommands } from './cli-labs.js';
 import { bold, dim, errRed, green, progressPrinter, red, table, yellow } from './ui.js';
 import { canonicalWorld } from './world.js';
 
-export const EXIT = { ok: 0, failure: 1, usage: 2, docker: 3, interrupted: 130 } as const;
+export { EXIT } from './interrupt.js';
+import { EXIT } from './interrupt.js';
 
 export class UsageError extends Error {}
 
@@ -49,27 +54,10 @@ function parseSeconds(v: string): number {
   return n;
 }
 
-/** Runs fn with an AbortSignal that Ctrl-C (or SIGTERM) fires once; a second Ctrl-C exits at once. */
-async function interruptible<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  let count = 0;
-  const onSignal = () => {
-    count++;
-    if (count === 1) {
-      process.stderr.write(`\n${errRed('interrupted')}: removing what was started (Ctrl-C again to quit at once; "hurrynet clean" tidies up later)\n`);
-      controller.abort();
-    } else {
-      process.exit(EXIT.interrupted);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    return await fn(controller.signal);
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+async function readAll(stream: NodeJS.ReadStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function printJson(value: unknown): void {
@@ -147,7 +135,9 @@ Examples:
     .action(async (node: string, command: string[], opts: { instance: string }) => {
       const driver = driverFactory();
       const container = await nodeContainer(driver, opts.instance, node);
-      const r = await driver.exec(container, command);
+      // Piped input goes to the command (hurrynet exec alice -- bash -s < script.sh).
+      const stdin = process.stdin.isTTY ? undefined : await readAll(process.stdin);
+      const r = await driver.exec(container, command, { stdin: stdin && stdin.length ? stdin : undefined });
       process.stdout.write(r.stdout);
       process.stderr.write(r.stderr);
       process.exitCode = r.exitCode;
@@ -243,6 +233,8 @@ Examples:
       } else process.stdout.write(out.endsWith('\n') ? out : out + '\n');
     });
 
+  addLabCommands(program, driverFactory, instanceOption);
+
   program
     .command('compose')
     .description('print the docker-compose.yml generated from the world data')
@@ -278,7 +270,13 @@ Examples:
 export function describeError(err: unknown): { message: string; code: number } {
   if (err instanceof AbortedError) return { message: 'interrupted; nothing was left running', code: EXIT.interrupted };
   if (err instanceof DockerUnavailableError) return { message: err.message, code: EXIT.docker };
-  if (err instanceof InstanceExistsError || err instanceof NoSuchInstanceError || err instanceof UsageError) {
+  if (
+    err instanceof InstanceExistsError ||
+    err instanceof NoSuchInstanceError ||
+    err instanceof UsageError ||
+    err instanceof UnknownLabError ||
+    err instanceof SubmissionError
+  ) {
     return { message: err.message, code: EXIT.usage };
   }
   return { message: err instanceof Error ? err.message : String(err), code: EXIT.failure };

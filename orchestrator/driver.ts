@@ -448,6 +448,40 @@ export class Driver {
     return info.ExitCode ?? 0;
   }
 
+  /**
+   * Starts a throw-away probe container in another container's network namespace: it sees that
+   * node's addresses and routes but has its own clean filesystem and binaries. It ends by itself
+   * after lifetimeSeconds and removes itself, so a crash leaves nothing for long.
+   */
+  async startSidecar(name: string, target: string, image: string, labels: Record<string, string>, lifetimeSeconds = 600): Promise<void> {
+    const c = await this.call(() =>
+      this.docker.createContainer({
+        name,
+        Image: image,
+        Entrypoint: ['sleep'],
+        Cmd: [String(lifetimeSeconds)],
+        Labels: labels,
+        HostConfig: {
+          NetworkMode: `container:${target}`,
+          CapDrop: ['ALL'],
+          CapAdd: ['NET_RAW', 'NET_ADMIN'],
+          Memory: 128 * 1024 * 1024,
+          PidsLimit: 64,
+          AutoRemove: true,
+          SecurityOpt: ['no-new-privileges'],
+        },
+      }),
+    );
+    await this.call(() => c.start());
+  }
+
+  /** Copies a local folder's contents over a container's filesystem at dest (as root). */
+  async copyDir(container: string, localDir: string, dest = '/'): Promise<void> {
+    const { pack } = await import('tar-fs');
+    const stream = pack(localDir, { map: (h) => ({ ...h, uid: 0, gid: 0, uname: 'root', gname: 'root' }) });
+    await this.call(() => this.docker.getContainer(container).putArchive(stream as unknown as NodeJS.ReadableStream, { path: dest }));
+  }
+
   /** Reads a file from a container (small files: configs, logs). */
   async readFile(container: string, path: string): Promise<string | undefined> {
     const r = await this.exec(container, ['cat', '--', path]);

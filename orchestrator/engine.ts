@@ -34,6 +34,8 @@ export interface UpOptions {
   readyTimeoutMs?: number;
   /** Remove a running instance of the same name first instead of failing. */
   replace?: boolean;
+  /** More labels for every object (for example the lab's seed). */
+  labels?: Record<string, string>;
 }
 
 export interface UpResult {
@@ -103,7 +105,7 @@ export async function up(driver: Driver, opts: UpOptions): Promise<UpResult> {
 
   let plan: InstancePlan | undefined;
   try {
-    plan = await createObjects(driver, world, instance, opts.lab, images, opts.signal);
+    plan = await createObjects(driver, world, instance, opts.lab, images, opts.signal, opts.labels);
     checkAborted(opts.signal);
     progress(`starting ${plan.containers.length} nodes...`);
     const timeout = opts.readyTimeoutMs ?? 60000;
@@ -135,6 +137,7 @@ async function createObjects(
   lab: string | undefined,
   images: ImageSet,
   signal?: AbortSignal,
+  labels?: Record<string, string>,
 ): Promise<InstancePlan> {
   for (let attempt = 0; ; attempt++) {
     try {
@@ -142,7 +145,7 @@ async function createObjects(
         const taken = (await driver.listNetworks()).flatMap((n) => n.subnets);
         const chosen = allocateSubnets(subnetPool(), taken, world.links.length);
         const subnets = Object.fromEntries(world.links.map((l, i) => [l.name, chosen[i] as string]));
-        const plan = planInstance(world, { instance, lab, subnets, images: images.roles });
+        const plan = planInstance(world, { instance, lab, subnets, images: images.roles, labels });
         checkAborted(signal);
         await allOrThrow(plan.networks.map((n) => driver.createNetwork(n)));
         return plan;
@@ -227,6 +230,8 @@ export async function listInstances(driver: Driver): Promise<Map<string, Contain
   const containers = await driver.listContainers(Driver.projectLabels());
   const byInstance = new Map<string, ContainerInfo[]>();
   for (const c of containers) {
+    // Probe sidecars of a check run are not part of the world.
+    if (c.labels[LABEL.kind] === 'probe') continue;
     const name = c.labels[LABEL.instance] ?? '?';
     byInstance.set(name, [...(byInstance.get(name) ?? []), c]);
   }
@@ -289,7 +294,7 @@ export async function nodeContainer(driver: Driver, instance: string, node: stri
         (others.length ? ` Running instances: ${others.join(', ')} (choose one with --instance).` : ' Start one with "hurrynet up".'),
     );
   }
-  const c = containers.find((x) => x.labels[LABEL.node] === node);
+  const c = containers.find((x) => x.labels[LABEL.node] === node && x.labels[LABEL.kind] !== 'probe');
   if (!c) throw new Error(`instance "${instance}" has no node "${node}"`);
   if (c.state !== 'running') throw new Error(`node ${node} of instance "${instance}" is ${c.state}; restart the instance with "hurrynet up --replace"`);
   return containerName(instance, node);

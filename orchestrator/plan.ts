@@ -12,6 +12,7 @@ export const LABEL = {
   node: 'io.hurrynet.node',
   link: 'io.hurrynet.link',
   kind: 'io.hurrynet.kind',
+  seed: 'io.hurrynet.seed',
 } as const;
 
 /** Capabilities every node gets: enough for ip, iptables, tcpdump, conntrack and the services. */
@@ -118,11 +119,13 @@ export interface PlanOptions {
   subnets: Record<string, string>;
   /** Image reference per role. */
   images: Record<Node['role'], string>;
+  /** More labels for every object (for example the lab's seed). */
+  labels?: Record<string, string>;
 }
 
 export function planInstance(world: World, opts: PlanOptions): InstancePlan {
   const lab = opts.lab ?? 'free';
-  const labels = baseLabels(opts.instance, lab);
+  const labels = { ...opts.labels, ...baseLabels(opts.instance, lab) };
   const networks = world.links.map((l) => {
     const subnet = opts.subnets[l.name];
     if (!subnet) throw new Error(`no Docker subnet planned for link ${l.name}`);

@@ -1,0 +1,53 @@
+// Checks of the learner's answers.yaml against what the grader observes in the live world, so a
+// copied or hard-coded answer fails when this learner's world differs.
+import { fail, pass, type Check, type CheckContext, type Evidence } from './types.js';
+
+/** Canonical form for comparison: trimmed, lower case, single spaces; MACs with colons. */
+export function normalizeAnswer(value: unknown): string {
+  return String(value ?? '')
+    .trim()
+    .toLowerCase()
+    .replace(/\s+/g, ' ')
+    .replace(/^([0-9a-f]{2})[-.]?([0-9a-f]{2})[-:.]?([0-9a-f]{2})[-.]?([0-9a-f]{2})[-:.]?([0-9a-f]{2})[-.]?([0-9a-f]{2})$/, '$1:$2:$3:$4:$5:$6');
+}
+
+export interface AnswerCheckSpec {
+  id: string;
+  title: string;
+  points: number;
+  key: string;
+  /** Other keys judged together with this one, with fixed expected values. */
+  alsoKeys?: Record<string, string>;
+  hint: string;
+  required?: boolean;
+  /** The right answer as observed in the live world (undefined when it cannot be known). */
+  expected(ctx: CheckContext): Promise<{ value?: string; evidence: Evidence[] }>;
+  /** Custom comparison (default: normalized equality). */
+  matches?(given: string, expected: string): boolean;
+}
+
+export function answerCheck(spec: AnswerCheckSpec): Check {
+  return {
+    id: spec.id,
+    title: spec.title,
+    points: spec.points,
+    required: spec.required,
+    hint: spec.hint,
+    deadlineMs: 1500,
+    async run(ctx) {
+      const answers = await ctx.answers();
+      const file: Evidence = { where: 'alice', command: 'cat /root/answers.yaml', exitCode: answers.ok ? 0 : 1, output: answers.ok ? answers.raw : answers.error };
+      if (!answers.ok) return fail(answers.error, file);
+      const { value, evidence } = await spec.expected(ctx);
+      if (value === undefined) return fail(`the answer to "${spec.key}" cannot be judged yet: the world is not in the required state`, file, ...evidence);
+      const same = spec.matches ?? ((a: string, b: string) => normalizeAnswer(a) === normalizeAnswer(b));
+      const expectedAll: Record<string, string> = { [spec.key]: value, ...spec.alsoKeys };
+      for (const [key, want] of Object.entries(expectedAll)) {
+        const given = answers.values[key];
+        if (given === undefined || given === null || String(given).trim() === '') return fail(`answers.yaml misses "${key}"`, file);
+        if (!same(String(given), want)) return fail(`"${key}: ${String(given)}" is not what this world shows`, file, ...evidence);
+      }
+      return pass(`answered ${Object.keys(expectedAll).join(', ')} correctly`, file);
+    },
+  };
+}

@@ -1,0 +1,81 @@
+// Reporters: the terminal table a learner reads, JSON and JUnit XML for machines.
+import type { Report } from './types.js';
+
+export interface Style {
+  bold(s: string): string;
+  green(s: string): string;
+  red(s: string): string;
+  dim(s: string): string;
+}
+
+const plain: Style = { bold: (s) => s, green: (s) => s, red: (s) => s, dim: (s) => s };
+
+function clip(text: string, lines: number, width = 160): string {
+  const all = text.replace(/\s+$/, '').split('\n');
+  const shown = all.slice(0, lines).map((l) => (l.length > width ? l.slice(0, width - 1) + '…' : l));
+  if (all.length > lines) shown.push(`… (${all.length - lines} more lines)`);
+  return shown.join('\n');
+}
+
+export function renderTerminal(report: Report, style: Style = plain): string {
+  const out: string[] = [];
+  out.push(style.bold(`Lab ${report.lab}: ${report.title}`) + style.dim(`  (instance ${report.instance}, seed ${report.seed})`));
+  out.push('');
+  for (const r of report.results) {
+    const mark = r.passed ? style.green('PASS') : r.required ? style.red('FAIL') : style.dim('MISS');
+    const pts = `${r.earned}/${r.points}`.padStart(5);
+    out.push(`${mark} ${pts}  ${r.title}${r.required ? '' : style.dim(' (optional)')}`);
+    if (!r.passed) {
+      out.push(`           why:  ${r.reason}`);
+      for (const e of r.evidence.slice(-2)) {
+        out.push(style.dim(`           ran:  [${e.where}] ${clip(e.command, 1, 120)}  → exit ${e.exitCode}`));
+        if (e.output.trim()) out.push(style.dim(clip(e.output, 4).replace(/^/gm, '                 ')));
+      }
+      if (r.hint) out.push(`           hint: ${r.hint}`);
+    }
+  }
+  out.push('');
+  const verdict = report.passed ? style.green('all required checks pass') : style.red('some required checks fail');
+  out.push(`${style.bold(`Score ${report.score}/${report.maxScore}`)}: ${verdict} ${style.dim(`(${(report.ms / 1000).toFixed(1)} s)`)}`);
+  return out.join('\n') + '\n';
+}
+
+export function renderJson(report: Report): string {
+  return JSON.stringify(report, null, 2) + '\n';
+}
+
+export function xmlEscape(text: string): string {
+  return text
+    // XML 1.0 forbids most control characters even when escaped.
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
+}
+
+export function renderJunit(report: Report, suiteName = `hurrynet.lab${report.lab}`): string {
+  const failures = report.results.filter((r) => !r.passed).length;
+  const cases = report.results.map((r) => {
+    const head = `    <testcase classname="${xmlEscape(suiteName)}" name="${xmlEscape(`${r.id}: ${r.title}`)}" time="${(r.ms / 1000).toFixed(3)}"`;
+    if (r.passed) return `${head}/>`;
+    const evidence = r.evidence.map((e) => `[${e.where}] $ ${e.command}\n(exit ${e.exitCode})\n${e.output}`).join('\n\n');
+    const tag = r.required ? 'failure' : 'skipped';
+    const body =
+      tag === 'failure'
+        ? `      <failure message="${xmlEscape(r.reason)}" type="${r.required ? 'required' : 'optional'}">${xmlEscape(`${r.reason}\nhint: ${r.hint ?? ''}\n\n${evidence}`)}</failure>`
+        : `      <skipped message="${xmlEscape(`optional check missed: ${r.reason}`)}"/>`;
+    return `${head}>\n${body}\n    </testcase>`;
+  });
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="hurrynet" tests="${report.results.length}" failures="${report.results.filter((r) => !r.passed && r.required).length}" time="${(report.ms / 1000).toFixed(3)}">`,
+    `  <testsuite name="${xmlEscape(suiteName)}" tests="${report.results.length}" failures="${report.results.filter((r) => !r.passed && r.required).length}" skipped="${failures - report.results.filter((r) => !r.passed && r.required).length}" time="${(report.ms / 1000).toFixed(3)}" timestamp="${report.startedAt.replace(/Z$/, '')}">`,
+    `    <properties><property name="score" value="${report.score}"/><property name="maxScore" value="${report.maxScore}"/><property name="seed" value="${xmlEscape(report.seed)}"/></properties>`,
+    ...cases,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,141 @@
+// The lab format: one folder per lab, labs/NN-slug/, with README.md (the handout), lab.ts (this
+// definition) and solution/ (the reference submission). A new lab is a new folder.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Check } from '../checks/types.js';
+import { projectRoot } from './paths.js';
+import type { World } from './world.js';
+
+export type Vars = Record<string, string | number>;
+
+/** A command run as root on a node right after start, to put the world into the lab's state. */
+export interface Fault {
+  node: string;
+  description: string;
+  script: string;
+}
+
+export interface Question {
+  key: string;
+  prompt: string;
+}
+
+export interface LabDefinition {
+  number: number;
+  slug: string;
+  title: string;
+  topics: string[];
+  minutes: number;
+  /** One paragraph: what the learner will do. */
+  goal: string;
+  /** Nodes a submission may change (scripts and files); others are rejected. */
+  submissionNodes: string[];
+  questions: Question[];
+  /** Per-learner variation, deterministic in the seed. */
+  vary(rng: Rng): Vars;
+  /**
+   * This learner's own task values, printed at start and written to /root/TASK.txt on alice as
+   * "key: value" lines (reference solutions read them from there). Never reveal a fault here.
+   */
+  task?(vars: Vars): Record<string, string>;
+  /** Changes to the canonical world (pure: return a new world). */
+  overlay?(world: World, vars: Vars): World;
+  faults(vars: Vars): Fault[];
+  checks(vars: Vars): Check[];
+}
+
+export interface Lab extends LabDefinition {
+  id: string; // "01"
+  dir: string;
+  readme: string;
+}
+
+export function defineLab(def: LabDefinition): LabDefinition {
+  return def;
+}
+
+// ---- seeded variation ---------------------------------------------------------------------------
+
+export interface Rng {
+  next(): number;
+  int(min: number, max: number): number;
+  pick<T>(items: readonly T[]): T;
+}
+
+/** mulberry32 seeded from sha256: small, fast and the same on every machine. */
+export function rngFrom(seed: string): Rng {
+  let a = createHash('sha256').update(seed).digest().readUInt32LE(0);
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return {
+    next,
+    int: (min, max) => min + Math.floor(next() * (max - min + 1)),
+    pick: <T>(items: readonly T[]) => items[Math.floor(next() * items.length)] as T,
+  };
+}
+
+export function varsFor(lab: LabDefinition, seed: string): Vars {
+  return lab.vary(rngFrom(`${lab.slug}:${seed}`));
+}
+
+/** A stable per-user default seed, so a learner sees the same variation every time. */
+export function defaultSeed(user: string): string {
+  return createHash('sha256').update(`hurrynet:${user}`).digest('hex').slice(0, 8);
+}
+
+// ---- registry -------------------------------------------------------------------------------------
+
+const LAB_DIR = /^(\d{2})-([a-z0-9-]+)$/;
+
+function labsDir(): string {
+  return join(projectRoot(), 'labs');
+}
+
+/** Where the compiled (or, under vitest, source) lab modules are, next to this module. */
+function moduleDir(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), '..', 'labs');
+}
+
+let cache: Lab[] | undefined;
+
+export async function loadLabs(): Promise<Lab[]> {
+  if (cache) return cache;
+  const dirs = existsSync(labsDir()) ? readdirSync(labsDir()).filter((d) => LAB_DIR.test(d)).sort() : [];
+  const labs: Lab[] = [];
+  for (const dir of dirs) {
+    const modulePath = [join(moduleDir(), dir, 'lab.js'), join(moduleDir(), dir, 'lab.ts')].find(existsSync);
+    if (!modulePath) continue;
+    const mod = (await import(pathToFileURL(modulePath).href)) as { default: LabDefinition };
+    const def = mod.default;
+    const id = (LAB_DIR.exec(dir) as RegExpExecArray)[1] as string;
+    const readmePath = join(labsDir(), dir, 'README.md');
+    labs.push({ ...def, id, dir: join(labsDir(), dir), readme: existsSync(readmePath) ? readFileSync(readmePath, 'utf8') : '' });
+  }
+  cache = labs;
+  return labs;
+}
+
+export class UnknownLabError extends Error {}
+
+/** Finds a lab by number ("3", "03"), slug ("dns"), or folder name ("03-dns"). */
+export async function findLab(query: string): Promise<Lab> {
+  const labs = await loadLabs();
+  const q = query.trim().toLowerCase();
+  const found = labs.find((l) => (/^\d+$/.test(q) && Number(q) === l.number) || l.slug === q || `${l.id}-${l.slug}` === q);
+  if (found) return found;
+  const list = labs.map((l) => `  ${l.id}  ${l.slug.padEnd(18)} ${l.title}`).join('\n');
+  throw new UnknownLabError(`unknown lab "${query}". The labs are:\n${list}\n(run "hurrynet list" for details)`);
+}
+
+/** The part of a handout to print at start: everything up to the first "## Hints" or "## Reference". */
+export function handoutSummary(readme: string): string {
+  const cut = readme.search(/^## (Hints|Reference|Background reading)/m);
+  return (cut >= 0 ? readme.slice(0, cut) : readme).trim();
+}
