@@ -49,7 +49,14 @@ export function addLabCommands(program: Command, driverFactory: () => Driver, in
       const vars = varsFor(lab, seed);
       const submission = opts.apply ? validateSubmission(lab, vars, opts.apply) : undefined;
       const started = await interruptible((signal) => startLab(driver, lab, { instance: opts.instance, seed, replace: opts.reset, progress, signal }));
-      if (submission) await applySubmission(driver, opts.instance, lab, submission, { progress });
+      if (submission) {
+        try {
+          await applySubmission(driver, opts.instance, lab, submission, { progress });
+        } catch (err) {
+          // The lab the user asked for stays up (nothing of the script keeps running): say so.
+          throw new Error(`${(err as Error).message}\nThe lab is still running: inspect it with "npx hurrynet shell${instanceFlag(opts.instance)}" or remove it with "npx hurrynet stop${instanceFlag(opts.instance)}".`);
+        }
+      }
       const flag = instanceFlag(opts.instance);
       const task = lab.task?.(started.vars);
       process.stdout.write(

@@ -110,7 +110,7 @@ export async function applySubmission(
     if (!parsed.ok) throw new ScriptFailedError(parsed.error);
     await driver.exec(containerName(instance, 'alice'), ['sh', '-c', `cat > ${ANSWERS_PATH}`], { stdin: plan.answers });
   }
-  const limit = opts.scriptTimeoutSeconds ?? SCRIPT_TIMEOUT_SECONDS;
+  const limit = opts.scriptTimeoutSeconds ?? (Number(process.env.HURRYNET_SCRIPT_TIMEOUT) || SCRIPT_TIMEOUT_SECONDS);
   const outputs: { node: string; output: string }[] = [];
   for (const s of plan.scripts) {
     opts.progress?.(`running ${s.node}.sh on ${s.node}`);

@@ -102,7 +102,7 @@ export function readSubmission(dir: string, allowedNodes: string[], allNodes: st
     } else if (est.isDirectory()) {
       if (!nodeRule(entry, `folder ${entry}/`)) continue;
       const tree: string[] = [];
-      walk(full, full, problems, tree);
+      walk(full, dir, problems, tree);
       plan.trees.push({ node: entry, path: full, files: tree.map((f) => relative(full, f)) });
       files.push(...tree);
     } else {

@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import { answerCheck, normalizeAnswer } from '../../checks/answers.js';
+import { parseDig } from '../../checks/probes.js';
+import { renderJson, renderJunit, renderTerminal, xmlEscape } from '../../checks/report.js';
+import { runCheck, runChecks, type Clock } from '../../checks/runner.js';
+import { fail, pass, type Answers, type Check, type CheckContext, type Report } from '../../checks/types.js';
+
+/** A clock that advances only when the runner sleeps: retries without waiting. */
+function fakeClock(): Clock & { t: number } {
+  const c = { t: 0, now: () => c.t, sleep: async (ms: number) => void (c.t += ms) };
+  return c;
+}
+
+function ctx(answers: Answers = { ok: false, error: 'none' }): CheckContext {
+  return {
+    instance: 'x',
+    vars: {},
+    answers: async () => answers,
+    probe: async () => {
+      throw new Error('no probes in unit tests');
+    },
+    node: () => {
+      throw new Error('no nodes in unit tests');
+    },
+  };
+}
+
+const check = (over: Partial<Check>): Check => ({ id: 'c', title: 'a check', points: 2, hint: 'try harder', run: async () => pass('ok'), ...over });
+
+describe('runner', () => {
+  it('retries a failing check until it passes', async () => {
+    let calls = 0;
+    const r = await runCheck(check({ run: async () => (++calls < 3 ? fail('not yet') : pass('now')) }), ctx(), fakeClock());
+    expect(r.passed).toBe(true);
+    expect(r.attempts).toBe(3);
+    expect(r.earned).toBe(2);
+    expect(r.hint).toBeUndefined();
+  });
+  it('gives up at the deadline and keeps the last reason and the hint', async () => {
+    const clock = fakeClock();
+    const r = await runCheck(check({ deadlineMs: 1000, run: async () => fail('still broken') }), ctx(), clock);
+    expect(r.passed).toBe(false);
+    expect(r.attempts).toBe(5); // t = 0, 250, 500, 750, 1000; the next would pass the deadline
+    expect(r.reason).toBe('still broken');
+    expect(r.hint).toBe('try harder');
+    expect(clock.t).toBeLessThanOrEqual(1000);
+  });
+  it('turns a throwing check into a failure with the error', async () => {
+    const r = await runCheck(check({ deadlineMs: 0, run: async () => { throw new Error('boom'); } }), ctx(), fakeClock());
+    expect(r.passed).toBe(false);
+    expect(r.reason).toMatch(/could not run: boom/);
+  });
+  it('scores: optional misses add no points but do not fail the lab', async () => {
+    const report = await runChecks(
+      [check({ id: 'a', points: 3 }), check({ id: 'b', points: 1, required: false, deadlineMs: 0, run: async () => fail('no') })],
+      ctx(),
+      { lab: '01', title: 't', instance: 'x', seed: 's' },
+      fakeClock(),
+    );
+    expect(report.score).toBe(3);
+    expect(report.maxScore).toBe(4);
+    expect(report.passed).toBe(true);
+  });
+});
+
+describe('answers', () => {
+  it('normalizes case, spacing and MAC separators', () => {
+    expect(normalizeAnswer('  02-42-AC-11-00-02 ')).toBe('02:42:ac:11:00:02');
+    expect(normalizeAnswer('0242.ac11.0002')).toBe('02:42:ac:11:00:02');
+    expect(normalizeAnswer(201)).toBe('201');
+  });
+  const spec = {
+    id: 'ans',
+    title: 'answer',
+    points: 1,
+    key: 'ip',
+    hint: 'h',
+    expected: async () => ({ value: '192.168.1.150', evidence: [] }),
+  };
+  it('passes a matching answer and fails a copied one', async () => {
+    const good = await answerCheck(spec).run(ctx({ ok: true, values: { ip: '192.168.1.150' }, raw: 'ip: 192.168.1.150' }));
+    expect(good.passed).toBe(true);
+    const copied = await answerCheck(spec).run(ctx({ ok: true, values: { ip: '192.168.1.120' }, raw: '' }));
+    expect(copied.passed).toBe(false);
+    expect(copied.reason).toMatch(/"ip: 192.168.1.120" is not what this world shows/);
+  });
+  it('explains a missing key and a missing or broken file', async () => {
+    expect((await answerCheck(spec).run(ctx({ ok: true, values: {}, raw: '' }))).reason).toMatch(/misses "ip"/);
+    expect((await answerCheck(spec).run(ctx({ ok: false, error: 'answers.yaml is not valid YAML: x' }))).reason).toMatch(/not valid YAML/);
+  });
+});
+
+describe('dig output', () => {
+  it('reads status, server and answers', () => {
+    const out = `;; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: 1\n\n;; ANSWER SECTION:\nweb.bob.example.\t287\tIN\tA\t198.51.100.80\n\n;; SERVER: 192.168.1.1#53(192.168.1.1) (UDP)\n`;
+    expect(parseDig(out)).toEqual({ status: 'NOERROR', server: '192.168.1.1', answers: [{ name: 'web.bob.example.', ttl: 287, type: 'A', value: '198.51.100.80' }] });
+    expect(parseDig(';; connection timed out; no servers could be reached').status).toBe('TIMEOUT');
+  });
+});
+
+const sample: Report = {
+  lab: '01',
+  title: 'Client & server <HTTP>',
+  instance: 'x',
+  seed: 's',
+  score: 2,
+  maxScore: 3,
+  passed: false,
+  ms: 1234,
+  startedAt: '2026-01-01T00:00:00.000Z',
+  results: [
+    { id: 'a', title: 'ok one', points: 2, earned: 2, required: true, passed: true, reason: 'fine', evidence: [], attempts: 1, ms: 10 },
+    {
+      id: 'b',
+      title: 'broken "one"',
+      points: 1,
+      earned: 0,
+      required: true,
+      passed: false,
+      reason: 'got <nothing> & more',
+      hint: 'use curl',
+      evidence: [{ where: 'probe@alice', command: 'curl x', exitCode: 7, output: 'refused\u0007' }],
+      attempts: 5,
+      ms: 3000,
+    },
+  ],
+};
+
+describe('reporters', () => {
+  it('prints a table with evidence and hints for failures', () => {
+    const text = renderTerminal(sample);
+    expect(text).toMatch(/PASS\s+2\/2\s+ok one/);
+    expect(text).toMatch(/FAIL\s+0\/1\s+broken "one"/);
+    expect(text).toMatch(/why: {2}got <nothing> & more/);
+    expect(text).toMatch(/\[probe@alice\] curl x {2}→ exit 7/);
+    expect(text).toMatch(/hint: use curl/);
+    expect(text).toMatch(/Score 2\/3: some required checks fail/);
+  });
+  it('writes JSON that round-trips', () => {
+    expect(JSON.parse(renderJson(sample))).toEqual(sample);
+  });
+  it('writes well-formed JUnit XML with escaped text', () => {
+    const xml = renderJunit(sample);
+    expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>/);
+    expect(xml).toMatch(/<testsuite name="hurrynet.lab01" tests="2" failures="1" skipped="0"/);
+    expect(xml).toContain('<failure message="got &lt;nothing&gt; &amp; more" type="required">');
+    expect(xml).not.toContain('\u0007');
+    expect((xml.match(/<testcase /g) ?? []).length).toBe(2);
+    expect(xmlEscape(`a<b>&"c'`)).toBe('a&lt;b&gt;&amp;&quot;c&apos;');
+  });
+});
