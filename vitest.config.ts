@@ -15,6 +15,8 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 600_000,
           globalSetup: ['test/global-setup.ts'],
+          // No background standby worlds from CLI runs in tests; the standby test turns it on itself.
+          env: { HURRYNET_STANDBY: '0' },
         },
       },
     ],

@@ -7,6 +7,8 @@ import { defaultInstance, nodeContainer, NoSuchInstanceError } from './engine.js
 import { graphText } from './graph.js';
 import { findLab, handoutSummary, loadLabs, varsFor } from './lab.js';
 import { interruptible } from './interrupt.js';
+import { ensureStandbyInBackground, ensureStandby, listStandby, refuseStandby, standbyEnabled } from './standby.js';
+import { stop } from './engine.js';
 import { applySubmission, checkLab, labWorld, runningLab, startLab, userSeed, validateSubmission } from './labrun.js';
 import { bold, dim, green, progressPrinter, red, table } from './ui.js';
 
@@ -38,9 +40,11 @@ export function addLabCommands(program: Command, driverFactory: () => Driver, in
     .option('--seed <seed>', 'per-learner variation (default: stable for your user name)')
     .option('--reset', 'replace a running instance of the same name with a fresh start', false)
     .option('--no-shell', 'start without opening a shell')
+    .option('--no-standby', 'neither use nor prepare a standby world (also: HURRYNET_STANDBY=0)')
     .option('--apply <dir>', 'apply a submission folder after the start (<node>.sh, <node>/, answers.yaml)')
     .option('-q, --quiet', 'no progress output', false)
-    .action(async (query: string, opts: { instance: string; seed?: string; reset: boolean; shell: boolean; apply?: string; quiet: boolean }) => {
+    .action(async (query: string, opts: { instance: string; seed?: string; reset: boolean; shell: boolean; standby: boolean; apply?: string; quiet: boolean }) => {
+      refuseStandby(opts.instance);
       const lab = await findLab(query);
       const seed = opts.seed ?? userSeed();
       const driver = driverFactory();
@@ -48,7 +52,12 @@ export function addLabCommands(program: Command, driverFactory: () => Driver, in
       // Validate a submission before starting anything, so a bad folder costs nothing.
       const vars = varsFor(lab, seed);
       const submission = opts.apply ? validateSubmission(lab, vars, opts.apply) : undefined;
-      const started = await interruptible((signal) => startLab(driver, lab, { instance: opts.instance, seed, replace: opts.reset, progress, signal }));
+      const standby = opts.standby && standbyEnabled();
+      const started = await interruptible((signal) =>
+        startLab(driver, lab, { instance: opts.instance, seed, replace: opts.reset, progress, signal, standby }),
+      );
+      // Prepare the next fresh world while the learner reads the handout.
+      if (standby) ensureStandbyInBackground();
       if (submission) {
         try {
           await applySubmission(driver, opts.instance, lab, submission, { progress });
@@ -85,6 +94,29 @@ export function addLabCommands(program: Command, driverFactory: () => Driver, in
       process.stderr.write(dim(`hurrynet: a shell on Alice's laptop; type exit to leave (the lab keeps running)\n`));
       await driver.interactive(container, ['bash', '-l'], { stdin: process.stdin, stdout: process.stdout });
       process.stdout.write(`\nThe lab is still running.\n${after}\n`);
+    });
+
+  program
+    .command('standby')
+    .description('the standby world kept started in the background so that labs start at once')
+    .option('--ensure', 'start one now unless a usable one exists', false)
+    .option('--remove', 'remove standby worlds', false)
+    .option('-q, --quiet', 'no progress output', false)
+    .action(async (opts: { ensure: boolean; remove: boolean; quiet: boolean }) => {
+      const driver = driverFactory();
+      if (opts.remove) {
+        for (const s of await listStandby(driver)) await stop(driver, s.instance);
+        process.stdout.write('removed the standby worlds\n');
+        return;
+      }
+      if (opts.ensure) {
+        const name = await ensureStandby(driver, progressPrinter(opts.quiet));
+        process.stdout.write(name === 'busy' ? 'another process is preparing the standby world\n' : `standby world ready: ${name}\n`);
+        return;
+      }
+      const list = await listStandby(driver);
+      if (!list.length) process.stdout.write(`no standby world${standbyEnabled() ? ' (one is started after a lab starts or stops)' : ' (disabled by HURRYNET_STANDBY)'}\n`);
+      for (const s of list) process.stdout.write(`${s.instance}  ${s.healthy ? green('running') : red('broken')}  ${s.current ? 'current images' : dim('old images (will be replaced)')}\n`);
     });
 
   program

@@ -22,6 +22,7 @@ import { interruptible } from './interrupt.js';
 import { UnknownLabError } from './lab.js';
 import { SubmissionError } from './submission.js';
 import { addLabCommands } from './cli-labs.js';
+import { ensureStandbyInBackground, isStandbyName, refuseStandby, StandbyNameError } from './standby.js';
 import { bold, dim, errRed, green, progressPrinter, red, table, yellow } from './ui.js';
 import { canonicalWorld } from './world.js';
 
@@ -94,6 +95,7 @@ Examples:
     .option('--json', 'print the result as JSON', false)
     .option('-q, --quiet', 'no progress output', false)
     .action(async (opts: { instance: string; replace: boolean; timeout: number; json: boolean; quiet: boolean }) => {
+      refuseStandby(opts.instance);
       const driver = driverFactory();
       const progress = progressPrinter(opts.quiet || opts.json);
       const result = await interruptible((signal) =>
@@ -119,6 +121,7 @@ Examples:
     .argument('[node]', 'node name', 'alice')
     .addOption(instanceOption())
     .action(async (node: string, opts: { instance: string }) => {
+      refuseStandby(opts.instance);
       const driver = driverFactory();
       const container = await nodeContainer(driver, opts.instance, node);
       if (process.stdin.isTTY) process.stderr.write(dim(`hurrynet: shell on ${node} (instance ${opts.instance}); type exit to leave\n`));
@@ -133,6 +136,7 @@ Examples:
     .argument('<command...>', 'the command (put -- before it when it has options)')
     .addOption(instanceOption())
     .action(async (node: string, command: string[], opts: { instance: string }) => {
+      refuseStandby(opts.instance);
       const driver = driverFactory();
       const container = await nodeContainer(driver, opts.instance, node);
       // Piped input goes to the command (hurrynet exec alice -- bash -s < script.sh).
@@ -180,6 +184,7 @@ Examples:
     .action(async (opts: { instance: string; all: boolean; json: boolean }) => {
       const driver = driverFactory();
       const r = opts.all ? await clean(driver) : await stop(driver, opts.instance);
+      if (!opts.all && !isStandbyName(opts.instance)) ensureStandbyInBackground();
       if (opts.json) return printJson(r);
       if (!opts.all && r.containers === 0 && r.networks === 0) {
         const others = [...(await listInstances(driver)).keys()];
@@ -275,6 +280,7 @@ export function describeError(err: unknown): { message: string; code: number } {
     err instanceof NoSuchInstanceError ||
     err instanceof UsageError ||
     err instanceof UnknownLabError ||
+    err instanceof StandbyNameError ||
     err instanceof SubmissionError
   ) {
     return { message: err.message, code: EXIT.usage };
@@ -283,6 +289,11 @@ export function describeError(err: unknown): { message: string; code: number } {
 }
 
 export async function main(argv: string[] = process.argv): Promise<void> {
+  // A closed pipe (hurrynet status | head) is the reader's choice, not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -42,6 +42,7 @@ export interface ExecOptions {
 export interface ContainerInfo {
   id: string;
   name: string;
+  image: string;
   state: string;
   labels: Record<string, string>;
 }
@@ -230,6 +231,7 @@ export class Driver {
     return list.map((c) => ({
       id: c.Id,
       name: (c.Names[0] ?? '').replace(/^\//, ''),
+      image: c.Image,
       state: c.State,
       labels: c.Labels ?? {},
     }));
@@ -263,6 +265,10 @@ export class Driver {
       }),
     );
     return c.id;
+  }
+
+  async rename(container: string, name: string): Promise<void> {
+    await this.call(() => this.docker.getContainer(container).rename({ name }));
   }
 
   async start(container: string): Promise<void> {

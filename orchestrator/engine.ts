@@ -2,9 +2,9 @@
 // driver. Creation runs in parallel; readiness is each node's own "ready" line, with a deadline.
 import { userInfo } from 'node:os';
 import { allocateSubnets, DEFAULT_POOL } from './addresses.js';
-import { Driver, NodeDiedError, type ContainerInfo } from './driver.js';
+import { Driver, NodeDiedError, type ContainerInfo, type NetworkInfo } from './driver.js';
 import { ensureImages, imagesReady, type ImageSet, type Progress } from './images.js';
-import { containerName, LABEL, planInstance, validateInstanceName, type InstancePlan } from './plan.js';
+import { containerName, LABEL, planInstance, PROJECT, validateInstanceName, type InstancePlan } from './plan.js';
 import { canonicalWorld, findNode, type World } from './world.js';
 
 export const READY_MARKER = 'hurrynet: ready';
@@ -42,6 +42,7 @@ export interface UpResult {
   plan: InstancePlan;
   seconds: number;
   leftoversRemoved: number;
+  fromStandby?: boolean;
 }
 
 export class NodeStartError extends Error {
@@ -168,11 +169,11 @@ async function createObjects(
  * Leftovers of an instance with this name: a healthy running instance is an error (unless
  * replacing it); anything half-made from a crash or Ctrl-C is removed.
  */
-async function clearLeftovers(driver: Driver, instance: string, replace: boolean): Promise<number> {
-  const labels = instanceLabels(instance);
-  const [containers, networks] = await Promise.all([driver.listContainers(labels), driver.listNetworks(labels)]);
+export async function clearLeftovers(driver: Driver, instance: string, replace: boolean): Promise<number> {
+  const { containers, networks } = await instanceObjects(driver, instance);
   if (!containers.length && !networks.length) return 0;
-  const healthy = containers.length > 0 && containers.every((c) => c.state === 'running');
+  const nodes = containers.filter((c) => c.labels[LABEL.kind] !== 'probe');
+  const healthy = nodes.length > 0 && nodes.every((c) => c.state === 'running');
   if (healthy && !replace) {
     throw new InstanceExistsError(
       `instance "${instance}" is already running. Open it with "hurrynet shell --instance ${instance}", ` +
@@ -189,13 +190,33 @@ export interface StopResult {
   seconds: number;
 }
 
+/**
+ * The instance a container belongs to. Its name says so: a standby world is created under its own
+ * name and renamed when a lab claims it (labels cannot change), so labels name the world it was
+ * created as, and names the instance it serves.
+ */
+export function instanceOf(c: ContainerInfo): string | undefined {
+  const node = c.labels[LABEL.node];
+  const prefix = `${PROJECT}-`;
+  if (c.labels[LABEL.kind] === 'probe' || !node || !c.name.startsWith(prefix) || !c.name.endsWith(`-${node}`)) {
+    return c.labels[LABEL.instance];
+  }
+  return c.name.slice(prefix.length, c.name.length - node.length - 1);
+}
+
+/** Containers of an instance (nodes and probes) and the networks of the worlds they came from. */
+export async function instanceObjects(driver: Driver, instance: string): Promise<{ containers: ContainerInfo[]; networks: NetworkInfo[] }> {
+  const [all, nets] = await Promise.all([driver.listContainers(Driver.projectLabels()), driver.listNetworks(Driver.projectLabels())]);
+  const containers = all.filter((c) => instanceOf(c) === instance);
+  const worlds = new Set([instance, ...containers.map((c) => c.labels[LABEL.instance])]);
+  return { containers, networks: nets.filter((n) => worlds.has(n.labels[LABEL.instance])) };
+}
+
 /** Removes an instance's containers, then its networks. "Already gone" counts as success. */
 export async function stop(driver: Driver, instance: string): Promise<StopResult> {
   const started = Date.now();
-  const labels = instanceLabels(instance);
-  const containers = await driver.listContainers(labels);
+  const { containers, networks } = await instanceObjects(driver, instance);
   await allOrThrow(containers.map((c) => driver.removeContainer(c.id)));
-  const networks = await driver.listNetworks(labels);
   await allOrThrow(networks.map((n) => driver.removeNetwork(n.id)));
   return { containers: containers.length, networks: networks.length, seconds: (Date.now() - started) / 1000 };
 }
@@ -232,7 +253,7 @@ export async function listInstances(driver: Driver): Promise<Map<string, Contain
   for (const c of containers) {
     // Probe sidecars of a check run are not part of the world.
     if (c.labels[LABEL.kind] === 'probe') continue;
-    const name = c.labels[LABEL.instance] ?? '?';
+    const name = instanceOf(c) ?? '?';
     byInstance.set(name, [...(byInstance.get(name) ?? []), c]);
   }
   return byInstance;
@@ -286,7 +307,7 @@ export async function nodeContainer(driver: Driver, instance: string, node: stri
   if (!findNode(world, node)) {
     throw new Error(`unknown node "${node}". The nodes are: ${world.nodes.map((n) => n.name).join(', ')}`);
   }
-  const containers = await driver.listContainers(instanceLabels(instance));
+  const containers = (await listInstances(driver)).get(instance) ?? [];
   if (!containers.length) {
     const others = [...(await listInstances(driver)).keys()];
     throw new NoSuchInstanceError(

@@ -2,10 +2,11 @@
 import { randomBytes } from 'node:crypto';
 import { ANSWERS, parseAnswers, readSubmission, type SubmissionPlan } from './submission.js';
 import { Driver } from './driver.js';
-import { listInstances, up, type UpResult } from './engine.js';
+import { clearLeftovers, listInstances, up, type UpResult } from './engine.js';
+import { claimStandby, readClaim, standbyEnabled } from './standby.js';
 import { imageSet } from './images.js';
 import { defaultSeed, findLab, varsFor, type Lab, type Vars } from './lab.js';
-import { containerName, LABEL, PROJECT } from './plan.js';
+import { containerName, LABEL, planInstance, PROJECT, type InstancePlan } from './plan.js';
 import type { Progress } from './images.js';
 import { canonicalWorld, nodeNames, type World } from './world.js';
 import { runChecks } from '../checks/runner.js';
@@ -37,6 +38,8 @@ export interface StartLabOptions {
   replace?: boolean;
   progress?: Progress;
   signal?: AbortSignal;
+  /** Claim the standby world when the lab allows it (default: unless HURRYNET_STANDBY=0). */
+  standby?: boolean;
 }
 
 export interface StartLabResult extends UpResult {
@@ -44,11 +47,25 @@ export interface StartLabResult extends UpResult {
   vars: Vars;
 }
 
-/** Starts a fresh instance of the lab's world and injects its faults. */
+/** True when a lab runs on the canonical world unchanged, so a standby world can serve it. */
+export function usesCanonicalWorld(lab: Lab, vars: Vars): boolean {
+  return JSON.stringify(labWorld(lab, vars)) === JSON.stringify(canonicalWorld);
+}
+
+/** Starts the lab's world (claiming the standby world when it can) and injects its faults. */
 export async function startLab(driver: Driver, lab: Lab, opts: StartLabOptions): Promise<StartLabResult> {
+  const started = Date.now();
   const vars = varsFor(lab, opts.seed);
   const world = labWorld(lab, vars);
-  const result = await up(driver, {
+  let result: UpResult | undefined;
+  if ((opts.standby ?? standbyEnabled()) && usesCanonicalWorld(lab, vars)) {
+    await clearLeftovers(driver, opts.instance, !!opts.replace);
+    if (await claimStandby(driver, opts.instance, { lab: lab.id, seed: opts.seed })) {
+      opts.progress?.('using the standby world');
+      result = { plan: planFor(world, opts.instance, lab.id), seconds: 0, leftoversRemoved: 0, fromStandby: true };
+    }
+  }
+  result ??= await up(driver, {
     instance: opts.instance,
     lab: lab.id,
     world,
@@ -70,7 +87,7 @@ export async function startLab(driver: Driver, lab: Lab, opts: StartLabOptions):
       if (r.exitCode !== 0) throw new Error(`could not set up lab ${lab.id} on ${f.node} (${f.description}): ${(r.stderr || r.stdout).trim()}`);
     }),
   );
-  return { ...result, lab, vars };
+  return { ...result, seconds: (Date.now() - started) / 1000, lab, vars };
 }
 
 export interface RunningLab {
@@ -79,19 +96,31 @@ export interface RunningLab {
   vars: Vars;
 }
 
-/** Which lab (and seed) an instance runs, from its labels. */
+/** Which lab (and seed) an instance runs: from its labels, or from the claim of a standby world. */
 export async function runningLab(driver: Driver, instance: string): Promise<RunningLab | undefined> {
   const containers = (await listInstances(driver)).get(instance);
   if (!containers?.length) return undefined;
   const labels = containers[0]?.labels ?? {};
-  const id = labels[LABEL.lab];
-  if (!id || id === 'free') return undefined;
+  let id = labels[LABEL.lab];
+  let seed = labels[LABEL.seed];
+  if (!id || id === 'free') {
+    const claim = await readClaim(driver, instance);
+    if (!claim) return undefined;
+    id = claim.lab;
+    seed = claim.seed;
+  }
   const lab = await findLab(id);
-  const seed = labels[LABEL.seed] ?? userSeed();
+  seed ||= userSeed();
   return { lab, seed, vars: varsFor(lab, seed) };
 }
 
 export class ScriptFailedError extends Error {}
+
+/** The plan of a claimed world, for reporting (its Docker subnets are whatever the standby got). */
+function planFor(world: World, instance: string, lab: string): InstancePlan {
+  const subnets = Object.fromEntries(world.links.map((l) => [l.name, '0.0.0.0/28']));
+  return planInstance(world, { instance, lab, subnets, images: imageSet().roles });
+}
 
 /** Applies a validated submission: files first, then answers, then scripts (with a time limit). */
 export async function applySubmission(

@@ -1,0 +1,150 @@
+// The standby world: one fresh free-play world kept started in the background, so that
+// `lab N` only has to rename it and apply the lab's state (exec is cheap, starting is not).
+// It is created under its own name (standby-xxxx) and claimed by renaming its containers.
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, unlinkSync, writeFileSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Driver } from './driver.js';
+import { listInstances, stop, up } from './engine.js';
+import { imageSet, type Progress } from './images.js';
+import { containerName, LABEL } from './plan.js';
+import { projectRoot } from './paths.js';
+
+export const STANDBY_PREFIX = 'standby-';
+export const STANDBY_LABEL = 'io.hurrynet.standby';
+/** Where a claimed standby world records its lab: a node the learner's shell is not on. */
+export const CLAIM_NODE = 'isp';
+export const CLAIM_PATH = '/run/hurrynet/claim.json';
+
+export function standbyEnabled(): boolean {
+  const v = process.env.HURRYNET_STANDBY;
+  return !(v === '0' || v === 'false' || v === 'off');
+}
+
+export function isStandbyName(instance: string): boolean {
+  return instance.startsWith(STANDBY_PREFIX);
+}
+
+export class StandbyNameError extends Error {}
+
+/** A standby world must stay untouched until a lab claims it; its names are reserved. */
+export function refuseStandby(instance: string): void {
+  if (isStandbyName(instance)) {
+    throw new StandbyNameError(
+      `"${instance}" is a standby world kept fresh for the next lab (names starting with "${STANDBY_PREFIX}" are reserved); start a lab with "npm run lab N" or pick another instance name`,
+    );
+  }
+}
+
+export interface StandbyWorld {
+  instance: string;
+  healthy: boolean;
+  current: boolean;
+}
+
+/** Standby worlds on the engine, with whether they are usable (running, built from current images). */
+export async function listStandby(driver: Driver): Promise<StandbyWorld[]> {
+  const byInstance = await listInstances(driver);
+  const images = new Set(Object.values(imageSet().roles));
+  const out: StandbyWorld[] = [];
+  for (const [instance, containers] of byInstance) {
+    if (!isStandbyName(instance)) continue;
+    const running = containers.every((c) => c.state === 'running');
+    const current = containers.every((c) => images.has(c.image));
+    out.push({ instance, healthy: running && containers.length > 0, current });
+  }
+  return out;
+}
+
+/** Makes sure one usable standby world exists; removes stale or broken ones. */
+export async function ensureStandby(driver: Driver, progress: Progress = () => undefined): Promise<string> {
+  const lock = join(tmpdir(), 'hurrynet-standby.lock');
+  let fd: number;
+  try {
+    fd = openSync(lock, 'wx');
+  } catch {
+    // Another process is making one. A lock older than two minutes is from a crash: take it over.
+    const age = Date.now() - Number(readFileSync(lock, 'utf8').split(' ')[1] ?? 0);
+    if (age < 120_000) return 'busy';
+    unlinkSync(lock);
+    fd = openSync(lock, 'wx');
+  }
+  try {
+    writeFileSync(fd, `${process.pid} ${Date.now()}`);
+    const list = await listStandby(driver);
+    const usable = list.find((s) => s.healthy && s.current);
+    for (const s of list) if (s !== usable) await stop(driver, s.instance);
+    if (usable) return usable.instance;
+    const instance = `${STANDBY_PREFIX}${randomBytes(3).toString('hex')}`;
+    progress(`starting a standby world (${instance}) in the background`);
+    await up(driver, { instance, labels: { [STANDBY_LABEL]: 'true' }, progress });
+    return instance;
+  } finally {
+    closeSync(fd);
+    try {
+      unlinkSync(lock);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+/**
+ * Claims a usable standby world as `instance`: renames its containers and records the lab on
+ * the claim node. Returns false (and changes nothing) when there is none.
+ */
+export async function claimStandby(driver: Driver, instance: string, claim: { lab: string; seed: string }): Promise<boolean> {
+  const usable = (await listStandby(driver)).find((s) => s.healthy && s.current);
+  if (!usable) return false;
+  const containers = (await listInstances(driver)).get(usable.instance) ?? [];
+  // Rename first: once renamed, no one else can claim the same world.
+  const renamed: { from: string; to: string }[] = [];
+  try {
+    for (const c of containers) {
+      const node = c.labels[LABEL.node] as string;
+      const to = containerName(instance, node);
+      await driver.rename(c.id, to);
+      renamed.push({ from: c.name, to });
+    }
+  } catch {
+    // Someone claimed it at the same moment: put back what we renamed and let the caller start fresh.
+    for (const r of renamed) await driver.rename(r.to, r.from).catch(() => undefined);
+    return false;
+  }
+  const r = await driver.exec(containerName(instance, CLAIM_NODE), ['sh', '-c', `cat > ${CLAIM_PATH}`], {
+    stdin: JSON.stringify({ instance, ...claim, claimedAt: new Date().toISOString() }),
+  });
+  if (r.exitCode !== 0) throw new Error(`could not record the lab on the claimed world: ${r.stderr}`);
+  return true;
+}
+
+/** The lab a claimed world runs, from its claim file (undefined for a world started as itself). */
+export async function readClaim(driver: Driver, instance: string): Promise<{ lab: string; seed: string } | undefined> {
+  const containers = (await listInstances(driver)).get(instance) ?? [];
+  const node = containers.find((c) => c.labels[LABEL.node] === CLAIM_NODE);
+  if (!node || !node.labels[STANDBY_LABEL] || node.state !== 'running') return undefined;
+  const r = await driver.exec(node.id, ['cat', CLAIM_PATH]).catch(() => undefined);
+  if (!r || r.exitCode !== 0) return undefined;
+  try {
+    const doc = JSON.parse(r.stdout) as { lab?: string; seed?: string };
+    return doc.lab ? { lab: doc.lab, seed: doc.seed ?? '' } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts `hurrynet standby --ensure` detached, so the learner never waits for it. */
+export function ensureStandbyInBackground(): void {
+  if (!standbyEnabled()) return;
+  const log = openSync(join(tmpdir(), 'hurrynet-standby.log'), 'a');
+  const child = spawn(process.execPath, [join(projectRoot(), 'bin', 'hurrynet.js'), 'standby', '--ensure', '--quiet'], {
+    detached: true,
+    stdio: ['ignore', log, log],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  child.unref();
+  closeSync(log);
+}
+

@@ -1,0 +1,52 @@
+// The standby world: prepared in the background, claimed by a lab in a moment, never reused.
+import { afterAll, describe, expect, it } from 'vitest';
+import { stop } from '../../orchestrator/engine.js';
+import { findLab } from '../../orchestrator/lab.js';
+import { startLab } from '../../orchestrator/labrun.js';
+import { ensureStandby, listStandby } from '../../orchestrator/standby.js';
+import { cli, driver, labelledObjects, sh } from './helpers.js';
+import { apply, explain, grade, solutionDir, type LabRun } from './lab-harness.js';
+
+const I = 't-standby';
+
+afterAll(async () => {
+  await stop(driver, I);
+  for (const s of await listStandby(driver)) await stop(driver, s.instance);
+});
+
+describe('standby world', () => {
+  it('is prepared once, claimed by a lab, and never handed out twice', async () => {
+    const name = await ensureStandby(driver);
+    expect(name).toMatch(/^standby-[0-9a-f]{6}$/);
+    expect(await ensureStandby(driver)).toBe(name); // a usable one is kept, not duplicated
+
+    const status = await cli(['status', '--json']);
+    expect((JSON.parse(status.stdout) as { instances: { instance: string }[] }).instances.map((i) => i.instance)).toContain(name);
+    const refused = await cli(['shell', '--instance', name]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/is a standby world/);
+
+    const lab = await findLab('1');
+    const t0 = Date.now();
+    const started = await startLab(driver, lab, { instance: I, seed: 'sb-1', standby: true });
+    const seconds = (Date.now() - t0) / 1000;
+    expect(started.fromStandby).toBe(true);
+    expect(seconds).toBeLessThan(started.plan.containers.length); // far below a cold start; the benchmark measures it
+    expect((await listStandby(driver)).map((s) => s.instance)).not.toContain(name);
+    // The claimed world is the learner's: named after the instance, with the lab's state.
+    expect((await sh(I, 'alice', 'cat /root/TASK.txt')).stdout).toMatch(/create_title:/);
+
+    const run: LabRun = { lab, instance: I, seed: 'sb-1', vars: started.vars };
+    expect((await grade(run)).passed).toBe(false);
+    await apply(run, solutionDir(run));
+    const report = await grade(run);
+    expect(report.passed, explain(report)).toBe(true);
+    const check = await cli(['check', '--instance', I]);
+    expect(check.code, check.stdout).toBe(0);
+
+    // Stopping the lab removes the claimed world completely, networks included.
+    await stop(driver, I);
+    expect(await labelledObjects(I)).toBe(0);
+    expect(await labelledObjects(name)).toBe(0);
+  });
+});
