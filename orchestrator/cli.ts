@@ -22,7 +22,7 @@ import { interruptible } from './interrupt.js';
 import { UnknownLabError } from './lab.js';
 import { SubmissionError } from './submission.js';
 import { addLabCommands } from './cli-labs.js';
-import { ensureStandbyInBackground, isStandbyName, refuseStandby, StandbyNameError } from './standby.js';
+import { ensureStandbyInBackground, isStandbyName, readClaim, refuseStandby, StandbyNameError } from './standby.js';
 import { bold, dim, errRed, green, progressPrinter, red, table, yellow } from './ui.js';
 import { canonicalWorld } from './world.js';
 
@@ -155,6 +155,11 @@ Examples:
     .action(async (opts: { instance?: string; json: boolean }) => {
       const driver = driverFactory();
       const list = await status(driver, opts.instance);
+      // A lab that claimed the standby world records itself inside the world, not in labels.
+      await Promise.all(
+        list.filter((i) => i.lab === 'free' && !isStandbyName(i.instance)).map(async (i) => (i.lab = (await readClaim(driver, i.instance))?.lab ?? i.lab)),
+      );
+      for (const i of list) if (isStandbyName(i.instance)) i.lab = 'standby';
       if (opts.json) {
         printJson({ instances: list });
         return;
