@@ -67,7 +67,7 @@ function staticHost(rng: Rng, avoid: number[]): number {
 
 function vary(rng: Rng): Vars {
   const kind = rng.pick(KINDS);
-  // Always draw the same values, whatever the kind, so every seed stays stable if kinds change.
+  // Draw every value for every kind, so the sequence of draws (and each seed) never depends on the kind.
   const publicHost = rng.int(10, 250);
   const otherNet = rng.pick(OTHER_NETS);
   const otherHost = rng.int(2, 254);
@@ -120,7 +120,7 @@ function faults(v: Vars): Fault[] {
   ];
   const address = String(v.staticAddress);
   const gateway = String(v.staticGateway);
-  if (address) lines.push(`ip addr add ${address} dev ${IFACE}`);
+  if (address) lines.push(`ip addr add ${address} brd + dev ${IFACE}`);
   if (gateway) lines.push(`ip route add default via ${gateway} dev ${IFACE}`);
   // A static configuration brings its own (equally stale) DNS server; without DHCP there is none.
   const nameserver = gateway || (address ? ROUTER : '');
@@ -224,7 +224,7 @@ function checks(_v: Vars): Check[] {
         const on = iface.addresses.map(bare);
         const match = current.find((x) => on.includes(x.address));
         if (match) return pass(`the home router leased ${match.address} to alice's MAC ${iface.mac}, and ${IFACE} carries it`, ...evidence);
-        if (!l.leases.length) return fail('the home router has handed out no lease at all: the DHCP client has not talked to it yet', ...evidence);
+        if (!l.leases.length) return fail("the home router's lease table is empty: alice holds no lease (her DHCP client never asked, or gave the lease back)", ...evidence);
         if (!mine.length) return fail(`the home router has no lease for alice's MAC ${iface.mac}`, ...evidence);
         if (!current.length) return fail(`the lease for alice's MAC ${iface.mac} has expired or was released`, ...evidence);
         const leased = current.map((x) => x.address).join(', ');
@@ -240,7 +240,7 @@ function checks(_v: Vars): Check[] {
         const probe = await ctx.probe('alice');
         const e = await probe.run('ip -4 route show', 5000);
         const defaults = e.output.split('\n').filter((l) => /^default\b/.test(l));
-        if (!defaults.length) return fail('alice has no default route: she can reach her own network but nothing beyond it', e);
+        if (!defaults.length) return fail('alice has no default route, so nothing beyond her own network can be reached', e);
         if (defaults.length > 1) return fail(`alice has ${defaults.length} default routes; keep only the one via ${ROUTER}`, e);
         const via = /\bvia (\S+)/.exec(defaults[0] as string)?.[1];
         const dev = /\bdev (\S+)/.exec(defaults[0] as string)?.[1];
@@ -299,7 +299,10 @@ function checks(_v: Vars): Check[] {
       points: 1,
       key: 'private_address',
       hint: `The address the DHCP client got ("bound to ..." in dhclient's output, or "ip addr show dev ${IFACE}"), without the /${HOME_LEN}.`,
-      expected: leasedAddress,
+      async expected(ctx) {
+        const r = await leasedAddress(ctx);
+        return { value: r.address, evidence: r.evidence };
+      },
       matches: (given, want) => bare(given.trim()) === want,
     }),
     answerCheck({
