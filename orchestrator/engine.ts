@@ -67,9 +67,6 @@ function subnetPool(): string {
   return process.env.HURRYNET_SUBNET_POOL ?? DEFAULT_POOL;
 }
 
-function instanceLabels(instance: string): Record<string, string> {
-  return Driver.projectLabels({ [LABEL.instance]: instance });
-}
 
 function checkAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw new AbortedError();
