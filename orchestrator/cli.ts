@@ -22,6 +22,7 @@ import { interruptible } from './interrupt.js';
 import { UnknownLabError } from './lab.js';
 import { SubmissionError } from './submission.js';
 import { addLabCommands } from './cli-labs.js';
+import { addGradeCommand } from './cli-grade.js';
 import { ensureStandbyInBackground, isStandbyName, readClaim, refuseStandby, StandbyNameError } from './standby.js';
 import { bold, dim, errRed, green, progressPrinter, red, table, yellow } from './ui.js';
 import { canonicalWorld } from './world.js';
@@ -244,6 +245,7 @@ Examples:
     });
 
   addLabCommands(program, driverFactory, instanceOption);
+  addGradeCommand(program, driverFactory);
 
   program
     .command('compose')

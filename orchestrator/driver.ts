@@ -37,6 +37,8 @@ export interface ExecOptions {
   user?: string;
   workdir?: string;
   timeoutMs?: number;
+  /** Keep at most this many bytes of each output stream (default 1 MiB); the rest is dropped. */
+  maxOutputBytes?: number;
 }
 
 export interface ContainerInfo {
@@ -256,6 +258,7 @@ export class Driver {
           Memory: plan.memoryBytes,
           MemorySwap: plan.memoryBytes,
           PidsLimit: plan.pidsLimit,
+          NanoCpus: plan.cpus ? Math.round(plan.cpus * 1e9) : undefined,
           Init: false,
           Privileged: false,
           SecurityOpt: ['no-new-privileges'],
@@ -367,8 +370,15 @@ export class Driver {
     const stderr: Buffer[] = [];
     const outStream = new PassThrough();
     const errStream = new PassThrough();
-    outStream.on('data', (b: Buffer) => stdout.push(b));
-    errStream.on('data', (b: Buffer) => stderr.push(b));
+    // A command that prints without end (a runaway submission) must not fill our memory.
+    const cap = opts.maxOutputBytes ?? 1024 * 1024;
+    const collect = (into: Buffer[], sizes: { n: number }) => (b: Buffer) => {
+      if (sizes.n >= cap) return;
+      into.push(b.subarray(0, cap - sizes.n));
+      sizes.n += b.length;
+    };
+    outStream.on('data', collect(stdout, { n: 0 }));
+    errStream.on('data', collect(stderr, { n: 0 }));
     this.docker.modem.demuxStream(stream, outStream, errStream);
     if (opts.stdin !== undefined) {
       stream.write(opts.stdin);

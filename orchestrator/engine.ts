@@ -36,6 +36,8 @@ export interface UpOptions {
   replace?: boolean;
   /** More labels for every object (for example the lab's seed). */
   labels?: Record<string, string>;
+  /** CPU limit per container, in cores. */
+  cpus?: number;
 }
 
 export interface UpResult {
@@ -103,7 +105,7 @@ export async function up(driver: Driver, opts: UpOptions): Promise<UpResult> {
 
   let plan: InstancePlan | undefined;
   try {
-    plan = await createObjects(driver, world, instance, opts.lab, images, opts.signal, opts.labels);
+    plan = await createObjects(driver, world, instance, opts.lab, images, opts.signal, opts.labels, opts.cpus);
     checkAborted(opts.signal);
     progress(`starting ${plan.containers.length} nodes...`);
     const timeout = opts.readyTimeoutMs ?? 60000;
@@ -136,6 +138,7 @@ async function createObjects(
   images: ImageSet,
   signal?: AbortSignal,
   labels?: Record<string, string>,
+  cpus?: number,
 ): Promise<InstancePlan> {
   for (let attempt = 0; ; attempt++) {
     try {
@@ -143,7 +146,7 @@ async function createObjects(
         const taken = (await driver.listNetworks()).flatMap((n) => n.subnets);
         const chosen = allocateSubnets(subnetPool(), taken, world.links.length);
         const subnets = Object.fromEntries(world.links.map((l, i) => [l.name, chosen[i] as string]));
-        const plan = planInstance(world, { instance, lab, subnets, images: images.roles, labels });
+        const plan = planInstance(world, { instance, lab, subnets, images: images.roles, labels, cpus });
         checkAborted(signal);
         await allOrThrow(plan.networks.map((n) => driver.createNetwork(n)));
         return plan;

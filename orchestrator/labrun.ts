@@ -40,6 +40,8 @@ export interface StartLabOptions {
   signal?: AbortSignal;
   /** Claim the standby world when the lab allows it (default: unless HURRYNET_STANDBY=0). */
   standby?: boolean;
+  /** CPU limit per container, in cores (batch grading). */
+  cpus?: number;
 }
 
 export interface StartLabResult extends UpResult {
@@ -73,6 +75,7 @@ export async function startLab(driver: Driver, lab: Lab, opts: StartLabOptions):
     progress: opts.progress,
     signal: opts.signal,
     labels: { [LABEL.seed]: opts.seed },
+    cpus: opts.cpus,
   });
   const faults = [...lab.faults(vars)];
   const task = lab.task?.(vars);

@@ -52,6 +52,8 @@ export interface ContainerPlan {
   sysctls: Record<string, string>;
   memoryBytes: number;
   pidsLimit: number;
+  /** CPU share in cores (unset: no limit). Batch grading sets it so one submission cannot starve others. */
+  cpus?: number;
 }
 
 export interface InstancePlan {
@@ -121,6 +123,7 @@ export interface PlanOptions {
   images: Record<Node['role'], string>;
   /** More labels for every object (for example the lab's seed). */
   labels?: Record<string, string>;
+  cpus?: number;
 }
 
 export function planInstance(world: World, opts: PlanOptions): InstancePlan {
@@ -155,6 +158,7 @@ export function planInstance(world: World, opts: PlanOptions): InstancePlan {
     },
     memoryBytes: node.memoryMb * 1024 * 1024,
     pidsLimit: 256,
+    cpus: opts.cpus,
   }));
   return { instance: opts.instance, lab, networks, containers };
 }
