@@ -1,7 +1,7 @@
 // `hurrynet bench`: how fast and how small the lab is, each number next to a plain baseline
 // measured in the same run (the machine is shared and noisy, so ratios matter, not absolutes).
 // See docs/benchmarks.md for what each number means.
-import { spawn, execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -110,6 +110,8 @@ export function naiveUpScript(plan: InstancePlan, envDir: string, timeoutSeconds
     for (const cap of c.capAdd) rest.push('--cap-add', cap);
     for (const [k, v] of Object.entries(c.sysctls)) rest.push('--sysctl', `${k}=${v}`);
     rest.push('--memory', `${c.memoryBytes}b`, '--memory-swap', `${c.memoryBytes}b`, '--pids-limit', String(c.pidsLimit));
+    const cpus = (c as { cpus?: number }).cpus; // a CPU limit, when the plan sets one
+    if (cpus) rest.push('--cpus', String(cpus));
     rest.push('--security-opt', 'no-new-privileges', '--restart', 'no');
     rest.push('--log-driver', 'json-file', '--log-opt', 'max-size=1m', '--log-opt', 'max-file=1');
     rest.push(c.image);
@@ -206,16 +208,21 @@ function runTimed(cmd: string, args: string[], signal?: AbortSignal, env?: NodeJ
   });
 }
 
-function execOnce(cmd: string, args: string[], signal?: AbortSignal): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const t0 = performance.now();
-    execFile(cmd, args, { signal, cwd: projectRoot(), env: { ...process.env, NO_COLOR: '1' } }, (err, _out, stderr) => {
-      const ms = performance.now() - t0;
-      if (signal?.aborted) reject(new AbortedError());
-      else if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${stderr || err.message}`));
-      else resolvePromise(ms);
-    });
-  });
+/**
+ * Times one short command that must succeed. Its stdin is /dev/null, as at a terminal that
+ * types nothing (a pipe left open would make `hurrynet exec` wait for input forever).
+ */
+async function execOnce(cmd: string, args: string[], signal?: AbortSignal, timeoutMs = 30000): Promise<number> {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  try {
+    const r = await runTimed(cmd, args, both, { ...process.env, NO_COLOR: '1' });
+    if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.code}): ${r.stderr.trim()}`);
+    return r.ms;
+  } catch (err) {
+    if (err instanceof AbortedError && !signal?.aborted) throw new Error(`${cmd} ${args.join(' ')} took over ${timeoutMs / 1000} s`);
+    throw err;
+  }
 }
 
 function instanceLabels(instance: string): Record<string, string> {
