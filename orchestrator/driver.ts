@@ -46,6 +46,8 @@ export interface ContainerInfo {
   name: string;
   image: string;
   state: string;
+  /** Names of the networks it is attached to. */
+  networks: string[];
   labels: Record<string, string>;
 }
 
@@ -235,6 +237,7 @@ export class Driver {
       name: (c.Names[0] ?? '').replace(/^\//, ''),
       image: c.Image,
       state: c.State,
+      networks: Object.keys(c.NetworkSettings?.Networks ?? {}),
       labels: c.Labels ?? {},
     }));
   }

@@ -109,8 +109,11 @@ export async function up(driver: Driver, opts: UpOptions): Promise<UpResult> {
     checkAborted(opts.signal);
     progress(`starting ${plan.containers.length} nodes...`);
     const timeout = opts.readyTimeoutMs ?? 60000;
+    // Nodes whose services take longest to answer (the web app, bind) are started first.
+    const weight = (c: InstancePlan['containers'][number]) => (c.role === 'web' ? 3 : c.role === 'dns' ? 2 : (c.env.HN_SERVICES ?? '') ? 1 : 0);
+    const order = [...plan.containers].sort((a, b) => weight(b) - weight(a));
     await allOrThrow(
-      plan.containers.map(async (c) => {
+      order.map(async (c) => {
         await driver.start(c.name);
         try {
           await driver.waitForLine(c.name, READY_MARKER, timeout, opts.signal);
@@ -216,19 +219,72 @@ export async function instanceObjects(driver: Driver, instance: string): Promise
 export async function stop(driver: Driver, instance: string): Promise<StopResult> {
   const started = Date.now();
   const { containers, networks } = await instanceObjects(driver, instance);
-  await allOrThrow(containers.map((c) => driver.removeContainer(c.id)));
-  await allOrThrow(networks.map((n) => driver.removeNetwork(n.id)));
+  await removeAll(driver, containers, networks);
   return { containers: containers.length, networks: networks.length, seconds: (Date.now() - started) / 1000 };
+}
+
+/**
+ * Removes containers and networks, each network as soon as the containers attached to it are
+ * gone: network removal (slow: the daemon rewrites host firewall rules) overlaps the rest.
+ */
+async function removeAll(driver: Driver, containers: ContainerInfo[], networks: NetworkInfo[]): Promise<void> {
+  // Measured on Docker 20.10: removing containers one at a time is faster than all at once (the
+  // daemon serializes them and contends), and each network can go as soon as its last container
+  // has, overlapping the slow network removals (host firewall rules) with the rest.
+  const remaining = new Map(networks.map((n) => [n.name, new Set(containers.filter((c) => c.networks.includes(n.name)).map((c) => c.id))]));
+  const byId = new Map(networks.map((n) => [n.name, n.id]));
+  const netRemovals: Promise<void>[] = [];
+  const releaseFreed = () => {
+    for (const [name, left] of remaining) {
+      if (left.size === 0) {
+        remaining.delete(name);
+        netRemovals.push(driver.removeNetwork(byId.get(name) as string));
+      }
+    }
+  };
+  releaseFreed();
+  const order = removalOrder(containers, remaining);
+  let failure: unknown;
+  for (const c of order) {
+    try {
+      await driver.removeContainer(c.id);
+    } catch (err) {
+      failure ??= err;
+    }
+    for (const left of remaining.values()) left.delete(c.id);
+    releaseFreed();
+  }
+  // A network whose container could not be removed is attempted anyway and reports its own error.
+  for (const [name] of remaining) netRemovals.push(driver.removeNetwork(byId.get(name) as string));
+  await allOrThrow(netRemovals);
+  if (failure) throw failure;
+}
+
+/** Containers ordered so that networks empty as early as possible (the smallest network first). */
+export function removalOrder<C extends { id: string }>(containers: C[], members: Map<string, Set<string>>): C[] {
+  const left = new Map([...members].map(([k, v]) => [k, new Set(v)]));
+  const todo = new Map(containers.map((c) => [c.id, c]));
+  const out: C[] = [];
+  while (todo.size) {
+    const smallest = [...left.values()].filter((s) => s.size > 0).sort((a, b) => a.size - b.size)[0];
+    const nextIds = smallest ? [...smallest] : [...todo.keys()];
+    for (const id of nextIds) {
+      const c = todo.get(id);
+      if (!c) continue;
+      out.push(c);
+      todo.delete(id);
+      for (const s of left.values()) s.delete(id);
+    }
+  }
+  return out;
 }
 
 /** Removes every container and network hurrynet made, across all instances. */
 export async function clean(driver: Driver): Promise<StopResult> {
   const started = Date.now();
   const labels = Driver.projectLabels();
-  const containers = await driver.listContainers(labels);
-  await allOrThrow(containers.map((c) => driver.removeContainer(c.id)));
-  const networks = await driver.listNetworks(labels);
-  await allOrThrow(networks.map((n) => driver.removeNetwork(n.id)));
+  const [containers, networks] = await Promise.all([driver.listContainers(labels), driver.listNetworks(labels)]);
+  await removeAll(driver, containers, networks);
   return { containers: containers.length, networks: networks.length, seconds: (Date.now() - started) / 1000 };
 }
 

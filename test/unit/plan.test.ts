@@ -95,3 +95,19 @@ describe('instance names', () => {
     expect(() => validateInstanceName('a'.repeat(30))).toThrow(/1-24/);
   });
 });
+
+describe('removal order', async () => {
+  const { removalOrder } = await import('../../orchestrator/engine.js');
+  it('empties the smallest network first so it can be removed while the rest go', () => {
+    const members = new Map([
+      ['home', new Set(['alice', 'home'])],
+      ['access', new Set(['home', 'isp'])],
+      ['backbone', new Set(['isp', 'dns', 'edge'])],
+      ['vpc', new Set(['edge', 'web', 'ftp'])],
+    ]);
+    const order = removalOrder(['alice', 'home', 'isp', 'dns', 'edge', 'web', 'ftp'].map((id) => ({ id })), members).map((c) => c.id);
+    expect(order.slice(0, 2).sort()).toEqual(['alice', 'home']);
+    expect(order).toHaveLength(7);
+    expect(new Set(order).size).toBe(7);
+  });
+});
