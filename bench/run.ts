@@ -13,6 +13,7 @@ import { AbortedError, getImages, READY_MARKER, status, stop, up } from '../orch
 import { ensureRoot, imagesDir, ROLES, type ImageSet, type Progress } from '../orchestrator/images.js';
 import { containerName, LABEL, PROJECT, planInstance, type InstancePlan } from '../orchestrator/plan.js';
 import { projectRoot } from '../orchestrator/paths.js';
+import { benchGrading, benchLabs } from './labs.js';
 import { progressPrinter, table } from '../orchestrator/ui.js';
 import { canonicalWorld, type World } from '../orchestrator/world.js';
 
@@ -30,6 +31,13 @@ export interface BenchOptions {
   progress?: Progress;
   /** Print the table on stdout (default true). */
   print?: boolean;
+  /** Skip the lab start and check timings. */
+  skipLabs?: boolean;
+  /** Only these labs (numbers or ids); default all. */
+  labs?: string[];
+  /** Submissions in the grading benchmark (0 skips it). */
+  gradeCount?: number;
+  gradeLab?: string;
 }
 
 export interface BenchResult {
@@ -585,6 +593,15 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
     const stopAll = (performance.now() - t1) / 1000;
     for (const n of names) await assertGone(driver, n, 'stop()');
     add({ name: `${worlds} worlds stop at once`, value: round(stopAll, 2), unit: 's', baseline: round(median(stopS), 2), baselineName: 'one stop' });
+
+    // 7. Labs and grading ------------------------------------------------------------------------
+    if (!opts.skipLabs) {
+      progress('labs: lab N --no-shell with and without a standby world, and check N on a passing world');
+      for (const r of await benchLabs(driver, progress, opts.labs)) add(r);
+    }
+    if (opts.gradeCount) {
+      for (const r of await benchGrading(driver, progress, opts.gradeLab ?? '3', opts.gradeCount)) add(r);
+    }
 
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, JSON.stringify(report, null, 2) + '\n');

@@ -68,14 +68,16 @@ export const SUBNET_LENGTH = 28;
  * Picks `count` free /28 subnets from `pool`, skipping every subnet that overlaps one in `taken`
  * (all networks on the engine, ours or not: Docker refuses overlapping pools).
  */
-export function allocateSubnets(pool: string, taken: string[], count: number, length = SUBNET_LENGTH): string[] {
+export function allocateSubnets(pool: string, taken: string[], count: number, length = SUBNET_LENGTH, start = 0): string[] {
   const { address, length: poolLength } = parseCidr(pool);
   if (length < poolLength) throw new Error(`subnet /${length} does not fit in pool ${pool}`);
   const base = (parseIp(address) & maskOf(poolLength)) >>> 0;
   const total = 2 ** (length - poolLength);
   const size = 2 ** (32 - length);
   const picked: string[] = [];
-  for (let i = 0; i < total && picked.length < count; i++) {
+  // `start` spreads concurrent allocators over the pool (they retry from elsewhere after a clash).
+  for (let k = 0; k < total && picked.length < count; k++) {
+    const i = (k + start) % total;
     const candidate = `${formatIp(base + i * size)}/${length}`;
     if (!taken.some((t) => overlaps(t, candidate)) && !picked.includes(candidate)) picked.push(candidate);
   }

@@ -136,12 +136,14 @@ Examples:
     .argument('<node>', 'node name')
     .argument('<command...>', 'the command (put -- before it when it has options)')
     .addOption(instanceOption())
-    .action(async (node: string, command: string[], opts: { instance: string }) => {
+    .option('--stdin', 'send standard input to the command', false)
+    .action(async (node: string, command: string[], opts: { instance: string; stdin: boolean }) => {
       refuseStandby(opts.instance);
       const driver = driverFactory();
       const container = await nodeContainer(driver, opts.instance, node);
-      // Piped input goes to the command (hurrynet exec alice -- bash -s < script.sh).
-      const stdin = process.stdin.isTTY ? undefined : await readAll(process.stdin);
+      // --stdin sends our input to the command (hurrynet exec --stdin alice -- bash -s < script.sh);
+      // without it stdin is never read, so an open pipe cannot make exec wait forever.
+      const stdin = opts.stdin ? await readAll(process.stdin) : undefined;
       const r = await driver.exec(container, command, { stdin: stdin && stdin.length ? stdin : undefined });
       process.stdout.write(r.stdout);
       process.stderr.write(r.stderr);
@@ -266,12 +268,27 @@ Examples:
     .option('--out <file>', 'where to write the JSON results', 'bench/results.json')
     .option('--worlds <n>', 'how many worlds to start at once', parseCount, 4)
     .option('--repeat <n>', 'repeats of each timed measurement (the median is reported)', parseCount, 3)
-    .action(async (opts: { skipCold: boolean; out: string; worlds: number; repeat: number }) => {
+    .option('--skip-labs', 'skip the lab start and check timings', false)
+    .option('--labs <ids...>', 'time only these labs')
+    .option('--grade <n>', 'submissions in the batch grading benchmark (0 skips it)', (v) => Number(v), 20)
+    .option('--grade-lab <lab>', 'the lab the grading benchmark grades', '3')
+    .action(async (opts: { skipCold: boolean; out: string; worlds: number; repeat: number; skipLabs: boolean; labs?: string[]; grade: number; gradeLab: string }) => {
       // Loaded only here: the other commands never pay for the benchmark code.
       const { runBench } = await import('../bench/run.js');
       const driver = driverFactory();
       await interruptible((signal) =>
-        runBench({ driver, skipCold: opts.skipCold, out: opts.out, worlds: opts.worlds, repeat: opts.repeat, signal }),
+        runBench({
+          driver,
+          skipCold: opts.skipCold,
+          out: opts.out,
+          worlds: opts.worlds,
+          repeat: opts.repeat,
+          signal,
+          skipLabs: opts.skipLabs,
+          labs: opts.labs,
+          gradeCount: opts.grade,
+          gradeLab: opts.gradeLab,
+        }),
       );
     });
 

@@ -1,7 +1,7 @@
 // Instance lifecycle: a world plan becomes running containers (and goes away again) through the
 // driver. Creation runs in parallel; readiness is each node's own "ready" line, with a deadline.
 import { userInfo } from 'node:os';
-import { allocateSubnets, DEFAULT_POOL } from './addresses.js';
+import { allocateSubnets, DEFAULT_POOL, SUBNET_LENGTH } from './addresses.js';
 import { Driver, NodeDiedError, type ContainerInfo, type NetworkInfo } from './driver.js';
 import { ensureImages, imagesReady, type ImageSet, type Progress } from './images.js';
 import { containerName, LABEL, planInstance, PROJECT, validateInstanceName, type InstancePlan } from './plan.js';
@@ -147,7 +147,9 @@ async function createObjects(
     try {
       return await serialized(async () => {
         const taken = (await driver.listNetworks()).flatMap((n) => n.subnets);
-        const chosen = allocateSubnets(subnetPool(), taken, world.links.length);
+        // First try the start of the pool; after a clash with another process, a random place.
+        const start = attempt === 0 ? 0 : Math.floor(Math.random() * 4096);
+        const chosen = allocateSubnets(subnetPool(), taken, world.links.length, SUBNET_LENGTH, start);
         const subnets = Object.fromEntries(world.links.map((l, i) => [l.name, chosen[i] as string]));
         const plan = planInstance(world, { instance, lab, subnets, images: images.roles, labels, cpus });
         checkAborted(signal);
@@ -162,7 +164,7 @@ async function createObjects(
     } catch (err) {
       // Another process may have taken the same subnets between our look and our create.
       const overlap = /overlap/i.test((err as Error).message);
-      if (!overlap || attempt >= 4) throw err;
+      if (!overlap || attempt >= 8) throw err;
       await stop(driver, instance);
     }
   }

@@ -46,7 +46,16 @@ if ! docker image inspect hurrynet/root:bookworm >/dev/null 2>&1 \
   fi
 fi
 
-# 3. Node dependencies (also compiles the TypeScript sources through "prepare").
+# 3. Tools the tests use: xmllint validates JUnit reports, Chromium renders the HTML report.
+missing=()
+command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ] && [ "${HURRYNET_SETUP_NO_TEST_TOOLS:-}" != 1 ]; then
+  say "installing test tools: ${missing[*]}..."
+  apt_install "${missing[@]}" || say "could not install ${missing[*]}: the report tests will fail until they are installed"
+fi
+
+# 4. Node dependencies (also compiles the TypeScript sources through "prepare").
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing Node dependencies (npm ci)..."
   npm ci --no-audit --no-fund --loglevel=error

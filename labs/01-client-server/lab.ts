@@ -139,8 +139,12 @@ function checks(v: Vars): Check[] {
       key: 'post_status',
       alsoKeys: { delete_status: '204' },
       hint: 'curl -i shows the status line, e.g. "HTTP/1.1 201 Created".',
-      async expected() {
-        return { value: '201', evidence: [] };
+      async expected(ctx) {
+        // Only answers about requests that really happened count.
+        const s = await serverState(ctx);
+        const posted = arrivedFromAlice(s.log, 'POST', /^\/api\/notes\/?$/, 201);
+        const deleted = s.log.some((e) => e.client === ALICE_PUBLIC && e.method === 'DELETE' && e.status === 204);
+        return { value: posted && deleted ? '201' : undefined, evidence: s.evidence };
       },
     }),
   ];

@@ -36,3 +36,9 @@ describe('subnet pool', () => {
     expect(() => allocateSubnets('10.250.0.0/26', ['10.250.0.0/27'], 3)).toThrow(/no room for 3 more networks.*hurrynet stop --all/);
   });
 });
+
+describe('subnet pool spreading', () => {
+  it('starts from another place in the pool when asked, wrapping around', () => {
+    expect(allocateSubnets('10.250.0.0/26', [], 2, 28, 3)).toEqual(['10.250.0.48/28', '10.250.0.0/28']);
+  });
+});

@@ -1,0 +1,165 @@
+// Benchmarks of the learner's and the teacher's commands: `lab N --no-shell` with and without a
+// standby world (against a plain `up` in the same run), `check N` on a passing world, and batch
+// grading with --jobs auto against --jobs 1.
+import { spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Driver } from '../orchestrator/driver.js';
+import { stop, up } from '../orchestrator/engine.js';
+import { autoJobs, discover, gradeClass } from '../orchestrator/grade.js';
+import type { Progress } from '../orchestrator/images.js';
+import { findLab, loadLabs, type Lab } from '../orchestrator/lab.js';
+import { applySubmission, startLab, usesCanonicalWorld, validateSubmission } from '../orchestrator/labrun.js';
+import { varsFor } from '../orchestrator/lab.js';
+import { projectRoot } from '../orchestrator/paths.js';
+import { ensureStandby, listStandby } from '../orchestrator/standby.js';
+
+export interface Measured {
+  name: string;
+  value: number;
+  unit: string;
+  baseline?: number;
+  baselineName?: string;
+  target?: number;
+  targetOn?: 'ratio' | 'value';
+}
+
+export const LAB_INSTANCE = 'bench-lab';
+
+/** Runs the CLI as a learner would (stdin closed) and returns its wall time in seconds. */
+function cliSeconds(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ seconds: number; code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [join(projectRoot(), 'bin', 'hurrynet.js'), ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1', ...env },
+    });
+    let output = '';
+    child.stdout.on('data', (b: Buffer) => (output += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (output += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ seconds: (performance.now() - t0) / 1000, code, output }));
+  });
+}
+
+function round(v: number, digits = 2): number {
+  return Math.round(v * 10 ** digits) / 10 ** digits;
+}
+
+/** Start and check times of every lab (or the chosen ones). */
+export async function benchLabs(driver: Driver, progress: Progress, only?: string[]): Promise<Measured[]> {
+  const labs = (await loadLabs()).filter((l) => !only?.length || only.includes(l.id) || only.includes(String(l.number)));
+  const out: Measured[] = [];
+  // The plain baseline of this run: one `up` of the free world.
+  const t0 = performance.now();
+  await up(driver, { instance: LAB_INSTANCE, replace: true });
+  const plainUp = (performance.now() - t0) / 1000;
+  await stop(driver, LAB_INSTANCE);
+  out.push({ name: 'plain up (lab baseline)', value: round(plainUp), unit: 's' });
+  try {
+    for (const lab of labs) {
+      const canonical = usesCanonicalWorld(lab, varsFor(lab, 'bench'));
+      if (canonical) {
+        progress(`lab ${lab.id}: preparing a standby world`);
+        await ensureStandby(driver);
+        const warm = await cliSeconds(['lab', lab.id, '--no-shell', '-q', '--seed', 'bench', '--instance', LAB_INSTANCE], { HURRYNET_STANDBY: '1' });
+        if (warm.code !== 0) throw new Error(`lab ${lab.id} did not start: ${warm.output}`);
+        out.push({ name: `lab ${lab.id} --no-shell (standby ready)`, value: round(warm.seconds), unit: 's', target: lab.number <= 8 ? 1.5 : 2, targetOn: 'value' });
+        await stop(driver, LAB_INSTANCE);
+      }
+      const cold = await cliSeconds(['lab', lab.id, '--no-shell', '-q', '--seed', 'bench', '--instance', LAB_INSTANCE], { HURRYNET_STANDBY: '0' });
+      if (cold.code !== 0) throw new Error(`lab ${lab.id} did not start: ${cold.output}`);
+      out.push({
+        name: `lab ${lab.id} --no-shell (no standby)`,
+        value: round(cold.seconds),
+        unit: 's',
+        baseline: round(plainUp),
+        baselineName: 'plain up',
+        target: 1.2,
+        targetOn: 'ratio',
+      });
+      // Grade a passing world: the reference solution applied.
+      await applySubmission(driver, LAB_INSTANCE, lab, validateSubmission(lab, varsFor(lab, 'bench'), join(lab.dir, 'solution')));
+      const check = await cliSeconds(['check', '--instance', LAB_INSTANCE]);
+      if (check.code !== 0) progress(`  warning: the reference solution of lab ${lab.id} did not pass in the bench:\n${check.output}`);
+      out.push({ name: `check ${lab.id} (passing world)`, value: round(check.seconds), unit: 's', target: lab.number <= 3 ? 2 : lab.number <= 8 ? 3 : 5, targetOn: 'value' });
+      await stop(driver, LAB_INSTANCE);
+    }
+  } finally {
+    await stop(driver, LAB_INSTANCE).catch(() => undefined);
+    for (const s of await listStandby(driver)) await stop(driver, s.instance).catch(() => undefined);
+  }
+  return out;
+}
+
+/** Memory charged to all containers, from the engine's parent cgroup (v1 or v2); 0 if unreadable. */
+function dockerMemoryBytes(): number {
+  for (const f of ['/sys/fs/cgroup/memory/docker/memory.usage_in_bytes', '/sys/fs/cgroup/docker/memory.current']) {
+    try {
+      return Number(readFileSync(f, 'utf8').trim()) || 0;
+    } catch {
+      /* try the next layout */
+    }
+  }
+  return 0;
+}
+
+/** A generated class: copies of the reference solution and empty submissions, alternating. */
+function makeClass(lab: Lab, count: number): string {
+  const dir = mkdtempSync(join(tmpdir(), 'hurrynet-bench-class-'));
+  for (let i = 1; i <= count; i++) {
+    const sub = join(dir, `learner${String(i).padStart(3, '0')}`);
+    if (i % 2) cpSync(join(lab.dir, 'solution'), sub, { recursive: true });
+    else mkdirSync(sub, { recursive: true });
+    writeFileSync(join(sub, 'learner.yaml'), `id: learner${i}\n`);
+  }
+  return dir;
+}
+
+/** Grades the same generated class with --jobs auto and --jobs 1 and reports the speed-up. */
+export async function benchGrading(driver: Driver, progress: Progress, labQuery: string, count: number): Promise<Measured[]> {
+  const lab = await findLab(labQuery);
+  const classDir = makeClass(lab, count);
+  const outDir = mkdtempSync(join(tmpdir(), 'hurrynet-bench-grades-'));
+  const jobs = autoJobs();
+  let peak = 0;
+  let peakBytes = 0;
+  const sample = async () => {
+    const containers = await driver.listContainers({ 'io.hurrynet.project': 'hurrynet' }).catch(() => []);
+    peak = Math.max(peak, containers.filter((c) => c.name.startsWith('hurrynet-bench-g')).length);
+    peakBytes = Math.max(peakBytes, dockerMemoryBytes());
+  };
+  const timer = setInterval(() => void sample(), 1000);
+  try {
+    const run = async (j: number) => {
+      const t0 = performance.now();
+      const r = await gradeClass(driver, lab, discover(classDir, lab), {
+        jobs: j,
+        outDir: join(outDir, `jobs-${j}`),
+        instancePrefix: `bench-g${j}`,
+        onProgress: (p) => p.last && progress(`  grading (jobs ${j}): ${p.done}/${p.total}`),
+      });
+      return { seconds: (performance.now() - t0) / 1000, results: r };
+    };
+    progress(`grading ${count} submissions of lab ${lab.id} with --jobs ${jobs}`);
+    const parallel = await run(jobs);
+    progress(`grading ${count} submissions of lab ${lab.id} with --jobs 1`);
+    const sequential = await run(1);
+    const differing = parallel.results.learners.filter((l, i) => l.score !== sequential.results.learners[i]?.score).length;
+    if (differing) progress(`  warning: ${differing} learners scored differently in parallel and in sequence`);
+    return [
+      { name: `grade ${count} x lab ${lab.id}, --jobs ${jobs}`, value: round(parallel.seconds, 1), unit: 's', baseline: round(sequential.seconds, 1), baselineName: '--jobs 1', target: 0.5, targetOn: 'ratio' },
+      { name: 'grading seconds per submission (auto)', value: round(parallel.seconds / count), unit: 's' },
+      { name: 'grading: most containers at once', value: peak, unit: 'containers' },
+      // "Different scores" counts the learners whose score changed: the target is none.
+      { name: 'grading: learners scored differently in parallel', value: differing, unit: 'learners', target: 0, targetOn: 'value' },
+      { name: 'grading: peak memory of all containers', value: round(peakBytes / 2 ** 20, 1), unit: 'MB' },
+    ];
+  } finally {
+    clearInterval(timer);
+    rmSync(classDir, { recursive: true, force: true });
+    rmSync(outDir, { recursive: true, force: true });
+  }
+}
