@@ -430,6 +430,7 @@ export class Driver {
         AttachStdout: true,
         AttachStderr: true,
         Tty: tty,
+        WorkingDir: '/root',
         Env: ['TERM=' + (process.env.TERM ?? 'xterm-256color')],
       }),
     );

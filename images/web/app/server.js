@@ -47,6 +47,7 @@ app.use((req, res, next) => {
     accessLog.write(JSON.stringify({
       time: new Date().toISOString(),
       client: (req.socket.remoteAddress || '').replace(/^::ffff:/, ''),
+      port: req.socket.remotePort,
       method: req.method,
       path: req.originalUrl,
       status: res.statusCode,
@@ -77,6 +78,34 @@ app.get('/whoami', (req, res) => {
     method: req.method,
     headers: req.headers,
   });
+});
+
+// n bytes of plain text (lines of a repeating pattern), for the TCP and MTU labs: a response of a
+// known size that spans many segments. Streamed in 64 KiB writes, with a sane upper bound.
+const BYTES_MAX = 20 * 1024 * 1024;
+const BYTES_LINE = Buffer.from('Bob sends Alice bytes; TCP cuts them into segments, IP carries them.\n');
+const BYTES_CHUNK = 64 * 1024;
+const bytesPattern = Buffer.alloc(BYTES_CHUNK);
+for (let i = 0; i < BYTES_CHUNK; i++) bytesPattern[i] = BYTES_LINE[i % BYTES_LINE.length];
+app.get('/bytes/:n', (req, res) => {
+  if (!/^\d{1,9}$/.test(req.params.n) || Number(req.params.n) > BYTES_MAX) {
+    return res.status(400).json({ error: `n must be a whole number of bytes from 0 to ${BYTES_MAX}` });
+  }
+  const total = Number(req.params.n);
+  res.status(200).type('text/plain').set('Content-Length', String(total));
+  let sent = 0;
+  const more = () => {
+    while (sent < total) {
+      // Every write continues the pattern where the previous one stopped.
+      const offset = sent % BYTES_LINE.length;
+      const size = Math.min(BYTES_CHUNK - BYTES_LINE.length, total - sent);
+      sent += size;
+      if (sent >= total) return res.end(bytesPattern.subarray(offset, offset + size));
+      if (!res.write(bytesPattern.subarray(offset, offset + size))) return res.once('drain', more);
+    }
+    res.end();
+  };
+  more();
 });
 
 function validNote(body) {
