@@ -112,8 +112,14 @@ export async function loadLabs(): Promise<Lab[]> {
   for (const dir of dirs) {
     const modulePath = [join(moduleDir(), dir, 'lab.js'), join(moduleDir(), dir, 'lab.ts')].find(existsSync);
     if (!modulePath) continue;
-    const mod = (await import(pathToFileURL(modulePath).href)) as { default: LabDefinition };
-    const def = mod.default;
+    let def: LabDefinition;
+    try {
+      def = ((await import(pathToFileURL(modulePath).href)) as { default: LabDefinition }).default;
+    } catch (err) {
+      // One broken lab must not take the others (or the CLI) down with it.
+      process.stderr.write(`hurrynet: warning: lab ${dir} cannot be loaded: ${(err as Error).message}\n`);
+      continue;
+    }
     const id = (LAB_DIR.exec(dir) as RegExpExecArray)[1] as string;
     const readmePath = join(labsDir(), dir, 'README.md');
     labs.push({ ...def, id, dir: join(labsDir(), dir), readme: existsSync(readmePath) ? readFileSync(readmePath, 'utf8') : '' });
