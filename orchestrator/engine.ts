@@ -5,7 +5,7 @@ import { allocateSubnets, DEFAULT_POOL, SUBNET_LENGTH } from './addresses.js';
 import { Driver, NodeDiedError, type ContainerInfo, type NetworkInfo } from './driver.js';
 import { ensureImages, imagesReady, type ImageSet, type Progress } from './images.js';
 import { containerName, LABEL, planInstance, PROJECT, validateInstanceName, type InstancePlan } from './plan.js';
-import { canonicalWorld, findNode, type World } from './world.js';
+import { canonicalWorld, type World } from './world.js';
 
 export const READY_MARKER = 'hurrynet: ready';
 
@@ -361,10 +361,7 @@ export async function status(driver: Driver, only?: string): Promise<InstanceSta
 }
 
 /** The container of a node in an instance, with a helpful error when either does not exist. */
-export async function nodeContainer(driver: Driver, instance: string, node: string, world: World = canonicalWorld): Promise<string> {
-  if (!findNode(world, node)) {
-    throw new Error(`unknown node "${node}". The nodes are: ${world.nodes.map((n) => n.name).join(', ')}`);
-  }
+export async function nodeContainer(driver: Driver, instance: string, node: string): Promise<string> {
   const containers = (await listInstances(driver)).get(instance) ?? [];
   if (!containers.length) {
     const others = [...(await listInstances(driver)).keys()];
@@ -373,8 +370,14 @@ export async function nodeContainer(driver: Driver, instance: string, node: stri
         (others.length ? ` Running instances: ${others.join(', ')} (choose one with --instance).` : ' Start one with "hurrynet up".'),
     );
   }
-  const c = containers.find((x) => x.labels[LABEL.node] === node && x.labels[LABEL.kind] !== 'probe');
-  if (!c) throw new Error(`instance "${instance}" has no node "${node}"`);
+  // The nodes are whatever this instance runs: a lab may add nodes to the canonical world.
+  const c = containers.find((x) => x.labels[LABEL.node] === node);
+  if (!c) {
+    const order = canonicalWorld.nodes.map((n) => n.name);
+    const rank = (n: string) => (order.includes(n) ? order.indexOf(n) : order.length);
+    const names = containers.map((x) => x.labels[LABEL.node] ?? '?').sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+    throw new Error(`unknown node "${node}". The nodes are: ${names.join(', ')}`);
+  }
   if (c.state !== 'running') throw new Error(`node ${node} of instance "${instance}" is ${c.state}; restart the instance with "hurrynet up --replace"`);
-  return containerName(instance, node);
+  return c.name;
 }
