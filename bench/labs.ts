@@ -11,7 +11,7 @@ import { stop, up } from '../orchestrator/engine.js';
 import { autoJobs, discover, gradeClass } from '../orchestrator/grade.js';
 import type { Progress } from '../orchestrator/images.js';
 import { findLab, loadLabs, type Lab } from '../orchestrator/lab.js';
-import { applySubmission, startLab, usesCanonicalWorld, validateSubmission } from '../orchestrator/labrun.js';
+import { applySubmission, labWorld, validateSubmission } from '../orchestrator/labrun.js';
 import { varsFor } from '../orchestrator/lab.js';
 import { projectRoot } from '../orchestrator/paths.js';
 import { ensureStandby, listStandby } from '../orchestrator/standby.js';
@@ -60,11 +60,13 @@ export async function benchLabs(driver: Driver, progress: Progress, only?: strin
   out.push({ name: 'plain up (lab baseline)', value: round(plainUp), unit: 's' });
   try {
     for (const lab of labs) {
-      const canonical = usesCanonicalWorld(lab, varsFor(lab, 'bench'));
-      if (canonical) {
-        progress(`lab ${lab.id}: preparing a standby world`);
-        await ensureStandby(driver);
-        const warm = await cliSeconds(['lab', lab.id, '--no-shell', '-q', '--seed', 'bench', '--instance', LAB_INSTANCE], { HURRYNET_STANDBY: '1' });
+      {
+        progress(`lab ${lab.id}: preparing a standby world of its world`);
+        // Another process (a learner's background preparation) may hold the lock: wait for it.
+        while ((await ensureStandby(driver, () => undefined, labWorld(lab, varsFor(lab, 'bench')))) === 'busy') {
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+        const warm = await cliSeconds(['lab', lab.id, '--no-shell', '-q', '--seed', 'bench', '--instance', LAB_INSTANCE], { HURRYNET_STANDBY: 'claim' });
         if (warm.code !== 0) throw new Error(`lab ${lab.id} did not start: ${warm.output}`);
         out.push({ name: `lab ${lab.id} --no-shell (standby ready)`, value: round(warm.seconds), unit: 's', target: lab.number <= 8 ? 1.5 : 2, targetOn: 'value' });
         await stop(driver, LAB_INSTANCE);

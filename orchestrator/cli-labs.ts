@@ -9,7 +9,8 @@ import { findLab, handoutSummary, loadLabs, varsFor } from './lab.js';
 import { interruptible } from './interrupt.js';
 import { ensureStandbyInBackground, ensureStandby, listStandby, refuseStandby, standbyEnabled } from './standby.js';
 import { stop } from './engine.js';
-import { applySubmission, checkLab, labWorld, runningLab, startLab, userSeed, validateSubmission } from './labrun.js';
+import { applySubmission, checkLab, labWorld, nextLab, runningLab, startLab, userSeed, validateSubmission } from './labrun.js';
+import { canonicalWorld } from './world.js';
 import { bold, dim, green, progressPrinter, red, table } from './ui.js';
 
 function instanceFlag(instance: string): string {
@@ -56,8 +57,11 @@ export function addLabCommands(program: Command, driverFactory: () => Driver, in
       const started = await interruptible((signal) =>
         startLab(driver, lab, { instance: opts.instance, seed, replace: opts.reset, progress, signal, standby }),
       );
-      // Prepare the next fresh world while the learner reads the handout.
-      if (standby) ensureStandbyInBackground();
+      // Prepare the next lab's world while the learner reads the handout.
+      if (standby) {
+        const next = await nextLab(lab);
+        ensureStandbyInBackground(next ? { lab: next.id, seed } : undefined);
+      }
       if (submission) {
         try {
           await applySubmission(driver, opts.instance, lab, submission, { progress });
@@ -101,8 +105,10 @@ export function addLabCommands(program: Command, driverFactory: () => Driver, in
     .description('the standby world kept started in the background so that labs start at once')
     .option('--ensure', 'start one now unless a usable one exists', false)
     .option('--remove', 'remove standby worlds', false)
+    .option('--lab <lab>', 'with --ensure: build it as this lab\'s world (default: the free world)')
+    .option('--seed <seed>', 'with --lab: the learner\'s variation (default: stable for your user name)')
     .option('-q, --quiet', 'no progress output', false)
-    .action(async (opts: { ensure: boolean; remove: boolean; quiet: boolean }) => {
+    .action(async (opts: { ensure: boolean; remove: boolean; quiet: boolean; lab?: string; seed?: string }) => {
       const driver = driverFactory();
       if (opts.remove) {
         for (const s of await listStandby(driver)) await stop(driver, s.instance);
@@ -110,7 +116,12 @@ export function addLabCommands(program: Command, driverFactory: () => Driver, in
         return;
       }
       if (opts.ensure) {
-        const name = await ensureStandby(driver, progressPrinter(opts.quiet));
+        let world = canonicalWorld;
+        if (opts.lab) {
+          const lab = await findLab(opts.lab);
+          world = labWorld(lab, varsFor(lab, opts.seed ?? userSeed()));
+        }
+        const name = await ensureStandby(driver, progressPrinter(opts.quiet), world);
         process.stdout.write(name === 'busy' ? 'another process is preparing the standby world\n' : `standby world ready: ${name}\n`);
         return;
       }

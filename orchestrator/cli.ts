@@ -23,7 +23,8 @@ import { UnknownLabError } from './lab.js';
 import { SubmissionError } from './submission.js';
 import { addLabCommands } from './cli-labs.js';
 import { addGradeCommand } from './cli-grade.js';
-import { ensureStandbyInBackground, isStandbyName, readClaim, refuseStandby, StandbyNameError } from './standby.js';
+import { ensureStandbyInBackground, isStandbyName, readClaim, refuseStandby, standbyEnabled, StandbyNameError } from './standby.js';
+import { nextLab, runningLab } from './labrun.js';
 import { bold, dim, errRed, green, progressPrinter, red, table, yellow } from './ui.js';
 import { canonicalWorld } from './world.js';
 
@@ -191,8 +192,13 @@ Examples:
     .option('--json', 'print as JSON', false)
     .action(async (opts: { instance: string; all: boolean; json: boolean }) => {
       const driver = driverFactory();
+      // Which lab ran, to prepare the next one's world in the background afterwards.
+      const ran = opts.all || isStandbyName(opts.instance) || !standbyEnabled() ? undefined : await runningLab(driver, opts.instance).catch(() => undefined);
       const r = opts.all ? await clean(driver) : await stop(driver, opts.instance);
-      if (!opts.all && !isStandbyName(opts.instance)) ensureStandbyInBackground();
+      if (!opts.all && !isStandbyName(opts.instance) && (r.containers || r.networks)) {
+        const next = ran ? await nextLab(ran.lab) : undefined;
+        ensureStandbyInBackground(next ? { lab: next.id, seed: ran?.seed ?? '' } : undefined);
+      }
       if (opts.json) return printJson(r);
       if (!opts.all && r.containers === 0 && r.networks === 0) {
         const others = [...(await listInstances(driver)).keys()];

@@ -5,7 +5,7 @@ import { Driver } from './driver.js';
 import { clearLeftovers, listInstances, up, type UpResult } from './engine.js';
 import { claimStandby, readClaim, standbyEnabled } from './standby.js';
 import { imageSet } from './images.js';
-import { defaultSeed, findLab, varsFor, type Lab, type Vars } from './lab.js';
+import { defaultSeed, findLab, loadLabs, varsFor, type Lab, type Vars } from './lab.js';
 import { containerName, LABEL, planInstance, PROJECT, type InstancePlan } from './plan.js';
 import type { Progress } from './images.js';
 import { canonicalWorld, nodeNames, type World } from './world.js';
@@ -49,7 +49,13 @@ export interface StartLabResult extends UpResult {
   vars: Vars;
 }
 
-/** True when a lab runs on the canonical world unchanged, so a standby world can serve it. */
+/** The lab after this one in the course (the world a standby should be built for next). */
+export async function nextLab(lab: Lab): Promise<Lab | undefined> {
+  const labs = await loadLabs();
+  return labs[labs.findIndex((l) => l.id === lab.id) + 1];
+}
+
+/** True when a lab runs on the canonical world unchanged. */
 export function usesCanonicalWorld(lab: Lab, vars: Vars): boolean {
   return JSON.stringify(labWorld(lab, vars)) === JSON.stringify(canonicalWorld);
 }
@@ -60,9 +66,9 @@ export async function startLab(driver: Driver, lab: Lab, opts: StartLabOptions):
   const vars = varsFor(lab, opts.seed);
   const world = labWorld(lab, vars);
   let result: UpResult | undefined;
-  if ((opts.standby ?? standbyEnabled()) && usesCanonicalWorld(lab, vars)) {
+  if (opts.standby ?? standbyEnabled()) {
     await clearLeftovers(driver, opts.instance, !!opts.replace);
-    if (await claimStandby(driver, opts.instance, { lab: lab.id, seed: opts.seed })) {
+    if (await claimStandby(driver, opts.instance, { lab: lab.id, seed: opts.seed }, world)) {
       opts.progress?.('using the standby world');
       result = { plan: planFor(world, opts.instance, lab.id), seconds: 0, leftoversRemoved: 0, fromStandby: true };
     }

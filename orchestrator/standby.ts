@@ -1,9 +1,11 @@
-// The standby world: one fresh free-play world kept started in the background, so that
-// `lab N` only has to rename it and apply the lab's state (exec is cheap, starting is not).
-// It is created under its own name (standby-xxxx) and claimed by renaming its containers.
+// The standby world: one fresh world kept started in the background, so that `lab N` only has to
+// rename it and apply the lab's state (exec is cheap, starting is not). It is built for the world
+// the learner most likely needs next (the next lab's, with the learner's seed; labs may change
+// the topology) and carries a hash of that world: a lab claims it only when its own world hashes
+// the same. It is created under its own name (standby-xxxx) and claimed by renaming its containers.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, unlinkSync, writeFileSync, readFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Driver } from './driver.js';
@@ -11,11 +13,19 @@ import { listInstances, stop, up } from './engine.js';
 import { imageSet, type Progress } from './images.js';
 import { containerName, LABEL } from './plan.js';
 import { projectRoot } from './paths.js';
+import { canonicalWorld, type World } from './world.js';
 
 export const STANDBY_PREFIX = 'standby-';
 export const STANDBY_LABEL = 'io.hurrynet.standby';
+/** The hash of the world a standby world was built as. */
+export const WORLD_LABEL = 'io.hurrynet.world';
 /** Where a claimed standby world records its lab: a node the learner's shell is not on. */
 export const CLAIM_NODE = 'isp';
+
+/** A short hash that changes whenever anything in the world data changes. */
+export function worldHash(world: World): string {
+  return createHash('sha256').update(JSON.stringify(world)).digest('hex').slice(0, 16);
+}
 export const CLAIM_PATH = '/run/hurrynet/claim.json';
 
 export function standbyEnabled(): boolean {
@@ -42,6 +52,7 @@ export interface StandbyWorld {
   instance: string;
   healthy: boolean;
   current: boolean;
+  world: string;
 }
 
 /** Standby worlds on the engine, with whether they are usable (running, built from current images). */
@@ -53,13 +64,17 @@ export async function listStandby(driver: Driver): Promise<StandbyWorld[]> {
     if (!isStandbyName(instance)) continue;
     const running = containers.every((c) => c.state === 'running');
     const current = containers.every((c) => images.has(c.image));
-    out.push({ instance, healthy: running && containers.length > 0, current });
+    out.push({ instance, healthy: running && containers.length > 0, current, world: containers[0]?.labels[WORLD_LABEL] ?? '' });
   }
   return out;
 }
 
-/** Makes sure one usable standby world exists; removes stale or broken ones. */
-export async function ensureStandby(driver: Driver, progress: Progress = () => undefined): Promise<string> {
+/**
+ * Makes sure one usable standby world of `world` exists (the canonical world by default); removes
+ * stale, broken or other-world ones, so that at most one waits at a time.
+ */
+export async function ensureStandby(driver: Driver, progress: Progress = () => undefined, world: World = canonicalWorld): Promise<string> {
+  const hash = worldHash(world);
   const lock = join(tmpdir(), 'hurrynet-standby.lock');
   let fd: number;
   try {
@@ -74,12 +89,12 @@ export async function ensureStandby(driver: Driver, progress: Progress = () => u
   try {
     writeFileSync(fd, `${process.pid} ${Date.now()}`);
     const list = await listStandby(driver);
-    const usable = list.find((s) => s.healthy && s.current);
+    const usable = list.find((s) => s.healthy && s.current && s.world === hash);
     for (const s of list) if (s !== usable) await stop(driver, s.instance);
     if (usable) return usable.instance;
     const instance = `${STANDBY_PREFIX}${randomBytes(3).toString('hex')}`;
     progress(`starting a standby world (${instance}) in the background`);
-    await up(driver, { instance, labels: { [STANDBY_LABEL]: 'true' }, progress });
+    await up(driver, { instance, world, labels: { [STANDBY_LABEL]: 'true', [WORLD_LABEL]: hash }, progress });
     return instance;
   } finally {
     closeSync(fd);
@@ -95,8 +110,9 @@ export async function ensureStandby(driver: Driver, progress: Progress = () => u
  * Claims a usable standby world as `instance`: renames its containers and records the lab on
  * the claim node. Returns false (and changes nothing) when there is none.
  */
-export async function claimStandby(driver: Driver, instance: string, claim: { lab: string; seed: string }): Promise<boolean> {
-  const usable = (await listStandby(driver)).find((s) => s.healthy && s.current);
+export async function claimStandby(driver: Driver, instance: string, claim: { lab: string; seed: string }, world: World): Promise<boolean> {
+  const hash = worldHash(world);
+  const usable = (await listStandby(driver)).find((s) => s.healthy && s.current && s.world === hash);
   if (!usable) return false;
   const containers = (await listInstances(driver)).get(usable.instance) ?? [];
   // Rename first: once renamed, no one else can claim the same world.
@@ -113,17 +129,24 @@ export async function claimStandby(driver: Driver, instance: string, claim: { la
     for (const r of renamed) await driver.rename(r.to, r.from).catch(() => undefined);
     return false;
   }
-  const r = await driver.exec(containerName(instance, CLAIM_NODE), ['sh', '-c', `cat > ${CLAIM_PATH}`], {
+  const r = await driver.exec(containerName(instance, claimNode(world)), ['sh', '-c', `cat > ${CLAIM_PATH}`], {
     stdin: JSON.stringify({ instance, ...claim, claimedAt: new Date().toISOString() }),
   });
   if (r.exitCode !== 0) throw new Error(`could not record the lab on the claimed world: ${r.stderr}`);
   return true;
 }
 
+/** The node that keeps the claim: the ISP router, or any node but Alice's laptop if a lab has none. */
+function claimNode(world: World): string {
+  return world.nodes.some((n) => n.name === CLAIM_NODE) ? CLAIM_NODE : (world.nodes.find((n) => n.name !== 'alice')?.name ?? 'alice');
+}
+
 /** The lab a claimed world runs, from its claim file (undefined for a world started as itself). */
 export async function readClaim(driver: Driver, instance: string): Promise<{ lab: string; seed: string } | undefined> {
   const containers = (await listInstances(driver)).get(instance) ?? [];
-  const node = containers.find((c) => c.labels[LABEL.node] === CLAIM_NODE);
+  const node =
+    containers.find((c) => c.labels[LABEL.node] === CLAIM_NODE && c.labels[STANDBY_LABEL]) ??
+    containers.find((c) => c.labels[LABEL.node] !== 'alice' && c.labels[STANDBY_LABEL]);
   if (!node || !node.labels[STANDBY_LABEL] || node.state !== 'running') return undefined;
   const r = await driver.exec(node.id, ['cat', CLAIM_PATH]).catch(() => undefined);
   if (!r || r.exitCode !== 0) return undefined;
@@ -135,11 +158,16 @@ export async function readClaim(driver: Driver, instance: string): Promise<{ lab
   }
 }
 
-/** Starts `hurrynet standby --ensure` detached, so the learner never waits for it. */
-export function ensureStandbyInBackground(): void {
-  if (!standbyEnabled()) return;
+/**
+ * Starts `hurrynet standby --ensure` detached, so the learner never waits for it: for a lab's
+ * world (with the learner's seed) when given, else the free world.
+ */
+export function ensureStandbyInBackground(next?: { lab: string; seed: string }): void {
+  // HURRYNET_STANDBY=claim uses a ready standby world but never starts one (the benchmark).
+  if (!standbyEnabled() || process.env.HURRYNET_STANDBY === 'claim') return;
   const log = openSync(join(tmpdir(), 'hurrynet-standby.log'), 'a');
-  const child = spawn(process.execPath, [join(projectRoot(), 'bin', 'hurrynet.js'), 'standby', '--ensure', '--quiet'], {
+  const args = ['standby', '--ensure', '--quiet', ...(next ? ['--lab', next.lab, '--seed', next.seed] : [])];
+  const child = spawn(process.execPath, [join(projectRoot(), 'bin', 'hurrynet.js'), ...args], {
     detached: true,
     stdio: ['ignore', log, log],
     env: { ...process.env, NO_COLOR: '1' },

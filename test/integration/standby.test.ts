@@ -2,7 +2,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { stop } from '../../orchestrator/engine.js';
 import { findLab } from '../../orchestrator/lab.js';
-import { startLab } from '../../orchestrator/labrun.js';
+import { labWorld, startLab } from '../../orchestrator/labrun.js';
+import { varsFor } from '../../orchestrator/lab.js';
 import { ensureStandby, listStandby } from '../../orchestrator/standby.js';
 import { cli, driver, labelledObjects, sh } from './helpers.js';
 import { apply, explain, grade, solutionDir, type LabRun } from './lab-harness.js';
@@ -48,5 +49,20 @@ describe('standby world', () => {
     await stop(driver, I);
     expect(await labelledObjects(I)).toBe(0);
     expect(await labelledObjects(name)).toBe(0);
+  });
+
+  it('serves a lab that changes the world only when it was built as that very world', async () => {
+    const lab2 = await findLab('2');
+    const mine = labWorld(lab2, varsFor(lab2, 'sb-2'));
+    const name = await ensureStandby(driver, () => undefined, mine);
+    // Another learner's variation of the same lab is a different world: not served from it.
+    const other = await startLab(driver, lab2, { instance: I, seed: 'sb-other', standby: true });
+    expect(other.fromStandby).toBeFalsy();
+    await stop(driver, I);
+    const started = await startLab(driver, lab2, { instance: I, seed: 'sb-2', standby: true });
+    expect(started.fromStandby).toBe(true);
+    expect((await listStandby(driver)).map((s) => s.instance)).not.toContain(name);
+    const status = await cli(['status', '--json', '--instance', I]);
+    expect(status.stdout).toMatch(/"lab": "02"/);
   });
 });
