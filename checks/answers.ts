@@ -1,6 +1,6 @@
 // Checks of the learner's answers.yaml against what the grader observes in the live world, so a
 // copied or hard-coded answer fails when this learner's world differs.
-import { fail, pass, type Check, type CheckContext, type Evidence } from './types.js';
+import { fail, pass, type Answers, type Check, type CheckContext, type Evidence } from './types.js';
 
 /** Canonical form for comparison: trimmed, lower case, single spaces; MACs with colons. */
 export function normalizeAnswer(value: unknown): string {
@@ -26,6 +26,45 @@ export interface AnswerCheckSpec {
   matches?(given: string, expected: string): boolean;
 }
 
+/** The learner's answers file as evidence. */
+export function answersEvidence(answers: Answers): Evidence {
+  return { where: 'alice', command: 'cat /root/answers.yaml', exitCode: answers.ok ? 0 : 1, output: answers.ok ? answers.raw : answers.error };
+}
+
+export interface KeywordCheckSpec {
+  id: string;
+  title: string;
+  points: number;
+  key: string;
+  hint: string;
+  required?: boolean;
+  /** Whether a free-text answer mentions what it must (the same for every learner). */
+  test(answer: string): boolean;
+  /** What is wrong when the test fails, in the learner's terms. */
+  wrong: string;
+}
+
+/** A free-text answer judged by what it must mention. */
+export function keywordCheck(spec: KeywordCheckSpec): Check {
+  return {
+    id: spec.id,
+    title: spec.title,
+    points: spec.points,
+    required: spec.required,
+    hint: spec.hint,
+    deadlineMs: 1000,
+    async run(ctx) {
+      const answers = await ctx.answers();
+      const file = answersEvidence(answers);
+      if (!answers.ok) return fail(answers.error, file);
+      const given = answers.values[spec.key];
+      if (given === undefined || given === null || String(given).trim() === '') return fail(`answers.yaml misses "${spec.key}"`, file);
+      if (!spec.test(String(given))) return fail(`"${spec.key}": ${spec.wrong}`, file);
+      return pass(`answered ${spec.key}`, file);
+    },
+  };
+}
+
 export function answerCheck(spec: AnswerCheckSpec): Check {
   return {
     id: spec.id,
@@ -36,7 +75,7 @@ export function answerCheck(spec: AnswerCheckSpec): Check {
     deadlineMs: 1500,
     async run(ctx) {
       const answers = await ctx.answers();
-      const file: Evidence = { where: 'alice', command: 'cat /root/answers.yaml', exitCode: answers.ok ? 0 : 1, output: answers.ok ? answers.raw : answers.error };
+      const file = answersEvidence(answers);
       if (!answers.ok) return fail(answers.error, file);
       const { value, evidence } = await spec.expected(ctx);
       if (value === undefined) return fail(`the answer to "${spec.key}" cannot be judged yet: the world is not in the required state`, file, ...evidence);

@@ -18,7 +18,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { defineLab, type Fault, type Rng, type Vars } from '../../orchestrator/lab.js';
 import { canonicalWorld, findNode, type Node, type World } from '../../orchestrator/world.js';
 import { fail, pass, type Check, type CheckContext, type Evidence, type Host } from '../../checks/types.js';
-import { answerCheck } from '../../checks/answers.js';
+import { answerCheck, keywordCheck } from '../../checks/answers.js';
 import { q } from '../../checks/probes.js';
 
 // ---- facts from the world data ----------------------------------------------------------------
@@ -592,27 +592,6 @@ function checks(v: Vars): Check[] {
       wrong: 'say what happened to the replies and what a stateless filter does not know about them',
     }),
   ];
-}
-
-/** A free-text answer judged by what it must mention (the same for every learner). */
-function keywordCheck(spec: { id: string; title: string; points: number; key: string; hint: string; required?: boolean; test(answer: string): boolean; wrong: string }): Check {
-  return {
-    id: spec.id,
-    title: spec.title,
-    points: spec.points,
-    required: spec.required,
-    hint: spec.hint,
-    deadlineMs: 1000,
-    async run(ctx) {
-      const answers = await ctx.answers();
-      const file: Evidence = { where: 'alice', command: 'cat /root/answers.yaml', exitCode: answers.ok ? 0 : 1, output: answers.ok ? answers.raw : answers.error };
-      if (!answers.ok) return fail(answers.error, file);
-      const given = answers.values[spec.key];
-      if (given === undefined || given === null || String(given).trim() === '') return fail(`answers.yaml misses "${spec.key}"`, file);
-      if (!spec.test(String(given))) return fail(`"${spec.key}": ${spec.wrong}`, file);
-      return pass(`answered ${spec.key}`, file);
-    },
-  };
 }
 
 export default defineLab({
