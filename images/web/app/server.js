@@ -150,6 +150,8 @@ app.delete('/api/notes/:id', (req, res) => {
   res.status(204).end();
 });
 
+require('./https')(app); // HTTPS on 443 once /etc/hurrynet/tls has a certificate (lab 10)
+require('./video')(app); // Bob's video service: upload -> FTP store -> HLS stream (lab 12)
 app.use((req, res) => res.status(404).json({ error: `nothing at ${req.method} ${req.path}` }));
 // express calls a four-argument handler for errors, such as malformed JSON.
 app.use((err, req, res, next) => { // eslint-disable-line no-unused-vars

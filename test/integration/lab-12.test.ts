@@ -1,0 +1,132 @@
+// Lab 12 on a real engine: Bob's unfinished pipeline fails every check but the error handling;
+// a canned stream and a service patched to skip the store fail the checks that catch them; the
+// reference solution passes for two learners; and a store that goes down loses no upload.
+import { afterAll, describe, expect, it } from 'vitest';
+import { stop } from '../../orchestrator/engine.js';
+import { apply, explain, failedIds, grade, solutionDir, start, submissionFolder, type LabRun } from './lab-harness.js';
+import { driver, eventually, sh } from './helpers.js';
+import { transcodeScript } from '../../labs/12-video-service/lab.js';
+
+const I = 't-lab12';
+
+afterAll(async () => {
+  await stop(driver, I);
+});
+
+/** Sets the store and the segment length right, from the task card on the web node. */
+const honestConfig = `
+task() { sed -n "s/^$1: //p" /root/TASK.txt; }
+S=$(task segment_seconds) F=$(task store_folder) node -e '
+  const fs = require("fs"); const f = "/srv/web/video/config.json"; const c = JSON.parse(fs.readFileSync(f, "utf8"));
+  c.store = { host: "10.0.1.21", port: 21, user: "bob", password: "bobpass", folder: process.env.F };
+  c.hls.segmentSeconds = Number(process.env.S); fs.writeFileSync(f, JSON.stringify(c));'
+`;
+
+describe('lab 12: the video service', () => {
+  let run: LabRun;
+
+  it('fails untouched: the store refuses, so nothing is stored or streamed; bad uploads still get JSON errors', async () => {
+    run = await start('12', I, 'seed-a');
+    expect(run.vars).toMatchObject({ storeFault: 'port', hlsFault: 'window', segmentSeconds: 2 });
+    const report = await grade(run);
+    expect(report.passed).toBe(false);
+    expect(failedIds(report), explain(report)).toEqual(['upload', 'stored', 'playlist', 'segments', 'no-loss']);
+    const result = (id: string) => report.results.find((r) => r.id === id);
+    expect(result('upload')?.reason).toMatch(/503: the file store did not take the upload: .*ECONNREFUSED 10\.0\.1\.21:20/);
+    expect(result('no-loss')?.reason).toMatch(/never reached the store/);
+    expect(result('segments')?.hint).toMatch(/segmentSeconds/);
+    expect(report.ms).toBeLessThan(15000);
+  });
+
+  it('fails a canned stream (made once from the sample) and a service patched to skip the store', async () => {
+    // 1. The store fixed honestly, but the "transcoder" copies a stream made once from the 6 s
+    //    sample clip; a root learner on alice also points the name at herself.
+    await sh(I, 'alice', "echo '127.0.0.1 web.bob.example' >> /etc/hosts");
+    await apply(
+      run,
+      submissionFolder({
+        'web.sh': [
+          'set -e',
+          honestConfig,
+          'curl -sSf -o /tmp/sample.mp4 http://127.0.0.1/sample.mp4',
+          'mkdir -p /srv/canned',
+          `ffmpeg -nostdin -v error -y -i /tmp/sample.mp4 -c:v libx264 -force_key_frames "expr:gte(t,n_forced*2)" -f hls -hls_time 2 -hls_playlist_type vod /srv/canned/index.m3u8`,
+          "printf '#!/bin/bash\\ncp /srv/canned/* \"$2\"/\\n' > /srv/web/video/transcode.sh",
+        ].join('\n'),
+      }),
+    );
+    let report = await grade(run);
+    expect(failedIds(report), explain(report)).toEqual(['playlist', 'segments']);
+    expect(report.results.find((r) => r.id === 'playlist')?.reason).toMatch(/adding up to 6 s, but the uploaded clip lasts/);
+
+    // 2. A real transcoder, but the service patched to pretend the store took the file.
+    await apply(
+      run,
+      submissionFolder({
+        'web.sh': [
+          'set -e',
+          `cat > /srv/web/video/transcode.sh <<'SCRIPT'\n${transcodeScript()}SCRIPT`,
+          "sed -i 's|const stored = await storeFile(config.store, video.spool, video.storedName);|const stored = storeUrl(config.store, video.storedName);|' /srv/web/video.js",
+          'grep -q "const stored = storeUrl" /srv/web/video.js',
+          'pid=$(pgrep -o -x node); kill "$pid"; while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done',
+          'cd /srv/web && setsid -f bash -c "exec node server.js >>/var/log/web/server.log 2>&1" </dev/null',
+          'for i in $(seq 100); do listening tcp 80 && break; sleep 0.1; done',
+        ].join('\n'),
+      }),
+    );
+    report = await grade(run);
+    expect(failedIds(report), explain(report)).toEqual(['stored', 'no-loss']);
+    expect(report.results.find((r) => r.id === 'stored')?.reason).toMatch(/the store has no/);
+    expect(report.results.find((r) => r.id === 'no-loss')?.reason).toMatch(/reached the store, but the store does not have/);
+  });
+
+  it('passes the reference solution, for two different learners', async () => {
+    for (const seed of ['seed-a', 'seed-b']) {
+      run = await start('video-service', I, seed);
+      await apply(run, solutionDir(run));
+      const report = await grade(run);
+      expect(report.passed, explain(report)).toBe(true);
+      expect(report.score).toBe(report.maxScore);
+      expect(report.ms).toBeLessThan(15000);
+    }
+    expect(run.vars).toMatchObject({ storeFault: 'host-public', segmentSeconds: 4 });
+  });
+
+  it('answers bad uploads with JSON errors, and keeps an upload while the store is down until it is back', async () => {
+    const U = 'http://web.bob.example/upload';
+    const status = async (form: string) => {
+      const r = await sh(I, 'alice', `curl -sS -o /tmp/body -w '%{http_code}' ${form} ${U}; echo; cat /tmp/body`);
+      const [code, ...body] = r.stdout.split('\n');
+      return { code: Number(code), json: JSON.parse(body.join('\n')) as { error?: string; id?: string; kept?: boolean } };
+    };
+    await sh(I, 'alice', 'curl -sSf -o /tmp/clip.mp4 http://web.bob.example/sample.mp4 && printf "not a video\\n" > /tmp/notes.txt');
+    const noPart = await status('-F note=hi');
+    expect(noPart.code).toBe(400);
+    expect(noPart.json.error).toMatch(/no file part/);
+    const emptyName = await status(`-F 'file=@/tmp/clip.mp4;filename=;type=application/octet-stream'`);
+    expect(emptyName.code).toBe(400);
+    expect(emptyName.json.error).toMatch(/empty file name/);
+    const notVideo = await status(`-F 'file=@/tmp/notes.txt;filename=clip.mp4'`);
+    expect(notVideo.code).toBe(415);
+    expect(notVideo.json.error).toMatch(/not a video/);
+
+    // The store goes down: the upload is answered 503 with Retry-After, and kept.
+    await sh(I, 'ftp', 'iptables -I INPUT -p tcp --dport 21 -j REJECT --reject-with tcp-reset');
+    const r = await sh(I, 'alice', `curl -sS -D /tmp/headers -o /tmp/body -F file=@/tmp/clip.mp4 ${U}; cat /tmp/headers /tmp/body`);
+    expect(r.stdout).toMatch(/^HTTP\/1\.1 503/);
+    expect(r.stdout).toMatch(/^Retry-After: \d+/im);
+    const down = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as { error: string; id: string; kept: boolean };
+    expect(down.error).toMatch(/file store .*ECONNREFUSED/);
+    expect(down.kept).toBe(true);
+    expect((await sh(I, 'web', `test -s /srv/web/data/video/spool/${down.id}.mp4`)).exitCode).toBe(0);
+
+    // Back up: the service retries on its own, the file lands in the learner's folder and streams.
+    await sh(I, 'ftp', 'iptables -D INPUT -p tcp --dport 21 -j REJECT --reject-with tcp-reset');
+    const folder = String(run.vars.folder);
+    const arrived = await eventually(async () => (await sh(I, 'ftp', `test -s /home/bob/${folder}/${down.id}.mp4`)).exitCode === 0, 15000, 500);
+    expect(arrived).toBe(true);
+    const ready = await eventually(async () => (await sh(I, 'alice', `curl -sS ${U.replace('/upload', `/videos/${down.id}`)}`)).stdout.includes('"state":"ready"'), 10000, 500);
+    expect(ready).toBe(true);
+    expect((await sh(I, 'web', `test -e /srv/web/data/video/spool/${down.id}.mp4`)).exitCode).not.toBe(0);
+  });
+});
