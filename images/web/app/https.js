@@ -8,7 +8,7 @@
 //   options.json  optional: {"minVersion": "TLSv1.2" | "TLSv1.3", "maxVersion": ...}
 //
 // Nothing listens on 443 while server.crt or server.key is missing. After changing the files, make
-// the server read them again without a restart: pkill -HUP -f server.js
+// the server read them again without a restart: pkill -HUP -x node (or kill -HUP <its pid>)
 // Every (re)load is written to /var/log/web/tls.log, including why a load failed (the previous
 // certificate then stays in use).
 const fs = require('fs');

@@ -1,0 +1,159 @@
+// Lab 10's variation and its certificate authority are pure: deterministic per seed, different
+// across seeds, and the certificates are what each fault says.
+import { X509Certificate, createPublicKey } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import lab, { FAULTS, HOST, WRONG_NAMES, faultNamed, httpsVars, labCa, parseHandshake, serialOf, startCertificate } from '../../labs/10-https/lab.js';
+import { varsFor } from '../../orchestrator/lab.js';
+
+const SEEDS = Array.from({ length: 200 }, (_, i) => `seed-${i}`);
+const DAY = 86400_000;
+
+describe('lab 10: variation', () => {
+  it('is deterministic per seed', () => {
+    for (const s of SEEDS.slice(0, 20)) expect(varsFor(lab, s)).toEqual(varsFor(lab, s));
+  });
+
+  it('differs across seeds: faults, policies, serials and CA names', () => {
+    const all = SEEDS.map((s) => httpsVars(varsFor(lab, s)));
+    expect(new Set(all.map((v) => v.fault))).toEqual(new Set(FAULTS));
+    expect(new Set(all.map((v) => v.minVersion))).toEqual(new Set(['TLSv1.2', 'TLSv1.3']));
+    expect(new Set(all.map((v) => v.serial)).size).toBe(all.length);
+    expect(new Set(all.map((v) => v.issuerName)).size).toBeGreaterThan(150);
+    expect(new Set(all.map((v) => v.caKey)).size).toBe(all.length);
+  });
+
+  it('gives valid values: 16-digit positive serials, a wrong name only for the wrong-name fault', () => {
+    for (const s of SEEDS) {
+      const v = httpsVars(varsFor(lab, s));
+      expect(v.serial).toMatch(/^[1-7][0-9A-F]{15}$/);
+      if (v.fault === 'wrong-name') {
+        expect(WRONG_NAMES).toContain(v.certName);
+        expect(v.certName).not.toBe(HOST);
+        expect(v.certName.endsWith('.example')).toBe(true);
+      } else expect(v.certName).toBe(HOST);
+      expect(v.expiredDaysAgo).toBeGreaterThanOrEqual(3);
+    }
+  });
+
+  it('pins the faults of the seeds the integration test uses', () => {
+    const kinds = Object.fromEntries(['seed-b', 'seed-c', 'seed-e'].map((s) => [s, `${varsFor(lab, s).fault} ${varsFor(lab, s).minVersion}`]));
+    expect(kinds).toEqual({ 'seed-b': 'expired TLSv1.2', 'seed-c': 'missing-intermediate TLSv1.3', 'seed-e': 'wrong-name TLSv1.3' });
+  });
+});
+
+describe('lab 10: the certificate authority', () => {
+  it('is the same in every call for a seed (the grader recomputes the root), and differs across seeds', () => {
+    const a = varsFor(lab, 'seed-a');
+    expect(labCa(a)).toEqual(labCa(varsFor(lab, 'seed-a')));
+    expect(labCa(a).rootPem).not.toBe(labCa(varsFor(lab, 'seed-b')).rootPem);
+  });
+
+  it('chains: a self-signed root, an issuing CA signed by it, a server certificate signed by the issuing CA', () => {
+    for (const s of ['seed-a', 'seed-b', 'seed-c']) {
+      const vars = varsFor(lab, s);
+      const v = httpsVars(vars);
+      const ca = labCa(vars);
+      const root = new X509Certificate(ca.rootPem);
+      const issuing = new X509Certificate(ca.issuingPem);
+      const server = new X509Certificate(startCertificate(vars).certPem);
+      expect(root.ca).toBe(true);
+      expect(root.verify(root.publicKey)).toBe(true);
+      expect(root.subject).toContain(v.rootName);
+      expect(issuing.ca).toBe(true);
+      expect(issuing.checkIssued(root)).toBe(true);
+      expect(issuing.verify(root.publicKey)).toBe(true);
+      expect(issuing.subject).toContain(v.issuerName);
+      expect(server.ca).toBe(false);
+      expect(server.checkIssued(issuing)).toBe(true);
+      expect(server.verify(issuing.publicKey)).toBe(true);
+      expect(server.serialNumber).toBe(v.serial);
+      expect(server.subjectAltName).toBe(`DNS:${v.certName}`);
+      // The issuing CA's private key, handed to Bob, belongs to the issuing certificate.
+      expect(createPublicKey(ca.issuingKeyPem).export({ format: 'der', type: 'spki' })).toEqual(issuing.publicKey.export({ format: 'der', type: 'spki' }));
+    }
+  });
+
+  it('breaks the server certificate the way the fault says', () => {
+    const now = Date.parse('2026-06-01T12:00:00Z');
+    for (const s of SEEDS.slice(0, 30)) {
+      const vars = varsFor(lab, s);
+      const v = httpsVars(vars);
+      const c = startCertificate(vars, now);
+      const cert = new X509Certificate(c.certPem);
+      expect(cert.checkHost(HOST)).toBe(v.fault === 'wrong-name' ? undefined : HOST);
+      if (v.fault === 'expired') {
+        expect(c.notAfter.getTime()).toBe(now - v.expiredDaysAgo * DAY);
+        expect(c.notBefore.getTime()).toBeLessThan(c.notAfter.getTime());
+      } else {
+        expect(c.notBefore.getTime()).toBeLessThan(now);
+        expect(c.notAfter.getTime()).toBeGreaterThan(now + 30 * DAY);
+      }
+      const web = lab.faults(vars).find((f) => f.node === 'web')?.script ?? '';
+      if (v.fault === 'missing-intermediate') expect(web).toContain('rm -f /etc/hurrynet/tls/chain.crt');
+      else expect(web).toContain('cat > /etc/hurrynet/tls/chain.crt');
+      // The server starts against the policy on the task card.
+      expect(web).toContain(`' ${v.minVersion === 'TLSv1.2' ? 'TLSv1.3' : 'TLSv1.2'} > /etc/hurrynet/tls/options.json`);
+    }
+  });
+
+  it('hands alice the root (not installed) and never reveals the fault on the task card', () => {
+    const vars = varsFor(lab, 'seed-a');
+    const alice = lab.faults(vars).find((f) => f.node === 'alice')?.script ?? '';
+    expect(alice).toContain('cat > /root/lab-ca.crt');
+    expect(alice).toContain(labCa(vars).rootPem.trim());
+    expect(alice).not.toContain('update-ca-certificates');
+    for (const s of SEEDS.slice(0, 30)) {
+      const card = JSON.stringify(lab.task?.(varsFor(lab, s)));
+      for (const f of FAULTS) expect(card).not.toContain(f);
+    }
+    expect(lab.submissionNodes).toEqual(['alice', 'web']);
+  });
+});
+
+describe('lab 10: parsing and answers', () => {
+  const output = [
+    '== handshake',
+    'verify error:num=10:certificate has expired',
+    ' 0 s:O = Bob Example, CN = web.bob.example',
+    '   i:O = Bob Example, CN = Bob Issuing CA G74',
+    'New, TLSv1.3, Cipher is TLS_AES_256_GCM_SHA384',
+    'Verify return code: 10 (certificate has expired)',
+    'sent: 2',
+    'now: 1795000000',
+    '== leaf',
+    'serial=4DC4A378D204A373',
+    'subject=O = Bob Example, CN = web.bob.example',
+    'issuer=O = Bob Example, CN = Bob Issuing CA G74',
+    'notBefore=2025-11-25 12:00:41Z',
+    'notAfter=2026-10-15 12:00:41Z',
+    'X509v3 Subject Alternative Name: ',
+    '    DNS:web.bob.example, DNS:www.bob.example',
+    '== chain',
+    'c1.pem: OK',
+  ].join('\n');
+
+  it('parses the handshake script', () => {
+    const h = parseHandshake(output);
+    expect(h).toMatchObject({ connected: true, sent: 2, serial: '4DC4A378D204A373', protocol: 'TLSv1.3', chainOk: true, now: 1795000000 });
+    expect(h.dnsNames).toEqual(['web.bob.example', 'www.bob.example']);
+    expect(h.notAfter?.toISOString()).toBe('2026-10-15T12:00:41.000Z');
+    const broken = parseHandshake(output.replace('c1.pem: OK', 'error 20 at 0 depth lookup: unable to get local issuer certificate\nerror c1.pem: verification failed'));
+    expect(broken.chainOk).toBe(false);
+    expect(broken.chainError).toBe('unable to get local issuer certificate');
+    expect(parseHandshake('== handshake\nConnection refused\nsent: 0\nnow: 1')).toMatchObject({ connected: false, sent: 0, dnsNames: [] });
+  });
+
+  it('reads the problem and the serial in the spellings learners use', () => {
+    expect(faultNamed('expired')).toBe('expired');
+    expect(faultNamed('the certificate has expired')).toBe('expired');
+    expect(faultNamed('wrong-name')).toBe('wrong-name');
+    expect(faultNamed('hostname mismatch')).toBe('wrong-name');
+    expect(faultNamed('missing-intermediate')).toBe('missing-intermediate');
+    expect(faultNamed('incomplete chain')).toBe('missing-intermediate');
+    expect(faultNamed('expired wrong name')).toBeUndefined();
+    expect(faultNamed('no idea')).toBeUndefined();
+    expect(serialOf('serial=4DC4A378D204A373')).toBe('4DC4A378D204A373');
+    expect(serialOf('4d:c4:a3:78:d2:04:a3:73')).toBe('4DC4A378D204A373');
+    expect(serialOf('0x004dc4a378d204a373')).toBe('4DC4A378D204A373');
+  });
+});

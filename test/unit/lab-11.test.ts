@@ -1,0 +1,207 @@
+// Lab 11 without Docker: the per-learner variation, the faults it drives, the reading of vsftpd's
+// protocol log that the grader relies on, and the TypeScript transpiling of the learner's client.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { contains } from '../../orchestrator/addresses.js';
+import { varsFor } from '../../orchestrator/lab.js';
+import { projectRoot } from '../../orchestrator/paths.js';
+import { canonicalWorld } from '../../orchestrator/world.js';
+import lab, {
+  ACTIVE_FAULTS,
+  cliProgress,
+  EDGE_FTP_ALLOW,
+  EDGE_FTP_DNAT,
+  fixNodeOf,
+  ftpVars,
+  FTP_PUBLIC,
+  HOME_HELPER,
+  oldAddresses,
+  PASSIVE_FAULTS,
+  PASSIVE_FIX_NODE,
+} from '../../labs/11-ftp/lab.js';
+import { parseVsftpdLog, resolveFtpPath } from '../../labs/11-ftp/ftplog.js';
+import { transpile } from '../../labs/11-ftp/node-runner.js';
+
+const seeds = Array.from({ length: 200 }, (_, i) => `learner-${i}`);
+const used = canonicalWorld.nodes.flatMap((n) => n.interfaces.flatMap((i) => i.addresses.map((a) => a.split('/')[0])));
+
+describe('lab 11 variation', () => {
+  it('is deterministic per seed', () => {
+    expect(varsFor(lab, 'alice-1')).toEqual(varsFor(lab, 'alice-1'));
+    expect(lab.faults(varsFor(lab, 'alice-1')).map((f) => f.script)).toEqual(lab.faults(varsFor(lab, 'alice-1')).map((f) => f.script));
+  });
+
+  it('uses every fault and differs across seeds in what the learner must do', () => {
+    const all = seeds.map((s) => ftpVars(varsFor(lab, s)));
+    expect(new Set(all.map((v) => v.passiveFault))).toEqual(new Set(PASSIVE_FAULTS));
+    expect(new Set(all.map((v) => v.activeFault))).toEqual(new Set(ACTIVE_FAULTS));
+    expect(new Set(all.map((v) => v.dir)).size).toBeGreaterThan(100);
+    expect(new Set(all.map((v) => v.passiveFile)).size).toBeGreaterThan(180);
+    expect(new Set(all.map((v) => v.uploadText)).size).toBeGreaterThan(150);
+    expect(new Set(all.map((v) => v.outboxFile)).size).toBeGreaterThan(150);
+    expect(new Set(all.map((v) => PASSIVE_FIX_NODE[v.passiveFault]))).toEqual(new Set(['ftp', 'edge']));
+  });
+
+  it('only uses values that are valid in the world', () => {
+    expect(oldAddresses().length).toBeGreaterThan(20);
+    for (const s of seeds) {
+      const v = ftpVars(varsFor(lab, s));
+      expect(v.dir).toMatch(/^\/[a-z]+-\d\d$/);
+      expect(v.passiveFile).toMatch(/^passive-[a-z]{4}\.txt$/);
+      expect(v.activeFile).toBe(v.passiveFile.replace('passive-', 'active-'));
+      expect(v.outboxFile).toMatch(/^\/outbox\/[a-z]+-\d{3}\.txt$/);
+      expect(contains('198.51.100.0/24', v.oldAddress)).toBe(true);
+      expect(used).not.toContain(v.oldAddress);
+      expect(v.oldAddress).not.toBe(FTP_PUBLIC);
+    }
+    expect(lab.overlay).toBeUndefined();
+  });
+
+  it('breaks passive mode on the node that passive_fix names, and active mode on the home router', () => {
+    for (const s of seeds.slice(0, 80)) {
+      const vars = varsFor(lab, s);
+      const v = ftpVars(vars);
+      const faults = lab.faults(vars);
+      const byNode = (n: string) => faults.filter((f) => f.node === n).map((f) => f.script).join('\n');
+      const ftp = byNode('ftp');
+      const edge = byNode('edge');
+      expect(ftp).toContain(`${v.outboxFile}`);
+      if (v.passiveFault === 'pasv-private') expect(ftp).toContain("sed -i '/^pasv_address=/d'");
+      if (v.passiveFault === 'pasv-old') expect(ftp).toContain(`pasv_address=${v.oldAddress}`);
+      if (PASSIVE_FIX_NODE[v.passiveFault] === 'ftp') expect(edge).toBe('');
+      if (v.passiveFault === 'sg-range') {
+        expect(edge).toContain(EDGE_FTP_ALLOW.replace(' -A ', ' -D '));
+        expect(edge).toMatch(/-I FORWARD \d+ .*-d 10\.0\.1\.21 -p tcp --dport 21 /);
+      }
+      if (v.passiveFault === 'dnat-range') {
+        expect(edge).toContain(EDGE_FTP_DNAT.replace(' -A ', ' -D '));
+        expect(edge).toMatch(/-I PREROUTING 1 .* --dport 21 -j DNAT --to-destination 10\.0\.1\.21/);
+      }
+      const home = byNode('home');
+      expect(home.split('\n')[0]).toBe(HOME_HELPER.replace(' -A ', ' -D '));
+      if (v.activeFault === 'helper-missing') expect(home.split('\n')).toHaveLength(1);
+      if (v.activeFault === 'helper-port') expect(home).toContain('--dport 2121 -j CT --helper ftp');
+      if (v.activeFault === 'helper-iface') expect(home).toContain('-i access -p tcp --dport 21 -j CT --helper ftp');
+      expect(byNode('alice')).toContain("from 'basic-ftp'");
+    }
+  });
+
+  it('gives a task card that names the work but never the faults', () => {
+    for (const s of seeds.slice(0, 50)) {
+      const vars = varsFor(lab, s);
+      const v = ftpVars(vars);
+      const card = lab.task?.(vars) ?? {};
+      expect(card.directory).toBe(v.dir);
+      expect(card.upload_text).toBe(v.uploadText);
+      const text = JSON.stringify(card);
+      expect(text).not.toMatch(/pasv|helper|edge|security|dnat|10\.0\.1/i);
+      expect(text).not.toContain(v.oldAddress);
+    }
+  });
+
+  it('has unique check ids and 13 points', () => {
+    const checks = lab.checks(varsFor(lab, 'x'));
+    expect(new Set(checks.map((c) => c.id)).size).toBe(checks.length);
+    expect(checks.reduce((s, c) => s + c.points, 0)).toBe(13);
+  });
+
+  it('understands where an answer says passive mode was broken', () => {
+    expect(fixNodeOf('edge')).toBe('edge');
+    expect(fixNodeOf("Bob's edge (security group)")).toBe('edge');
+    expect(fixNodeOf('FTP')).toBe('ftp');
+    expect(fixNodeOf('vsftpd pasv_address')).toBe('ftp');
+    expect(fixNodeOf('ftp or edge')).not.toMatch(/^(ftp|edge)$/);
+  });
+});
+
+const L = (pid: number, rest: string, user = 'bob') => `Wed Nov 25 12:02:46 2026 [pid ${pid}]${user ? ` [${user}]` : ''} ${rest}`;
+const C = (pid: number, cmd: string) => L(pid, `FTP command: Client "203.0.113.5", "${cmd}"`);
+const R = (pid: number, reply: string) => L(pid, `FTP response: Client "203.0.113.5", "${reply}"`);
+
+const log = [
+  L(111, 'CONNECT: Client "203.0.113.5"', ''),
+  L(111, 'FTP command: Client "203.0.113.5", "USER bob"', ''),
+  L(110, 'OK LOGIN: Client "203.0.113.5"'),
+  R(112, '230 Login successful.'),
+  C(112, 'CWD album-42'),
+  R(112, '550 Failed to change directory.'),
+  C(112, 'MKD album-42'),
+  L(112, 'OK MKDIR: Client "203.0.113.5", "/album-42"'),
+  R(112, '257 "/album-42" created'),
+  C(112, 'CWD album-42'),
+  R(112, '250 Directory successfully changed.'),
+  C(112, 'PASV'),
+  R(112, '227 Entering Passive Mode (198,51,100,80,117,49).'),
+  C(112, 'STOR passive-abcd.txt'),
+  R(112, '150 Ok to send data.'),
+  L(112, 'OK UPLOAD: Client "203.0.113.5", "/album-42/passive-abcd.txt", 23 bytes, 45.65Kbyte/sec'),
+  R(112, '226 Transfer complete.'),
+  // an active session whose first try is refused (no helper), then works
+  L(120, 'CONNECT: Client "203.0.113.5"', ''),
+  R(121, '230 Login successful.'),
+  C(121, 'CWD /album-42'),
+  R(121, '250 Directory successfully changed.'),
+  C(121, 'EPRT |1|192.168.1.101|51207|'),
+  R(121, '500 Illegal EPRT command.'),
+  C(121, 'EPRT |1|203.0.113.5|51207|'),
+  R(121, '200 EPRT command successful. Consider using EPSV.'),
+  C(121, 'LIST -la'),
+  R(121, '150 Here comes the directory listing.'),
+  R(121, '226 Directory send OK.'),
+  C(121, 'CDUP'),
+  R(121, '250 Directory successfully changed.'),
+  C(121, 'CWD outbox'),
+  R(121, '250 Directory successfully changed.'),
+  C(121, 'PORT 203,0,113,5,153,55'),
+  R(121, '200 PORT command successful. Consider using PASV.'),
+  C(121, 'RETR order-123.txt'),
+  L(121, 'OK DOWNLOAD: Client "203.0.113.5", "/outbox/order-123.txt", 40 bytes, 6.67Kbyte/sec'),
+  // a passive listing whose data connection never came
+  R(130, '230 Login successful.'),
+  C(130, 'PASV'),
+  R(130, '227 Entering Passive Mode (10,0,1,21,117,55).'),
+  C(130, 'LIST'),
+  R(130, '425 Failed to establish connection.'),
+].join('\n');
+
+describe('lab 11 log reading', () => {
+  it('follows each session: directories, modes, transfers and PASV replies', () => {
+    const s = parseVsftpdLog(log).filter((x) => x.transfers.length);
+    expect(s.map((x) => x.pid)).toEqual([112, 121, 130]);
+    expect(s[0]).toMatchObject({ client: '203.0.113.5', user: 'bob', cwds: ['/album-42'], passiveReplies: ['227 Entering Passive Mode (198,51,100,80,117,49).'] });
+    expect(s[0]?.transfers).toEqual([{ kind: 'upload', path: '/album-42/passive-abcd.txt', mode: 'passive', via: 'PASV', ok: true }]);
+    expect(s[1]?.cwds).toEqual(['/album-42', '/', '/outbox']);
+    expect(s[1]?.transfers).toEqual([
+      { kind: 'list', path: '/album-42', mode: 'active', via: 'EPRT', ok: true },
+      { kind: 'download', path: '/outbox/order-123.txt', mode: 'active', via: 'PORT', ok: true },
+    ]);
+    expect(s[2]?.transfers).toEqual([{ kind: 'list', path: '/', mode: 'passive', via: 'PASV', ok: false }]);
+  });
+
+  it('resolves paths as a chrooted FTP user sees them', () => {
+    expect(resolveFtpPath('/', 'a')).toBe('/a');
+    expect(resolveFtpPath('/a', '../b/')).toBe('/b');
+    expect(resolveFtpPath('/a', '/c')).toBe('/c');
+    expect(resolveFtpPath('/', '..')).toBe('/');
+  });
+
+  it('tells what the learner has done in each mode', () => {
+    const v = { ...ftpVars(varsFor(lab, 'x')), dir: '/album-42', passiveFile: 'passive-abcd.txt', activeFile: 'active-abcd.txt', outboxFile: '/outbox/order-123.txt' };
+    const sessions = parseVsftpdLog(log);
+    expect(cliProgress(sessions, v, 'passive')).toEqual({ cd: true, upload: true, list: false, download: false });
+    expect(cliProgress(sessions, v, 'active')).toEqual({ cd: true, upload: false, list: true, download: true });
+  });
+});
+
+describe('lab 11 TypeScript client', () => {
+  it('transpiles the skeleton and reports syntax errors', async () => {
+    const skeleton = readFileSync(join(projectRoot(), 'labs', '11-ftp', 'client', 'ftp-client.mts'), 'utf8');
+    const ok = await transpile(skeleton);
+    expect(ok.errors).toEqual([]);
+    expect(ok.js).toContain('require("basic-ftp")');
+    const bad = await transpile('const x: number = ;');
+    expect(bad.ok).toBe(false);
+    expect(bad.errors[0]).toMatch(/^line 1: /);
+  });
+});
