@@ -44,6 +44,12 @@ export interface KeywordCheckSpec {
   wrong: string;
 }
 
+/** An answer's text, or undefined when the key is missing or empty. */
+function given(values: Record<string, unknown>, key: string): string | undefined {
+  const v = values[key];
+  return v === undefined || v === null || String(v).trim() === '' ? undefined : String(v);
+}
+
 /** A free-text answer judged by what it must mention. */
 export function keywordCheck(spec: KeywordCheckSpec): Check {
   return {
@@ -57,9 +63,9 @@ export function keywordCheck(spec: KeywordCheckSpec): Check {
       const answers = await ctx.answers();
       const file = answersEvidence(answers);
       if (!answers.ok) return fail(answers.error, file);
-      const given = answers.values[spec.key];
-      if (given === undefined || given === null || String(given).trim() === '') return fail(`answers.yaml misses "${spec.key}"`, file);
-      if (!spec.test(String(given))) return fail(`"${spec.key}": ${spec.wrong}`, file);
+      const answer = given(answers.values, spec.key);
+      if (answer === undefined) return fail(`answers.yaml misses "${spec.key}"`, file);
+      if (!spec.test(answer)) return fail(`"${spec.key}": ${spec.wrong}`, file);
       return pass(`answered ${spec.key}`, file);
     },
   };
@@ -82,9 +88,9 @@ export function answerCheck(spec: AnswerCheckSpec): Check {
       const same = spec.matches ?? ((a: string, b: string) => normalizeAnswer(a) === normalizeAnswer(b));
       const expectedAll: Record<string, string> = { [spec.key]: value, ...spec.alsoKeys };
       for (const [key, want] of Object.entries(expectedAll)) {
-        const given = answers.values[key];
-        if (given === undefined || given === null || String(given).trim() === '') return fail(`answers.yaml misses "${key}"`, file);
-        if (!same(String(given), want)) return fail(`"${key}: ${String(given)}" is not what this world shows`, file, ...evidence);
+        const answer = given(answers.values, key);
+        if (answer === undefined) return fail(`answers.yaml misses "${key}"`, file);
+        if (!same(answer, want)) return fail(`"${key}: ${answer}" is not what this world shows`, file, ...evidence);
       }
       return pass(`answered ${Object.keys(expectedAll).join(', ')} correctly`, file);
     },
