@@ -104,39 +104,49 @@ function moduleDir(): string {
 }
 
 let cache: Lab[] | undefined;
+const loaded = new Map<string, Lab | undefined>();
 
-export async function loadLabs(): Promise<Lab[]> {
-  if (cache) return cache;
-  const dirs = existsSync(labsDir()) ? readdirSync(labsDir()).filter((d) => LAB_DIR.test(d)).sort() : [];
-  const labs: Lab[] = [];
-  for (const dir of dirs) {
-    const modulePath = [join(moduleDir(), dir, 'lab.js'), join(moduleDir(), dir, 'lab.ts')].find(existsSync);
-    if (!modulePath) continue;
-    let def: LabDefinition;
+function labDirs(): string[] {
+  return existsSync(labsDir()) ? readdirSync(labsDir()).filter((d) => LAB_DIR.test(d)).sort() : [];
+}
+
+/** Loads one lab folder's definition (once); undefined when it has none or it fails to load. */
+async function loadLab(dir: string): Promise<Lab | undefined> {
+  if (loaded.has(dir)) return loaded.get(dir);
+  let lab: Lab | undefined;
+  const modulePath = [join(moduleDir(), dir, 'lab.js'), join(moduleDir(), dir, 'lab.ts')].find(existsSync);
+  if (modulePath) {
     try {
-      def = ((await import(pathToFileURL(modulePath).href)) as { default: LabDefinition }).default;
+      const def = ((await import(pathToFileURL(modulePath).href)) as { default: LabDefinition }).default;
+      const id = (LAB_DIR.exec(dir) as RegExpExecArray)[1] as string;
+      const readmePath = join(labsDir(), dir, 'README.md');
+      lab = { ...def, id, dir: join(labsDir(), dir), readme: existsSync(readmePath) ? readFileSync(readmePath, 'utf8') : '' };
     } catch (err) {
       // One broken lab must not take the others (or the CLI) down with it.
       process.stderr.write(`hurrynet: warning: lab ${dir} cannot be loaded: ${(err as Error).message}\n`);
-      continue;
     }
-    const id = (LAB_DIR.exec(dir) as RegExpExecArray)[1] as string;
-    const readmePath = join(labsDir(), dir, 'README.md');
-    labs.push({ ...def, id, dir: join(labsDir(), dir), readme: existsSync(readmePath) ? readFileSync(readmePath, 'utf8') : '' });
   }
-  cache = labs;
-  return labs;
+  loaded.set(dir, lab);
+  return lab;
+}
+
+export async function loadLabs(): Promise<Lab[]> {
+  cache ??= (await Promise.all(labDirs().map(loadLab))).filter((l): l is Lab => !!l);
+  return cache;
 }
 
 export class UnknownLabError extends Error {}
 
-/** Finds a lab by number ("3", "03"), slug ("dns"), or folder name ("03-dns"). */
+/** Finds a lab by number ("3", "03"), slug ("dns"), or folder name ("03-dns"), loading only that one. */
 export async function findLab(query: string): Promise<Lab> {
-  const labs = await loadLabs();
   const q = query.trim().toLowerCase();
-  const found = labs.find((l) => (/^\d+$/.test(q) && Number(q) === l.number) || l.slug === q || `${l.id}-${l.slug}` === q);
+  const dir = labDirs().find((d) => {
+    const [, id, slug] = LAB_DIR.exec(d) as RegExpExecArray;
+    return (/^\d+$/.test(q) && Number(q) === Number(id)) || slug === q || d === q;
+  });
+  const found = dir ? await loadLab(dir) : undefined;
   if (found) return found;
-  const list = labs.map((l) => `  ${l.id}  ${l.slug.padEnd(18)} ${l.title}`).join('\n');
+  const list = (await loadLabs()).map((l) => `  ${l.id}  ${l.slug.padEnd(18)} ${l.title}`).join('\n');
   throw new UnknownLabError(`unknown lab "${query}". The labs are:\n${list}\n(run "hurrynet list" for details)`);
 }
 
