@@ -13,7 +13,7 @@ import { applySubmission, checkLab, labWorld, nextLab, runningLab, startLab, use
 import { canonicalWorld } from './world.js';
 import { bold, dim, green, progressPrinter, red, table } from './ui.js';
 
-function instanceFlag(instance: string): string {
+export function instanceFlag(instance: string): string {
   return instance === defaultInstance() ? '' : ` --instance ${instance}`;
 }
 

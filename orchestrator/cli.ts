@@ -21,7 +21,7 @@ import { validateInstanceName } from './plan.js';
 import { interruptible } from './interrupt.js';
 import { UnknownLabError } from './lab.js';
 import { SubmissionError } from './submission.js';
-import { addLabCommands } from './cli-labs.js';
+import { addLabCommands, instanceFlag } from './cli-labs.js';
 import { addGradeCommand } from './cli-grade.js';
 import { ensureStandbyInBackground, isStandbyName, readClaim, refuseStandby, standbyEnabled, StandbyNameError } from './standby.js';
 import { nextLab, runningLab } from './labrun.js';
@@ -108,7 +108,7 @@ Examples:
         return;
       }
       if (result.leftoversRemoved) progress(`removed ${result.leftoversRemoved} leftovers of an earlier run of "${opts.instance}"`);
-      const flag = opts.instance === defaultInstance() ? '' : ` --instance ${opts.instance}`;
+      const flag = instanceFlag(opts.instance);
       process.stdout.write(
         `${green('ready')}: instance ${bold(opts.instance)} is up (${result.plan.containers.length} nodes, ${result.seconds.toFixed(1)} s)\n` +
           `  hurrynet shell${flag}        a shell on Alice's laptop (try: ping -c 3 web.bob.example)\n` +

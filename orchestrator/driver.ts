@@ -502,12 +502,6 @@ export class Driver {
     await this.call(() => this.docker.getContainer(container).putArchive(stream as unknown as NodeJS.ReadableStream, { path: dest }));
   }
 
-  /** Reads a file from a container (small files: configs, logs). */
-  async readFile(container: string, path: string): Promise<string | undefined> {
-    const r = await this.exec(container, ['cat', '--', path]);
-    return r.exitCode === 0 ? r.stdout : undefined;
-  }
-
   /** Project-wide label selector. */
   static projectLabels(extra: Record<string, string> = {}): Record<string, string> {
     return { [LABEL.project]: PROJECT, ...extra };

@@ -55,11 +55,6 @@ export async function nextLab(lab: Lab): Promise<Lab | undefined> {
   return labs[labs.findIndex((l) => l.id === lab.id) + 1];
 }
 
-/** True when a lab runs on the canonical world unchanged. */
-export function usesCanonicalWorld(lab: Lab, vars: Vars): boolean {
-  return JSON.stringify(labWorld(lab, vars)) === JSON.stringify(canonicalWorld);
-}
-
 /** Starts the lab's world (claiming the standby world when it can) and injects its faults. */
 export async function startLab(driver: Driver, lab: Lab, opts: StartLabOptions): Promise<StartLabResult> {
   const started = Date.now();

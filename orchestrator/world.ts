@@ -248,14 +248,3 @@ export function findNode(world: World, name: string): Node | undefined {
 export function nodeNames(world: World): string[] {
   return world.nodes.map((n) => n.name);
 }
-
-/** The first story address of a node, without its prefix length. */
-export function primaryAddress(node: Node): string | undefined {
-  const cidr = node.interfaces[0]?.addresses[0];
-  return cidr?.split('/')[0];
-}
-
-/** Links a node is attached to, in declaration order. */
-export function linksOf(node: Node): string[] {
-  return node.interfaces.map((i) => i.link);
-}
