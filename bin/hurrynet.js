@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const entry = join(root, 'dist', 'orchestrator', 'cli.js');
+const entry = join(root, 'dist', 'orchestrator', 'cli', 'main.js');
 
 function newest(dir) {
   let t = 0;
@@ -24,7 +24,11 @@ const sources = Math.max(...['orchestrator', 'checks', 'labs', 'bench'].map((d) 
 if (!existsSync(entry) || statSync(entry).mtimeMs < sources) {
   process.stderr.write('hurrynet: compiling TypeScript sources...\n');
   try {
-    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
+    execFileSync(
+      process.execPath,
+      [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')],
+      { stdio: 'inherit' },
+    );
   } catch {
     process.stderr.write('hurrynet: error: the TypeScript sources do not compile (see above). Did you run npm ci?\n');
     process.exit(1);

@@ -8,7 +8,10 @@ export function normalizeAnswer(value: unknown): string {
     .trim()
     .toLowerCase()
     .replace(/\s+/g, ' ')
-    .replace(/^([0-9a-f]{2})[-.]?([0-9a-f]{2})[-:.]?([0-9a-f]{2})[-.]?([0-9a-f]{2})[-:.]?([0-9a-f]{2})[-.]?([0-9a-f]{2})$/, '$1:$2:$3:$4:$5:$6');
+    .replace(
+      /^([0-9a-f]{2})[-.]?([0-9a-f]{2})[-:.]?([0-9a-f]{2})[-.]?([0-9a-f]{2})[-:.]?([0-9a-f]{2})[-.]?([0-9a-f]{2})$/,
+      '$1:$2:$3:$4:$5:$6',
+    );
 }
 
 export interface AnswerCheckSpec {
@@ -28,7 +31,12 @@ export interface AnswerCheckSpec {
 
 /** The learner's answers file as evidence. */
 export function answersEvidence(answers: Answers): Evidence {
-  return { where: 'alice', command: 'cat /root/answers.yaml', exitCode: answers.ok ? 0 : 1, output: answers.ok ? answers.raw : answers.error };
+  return {
+    where: 'alice',
+    command: 'cat /root/answers.yaml',
+    exitCode: answers.ok ? 0 : 1,
+    output: answers.ok ? answers.raw : answers.error,
+  };
 }
 
 export interface KeywordCheckSpec {
@@ -84,7 +92,12 @@ export function answerCheck(spec: AnswerCheckSpec): Check {
       const file = answersEvidence(answers);
       if (!answers.ok) return fail(answers.error, file);
       const { value, evidence } = await spec.expected(ctx);
-      if (value === undefined) return fail(`the answer to "${spec.key}" cannot be judged yet: the world is not in the required state`, file, ...evidence);
+      if (value === undefined)
+        return fail(
+          `the answer to "${spec.key}" cannot be judged yet: the world is not in the required state`,
+          file,
+          ...evidence,
+        );
       const same = spec.matches ?? ((a: string, b: string) => normalizeAnswer(a) === normalizeAnswer(b));
       const expectedAll: Record<string, string> = { [spec.key]: value, ...spec.alsoKeys };
       for (const [key, want] of Object.entries(expectedAll)) {

@@ -1,6 +1,6 @@
 // Reports for a graded class: terminal summary, CSV for a gradebook, JUnit per learner, and
 // self-contained HTML (a class overview for the teacher and one page per learner to hand back).
-import type { ClassResults, LearnerResult } from '../orchestrator/grade.js';
+import type { ClassResults, LearnerResult } from './class-types.js';
 import { renderJunit, xmlEscape } from './report.js';
 import type { Report } from './types.js';
 
@@ -15,6 +15,7 @@ export function learnerReport(results: ClassResults, l: LearnerResult): Report {
     score: l.score,
     maxScore: l.maxScore,
     passed: l.passed,
+    inconclusive: l.checks.filter((c) => c.status === 'inconclusive').map((c) => c.id),
     results: l.checks,
     ms: l.durations.totalMs,
     startedAt: l.gradedAt,
@@ -23,7 +24,7 @@ export function learnerReport(results: ClassResults, l: LearnerResult): Report {
 
 /** JUnit for one learner; an invalid or crashed submission is one failing test case with its error. */
 export function learnerJunit(results: ClassResults, l: LearnerResult): string {
-  if (l.status !== 'graded') {
+  if (l.status === 'invalid' || l.status === 'error') {
     return [
       '<?xml version="1.0" encoding="UTF-8"?>',
       `<testsuites name="hurrynet" tests="1" failures="0" errors="1" time="${(l.durations.totalMs / 1000).toFixed(3)}">`,
@@ -46,7 +47,18 @@ function csvCell(v: string | number | boolean | undefined): string {
 
 export function renderCsv(results: ClassResults): string {
   const checkIds = [...new Set(results.learners.flatMap((l) => l.checks.map((c) => c.id)))];
-  const header = ['learner', 'score', 'max_score', 'percent', 'status', 'all_required_passed', ...checkIds.map((c) => `check:${c}`), 'error'];
+  const header = [
+    'learner',
+    'score',
+    'max_score',
+    'percent',
+    'status',
+    'all_required_passed',
+    ...checkIds.map((c) => `check:${c}`),
+    'error',
+    'error_by',
+    'grader_retries',
+  ];
   const rows = results.learners.map((l) => [
     l.id,
     l.score,
@@ -56,9 +68,11 @@ export function renderCsv(results: ClassResults): string {
     l.passed,
     ...checkIds.map((id) => {
       const c = l.checks.find((x) => x.id === id);
-      return c ? c.earned : '';
+      return c ? (c.status === 'inconclusive' ? 'inconclusive' : c.earned) : '';
     }),
     l.error?.split('\n')[0],
+    l.errorBy,
+    l.retries?.length ?? 0,
   ]);
   return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
 }
@@ -87,7 +101,11 @@ export function classStats(results: ClassResults): ClassStats {
   const maxScore = Math.max(0, ...ls.map((l) => l.maxScore));
   const scores = ls.map((l) => l.score).sort((a, b) => a - b);
   const mid = Math.floor(scores.length / 2);
-  const median = scores.length ? (scores.length % 2 ? (scores[mid] as number) : ((scores[mid - 1] as number) + (scores[mid] as number)) / 2) : 0;
+  const median = scores.length
+    ? scores.length % 2
+      ? (scores[mid] as number)
+      : ((scores[mid - 1] as number) + (scores[mid] as number)) / 2
+    : 0;
   const histogram = new Array<number>(11).fill(0);
   for (const l of ls) {
     const band = l.maxScore ? Math.floor((10 * l.score) / l.maxScore) : 0;
@@ -124,12 +142,31 @@ export function renderClassTerminal(results: ClassResults): string {
   const lines = [`Lab ${results.lab}: ${results.title} — ${st.learners} submissions`, ''];
   lines.push(`${'learner'.padEnd(w)}  score    status   note`);
   for (const l of results.learners) {
-    const note = l.status === 'graded' ? (l.passed ? 'all required checks pass' : `failed: ${l.checks.filter((c) => !c.passed).map((c) => c.id).join(', ')}`) : (l.error ?? '');
-    lines.push(`${l.id.padEnd(w)}  ${`${l.score}/${l.maxScore}`.padEnd(7)}  ${l.status.padEnd(7)}  ${note.split('\n')[0]?.slice(0, 90) ?? ''}`);
+    const note =
+      l.status === 'graded'
+        ? l.passed
+          ? 'all required checks pass'
+          : `failed: ${l.checks
+              .filter((c) => !c.passed)
+              .map((c) => c.id)
+              .join(', ')}`
+        : l.status === 'inconclusive'
+          ? `the grader could not observe: ${l.checks
+              .filter((c) => c.status === 'inconclusive')
+              .map((c) => c.id)
+              .join(', ')} (regrade)`
+          : `${l.errorBy === 'grader' ? "grader's error: " : ''}${l.error ?? ''}`;
+    const retried = l.retries?.length ? ` [retried ${l.retries.length}x: grader]` : '';
+    lines.push(
+      `${l.id.padEnd(w)}  ${`${l.score}/${l.maxScore}`.padEnd(7)}  ${l.status.padEnd(7)}  ${(note.split('\n')[0]?.slice(0, 90) ?? '') + retried}`,
+    );
   }
   lines.push('');
-  lines.push(`mean ${st.mean.toFixed(1)}/${st.maxScore}, median ${st.median}, ${st.passed} passed, ${st.invalid} invalid, ${st.errors} errors`);
-  for (const c of st.checks) lines.push(`  ${String(Math.round((100 * c.passed) / Math.max(1, c.attempted))).padStart(3)} %  ${c.title}`);
+  lines.push(
+    `mean ${st.mean.toFixed(1)}/${st.maxScore}, median ${st.median}, ${st.passed} passed, ${st.invalid} invalid, ${st.errors} errors`,
+  );
+  for (const c of st.checks)
+    lines.push(`  ${String(Math.round((100 * c.passed) / Math.max(1, c.attempted))).padStart(3)} %  ${c.title}`);
   return lines.join('\n') + '\n';
 }
 
@@ -150,13 +187,19 @@ function page(title: string, body: string): string {
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)}</title><style>${STYLE}</style></head>\n<body>\n${body}\n</body></html>\n`;
 }
 
-export function renderClassHtml(results: ClassResults, learnerHref = (id: string) => `learners/${encodeURIComponent(id)}.html`): string {
+export function renderClassHtml(
+  results: ClassResults,
+  learnerHref = (id: string) => `learners/${encodeURIComponent(id)}.html`,
+): string {
   const st = classStats(results);
   const peak = Math.max(1, ...st.histogram);
   const hist = st.histogram
-    .map((n, i) => `<div title="${i * 10}${i < 10 ? `–${i * 10 + 9}` : ''} %: ${n}" style="height:${(100 * n) / peak}%"><span>${n || ''}</span></div>`)
+    .map(
+      (n, i) =>
+        `<div title="${i * 10}${i < 10 ? `–${i * 10 + 9}` : ''} %: ${n}" style="height:${(100 * n) / peak}%"><span>${n || ''}</span></div>`,
+    )
     .join('');
-  const labels = st.histogram.map((_, i) => `<span>${i * 10}${i === 10 ? '' : ''}</span>`).join('');
+  const labels = st.histogram.map((_, i) => `<span>${i * 10}</span>`).join('');
   const checks = st.checks
     .map((c) => {
       const rate = Math.round((100 * c.passed) / Math.max(1, c.attempted));
@@ -165,9 +208,22 @@ export function renderClassHtml(results: ClassResults, learnerHref = (id: string
     .join('\n');
   const rows = results.learners
     .map((l) => {
-      const status = l.status !== 'graded' ? `<span class="warn">${l.status}</span>` : l.passed ? '<span class="pass">passed</span>' : '<span class="fail">not yet</span>';
+      const status =
+        l.status !== 'graded'
+          ? `<span class="warn">${l.status}</span>`
+          : l.passed
+            ? '<span class="pass">passed</span>'
+            : '<span class="fail">not yet</span>';
       const pct = l.maxScore ? Math.round((100 * l.score) / l.maxScore) : 0;
-      const note = l.status !== 'graded' ? esc(l.error?.split('\n')[0] ?? '') : esc(l.checks.filter((c) => !c.passed).map((c) => c.id).join(', '));
+      const base =
+        l.status !== 'graded'
+          ? `${l.errorBy === 'grader' ? "grader's error: " : ''}${l.error?.split('\n')[0] ?? ''}`
+          : l.checks
+              .filter((c) => !c.passed)
+              .map((c) => c.id)
+              .join(', ');
+      const note =
+        esc(base) + (l.retries?.length ? ` <span class="warn">retried ${l.retries.length}× (grader)</span>` : '');
       return `<tr><td><a href="${learnerHref(l.id)}">${esc(l.id)}</a></td><td class="num">${l.score}/${l.maxScore}</td><td><div class="bar"><span style="width:${pct}%"></span></div></td><td>${status}</td><td class="muted">${note}</td></tr>`;
     })
     .join('\n');
@@ -192,21 +248,40 @@ export function renderLearnerHtml(results: ClassResults, l: LearnerResult): stri
   const checks = l.checks
     .map((c) => {
       const evidence = c.evidence
-        .map((e) => `<pre>[${esc(e.where)}] $ ${esc(e.command)}\n(exit ${e.exitCode})\n${esc(e.output.slice(0, 4000))}</pre>`)
+        .map(
+          (e) =>
+            `<pre>[${esc(e.where)}] $ ${esc(e.command)}\n(exit ${e.exitCode})\n${esc(e.output.slice(0, 4000))}</pre>`,
+        )
         .join('');
-      return `<tr><td>${c.passed ? '<span class="pass">pass</span>' : c.required ? '<span class="fail">fail</span>' : '<span class="warn">missed</span>'}</td><td class="num">${c.earned}/${c.points}</td><td><b>${esc(c.title)}</b><div>${esc(c.reason)}</div>${c.hint ? `<div><b>Hint:</b> ${esc(c.hint)}</div>` : ''}${c.passed ? '' : `<details><summary>evidence</summary>${evidence}</details>`}</td></tr>`;
+      const mark =
+        c.status === 'inconclusive'
+          ? '<span class="warn">not observed</span>'
+          : c.passed
+            ? '<span class="pass">pass</span>'
+            : c.required
+              ? '<span class="fail">fail</span>'
+              : '<span class="warn">missed</span>';
+      return `<tr><td>${mark}</td><td class="num">${c.earned}/${c.points}</td><td><b>${esc(c.title)}</b><div>${esc(c.reason)}</div>${c.hint ? `<div><b>Hint:</b> ${esc(c.hint)}</div>` : ''}${c.passed ? '' : `<details><summary>evidence</summary>${evidence}</details>`}</td></tr>`;
     })
     .join('\n');
-  const problem = l.status !== 'graded' || l.error ? `<h2>${l.status === 'graded' ? 'Your scripts reported a problem' : 'Your submission could not be graded'}</h2><pre>${esc(l.error ?? '')}</pre>` : '';
+  const title =
+    l.errorBy === 'learner'
+      ? 'Your scripts reported a problem'
+      : l.status === 'inconclusive'
+        ? 'The grader could not observe everything (not your mistake)'
+        : 'Your submission could not be graded';
+  const problem = l.status !== 'graded' || l.error ? `<h2>${title}</h2><pre>${esc(l.error ?? '')}</pre>` : '';
+  const retried = l.retries?.length
+    ? `<p class="muted">The grader spoiled ${l.retries.length === 1 ? 'one attempt' : `${l.retries.length} attempts`} and graded again on a fresh world: ${l.retries.map((r) => esc(r.cause.split('\n')[0] ?? '')).join('; ')}</p>`
+    : '';
   return page(
     `Lab ${results.lab} — ${l.id}`,
     `<h1>Lab ${esc(results.lab)}: ${esc(results.title)}</h1>
 <p class="muted">Feedback for <b>${esc(l.id)}</b> · graded ${esc(l.gradedAt)} · variation ${esc(l.seed)}</p>
 <div class="cards"><div class="card"><b>${l.score} / ${l.maxScore}</b>score</div><div class="card"><b>${l.passed ? 'yes' : 'not yet'}</b>every required check passes</div></div>
-${problem}
+${problem}${retried}
 <h2>Checks</h2><table><tbody>
 ${checks || '<tr><td class="muted">no checks were run</td></tr>'}
 </tbody></table>`,
   );
 }
-

@@ -19,10 +19,20 @@ function clip(text: string, lines: number, width = 160): string {
 
 export function renderTerminal(report: Report, style: Style = plain): string {
   const out: string[] = [];
-  out.push(style.bold(`Lab ${report.lab}: ${report.title}`) + style.dim(`  (instance ${report.instance}, seed ${report.seed})`));
+  out.push(
+    style.bold(`Lab ${report.lab}: ${report.title}`) +
+      style.dim(`  (instance ${report.instance}, seed ${report.seed})`),
+  );
   out.push('');
   for (const r of report.results) {
-    const mark = r.passed ? style.green('PASS') : r.required ? style.red('FAIL') : style.dim('MISS');
+    const mark =
+      r.status === 'inconclusive'
+        ? style.bold('????')
+        : r.passed
+          ? style.green('PASS')
+          : r.required
+            ? style.red('FAIL')
+            : style.dim('MISS');
     const pts = `${r.earned}/${r.points}`.padStart(5);
     out.push(`${mark} ${pts}  ${r.title}${r.required ? '' : style.dim(' (optional)')}`);
     if (!r.passed) {
@@ -35,9 +45,28 @@ export function renderTerminal(report: Report, style: Style = plain): string {
     }
   }
   out.push('');
-  const verdict = report.passed ? style.green('all required checks pass') : style.red('some required checks fail');
-  out.push(`${style.bold(`Score ${report.score}/${report.maxScore}`)}: ${verdict} ${style.dim(`(${(report.ms / 1000).toFixed(1)} s)`)}`);
+  const verdict = report.passed
+    ? style.green('all required checks pass')
+    : failedRequired(report).length
+      ? style.red('some required checks fail')
+      : style.bold('not graded yet');
+  out.push(
+    `${style.bold(`Score ${report.score}/${report.maxScore}`)}: ${verdict} ${style.dim(`(${(report.ms / 1000).toFixed(1)} s)`)}`,
+  );
+  const unsure = report.inconclusive ?? [];
+  if (unsure.length) {
+    out.push(
+      style.bold(
+        `The grader could not observe ${unsure.length === 1 ? 'one check' : `${unsure.length} checks`} (${unsure.join(', ')}), so the score is not final.`,
+      ) + ' This is not your mistake (the machine was too busy, or a probe did not start): run the check again.',
+    );
+  }
   return out.join('\n') + '\n';
+}
+
+/** Required checks the learner's world really failed (not the ones the grader could not observe). */
+export function failedRequired(report: Report): Report['results'] {
+  return report.results.filter((r) => r.required && r.status === 'failed');
 }
 
 export function renderJson(report: Report): string {
@@ -45,33 +74,42 @@ export function renderJson(report: Report): string {
 }
 
 export function xmlEscape(text: string): string {
-  return text
-    // XML 1.0 forbids most control characters even when escaped.
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
+  return (
+    text
+      // XML 1.0 forbids most control characters even when escaped.
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&apos;')
+  );
 }
 
 export function renderJunit(report: Report, suiteName = `hurrynet.lab${report.lab}`): string {
-  const failures = report.results.filter((r) => !r.passed).length;
+  const failed = failedRequired(report).length;
+  const errors = report.results.filter((r) => r.status === 'inconclusive').length;
+  const skipped = report.results.filter((r) => r.status === 'failed' && !r.required).length;
   const cases = report.results.map((r) => {
     const head = `    <testcase classname="${xmlEscape(suiteName)}" name="${xmlEscape(`${r.id}: ${r.title}`)}" time="${(r.ms / 1000).toFixed(3)}"`;
     if (r.passed) return `${head}/>`;
-    const evidence = r.evidence.map((e) => `[${e.where}] $ ${e.command}\n(exit ${e.exitCode})\n${e.output}`).join('\n\n');
-    const tag = r.required ? 'failure' : 'skipped';
+    const evidence = r.evidence
+      .map((e) => `[${e.where}] $ ${e.command}\n(exit ${e.exitCode})\n${e.output}`)
+      .join('\n\n');
+    // JUnit's <error> is "the test could not run", which is what an inconclusive check is.
     const body =
-      tag === 'failure'
-        ? `      <failure message="${xmlEscape(r.reason)}" type="${r.required ? 'required' : 'optional'}">${xmlEscape(`${r.reason}\nhint: ${r.hint ?? ''}\n\n${evidence}`)}</failure>`
-        : `      <skipped message="${xmlEscape(`optional check missed: ${r.reason}`)}"/>`;
+      r.status === 'inconclusive'
+        ? `      <error message="${xmlEscape(r.reason)}" type="inconclusive">${xmlEscape(`${r.reason}\n\n${evidence}`)}</error>`
+        : r.required
+          ? `      <failure message="${xmlEscape(r.reason)}" type="required">${xmlEscape(`${r.reason}\nhint: ${r.hint ?? ''}\n\n${evidence}`)}</failure>`
+          : `      <skipped message="${xmlEscape(`optional check missed: ${r.reason}`)}"/>`;
     return `${head}>\n${body}\n    </testcase>`;
   });
+  const time = (report.ms / 1000).toFixed(3);
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="hurrynet" tests="${report.results.length}" failures="${report.results.filter((r) => !r.passed && r.required).length}" time="${(report.ms / 1000).toFixed(3)}">`,
-    `  <testsuite name="${xmlEscape(suiteName)}" tests="${report.results.length}" failures="${report.results.filter((r) => !r.passed && r.required).length}" skipped="${failures - report.results.filter((r) => !r.passed && r.required).length}" time="${(report.ms / 1000).toFixed(3)}" timestamp="${report.startedAt.replace(/Z$/, '')}">`,
+    `<testsuites name="hurrynet" tests="${report.results.length}" failures="${failed}" errors="${errors}" time="${time}">`,
+    `  <testsuite name="${xmlEscape(suiteName)}" tests="${report.results.length}" failures="${failed}" errors="${errors}" skipped="${skipped}" time="${time}" timestamp="${report.startedAt.replace(/Z$/, '')}">`,
     `    <properties><property name="score" value="${report.score}"/><property name="maxScore" value="${report.maxScore}"/><property name="seed" value="${xmlEscape(report.seed)}"/></properties>`,
     ...cases,
     '  </testsuite>',

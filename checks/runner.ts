@@ -1,6 +1,15 @@
 // Runs a lab's checks: all at once, each retried until its deadline (validate-with-retry, never
 // a fixed sleep), and scores them. Pure of Docker: the context supplies every observation.
-import type { Check, CheckContext, CheckResult, Report, Verdict } from './types.js';
+// Three outcomes: passed, failed (the learner's), inconclusive (the grader could not observe).
+import {
+  inconclusive,
+  type Check,
+  type CheckContext,
+  type CheckResult,
+  type CheckStatus,
+  type Report,
+  type Verdict,
+} from './types.js';
 
 export const DEFAULT_DEADLINE_MS = 3000;
 export const RETRY_INTERVAL_MS = 250;
@@ -15,33 +24,60 @@ export const realClock: Clock = {
   sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
 };
 
-/** Retries a check until it passes or its deadline passes; a throw counts as a failure. */
+/** A verdict that rests on an observation the grader could not make says nothing about the learner. */
+export function isInconclusive(v: Verdict): boolean {
+  return !!v.inconclusive || v.evidence.some((e) => e.graderError !== undefined);
+}
+
+/**
+ * Retries a check until it passes or its deadline (scaled by the context's time scale) passes.
+ * An inconclusive attempt (the grader's own timeout, a probe that did not start, a throw) is
+ * always retried at least once; when no attempt could observe, the result is inconclusive, and a
+ * conclusive failure seen earlier wins over a later inconclusive attempt.
+ */
 export async function runCheck(check: Check, ctx: CheckContext, clock: Clock = realClock): Promise<CheckResult> {
   const started = clock.now();
-  const deadline = started + (check.deadlineMs ?? DEFAULT_DEADLINE_MS);
+  const deadline = started + (check.deadlineMs ?? DEFAULT_DEADLINE_MS) * Math.max(1, ctx.timeScale ?? 1);
   let attempts = 0;
   let verdict: Verdict;
+  let conclusive: Verdict | undefined;
   for (;;) {
     attempts++;
     try {
       verdict = await check.run(ctx);
     } catch (err) {
-      verdict = { passed: false, reason: `the check could not run: ${(err as Error).message}`, evidence: [] };
+      verdict = inconclusive(`the check could not run: ${(err as Error).message}`);
     }
-    if (verdict.passed || clock.now() + RETRY_INTERVAL_MS > deadline) break;
-    await clock.sleep(RETRY_INTERVAL_MS);
+    const unsure = isInconclusive(verdict);
+    if (!unsure) {
+      conclusive = verdict;
+      if (verdict.passed) break;
+    }
+    if (clock.now() + RETRY_INTERVAL_MS > deadline && !(unsure && attempts < 2)) break;
+    await clock.sleep(unsure ? 2 * RETRY_INTERVAL_MS : RETRY_INTERVAL_MS);
   }
+  const final = isInconclusive(verdict) && conclusive ? conclusive : verdict;
+  const status: CheckStatus = isInconclusive(final) ? 'inconclusive' : final.passed ? 'passed' : 'failed';
   const required = check.required ?? true;
+  // A failed reachability check says where its packets stopped (once, after the last attempt).
+  const traced =
+    status === 'failed' && check.trace && ctx.trace
+      ? [await ctx.trace(() => (check.trace as (c: CheckContext) => Promise<unknown>)(ctx))]
+      : [];
   return {
     id: check.id,
     title: check.title,
     points: check.points,
-    earned: verdict.passed ? check.points : 0,
+    earned: status === 'passed' ? check.points : 0,
     required,
-    passed: verdict.passed,
-    reason: verdict.reason,
-    hint: verdict.passed ? undefined : check.hint,
-    evidence: verdict.evidence,
+    passed: status === 'passed',
+    status,
+    reason:
+      status === 'inconclusive'
+        ? `the grader could not observe this (${final.reason}); it is not your mistake: run the check again`
+        : final.reason,
+    hint: status === 'failed' ? check.hint : undefined,
+    evidence: [...final.evidence, ...traced],
     attempts,
     ms: clock.now() - started,
   };
@@ -52,9 +88,15 @@ export interface RunMeta {
   title: string;
   instance: string;
   seed: string;
+  timeScale?: number;
 }
 
-export async function runChecks(checks: Check[], ctx: CheckContext, meta: RunMeta, clock: Clock = realClock): Promise<Report> {
+export async function runChecks(
+  checks: Check[],
+  ctx: CheckContext,
+  meta: RunMeta,
+  clock: Clock = realClock,
+): Promise<Report> {
   const started = clock.now();
   const startedAt = new Date().toISOString();
   const results = await Promise.all(checks.map((c) => runCheck(c, ctx, clock)));
@@ -67,6 +109,7 @@ export function summarize(results: CheckResult[], meta: RunMeta, ms: number, sta
     score: results.reduce((s, r) => s + r.earned, 0),
     maxScore: results.reduce((s, r) => s + r.points, 0),
     passed: results.every((r) => r.passed || !r.required),
+    inconclusive: results.filter((r) => r.status === 'inconclusive').map((r) => r.id),
     results,
     ms,
     startedAt,

@@ -8,10 +8,20 @@ export interface Evidence {
   command: string;
   exitCode: number;
   output: string;
+  /**
+   * Set when the grader itself could not make this observation (its own time limit, a sidecar
+   * that did not start, a Docker API error). Such evidence says nothing about the learner's work.
+   */
+  graderError?: string;
 }
 
 export interface Verdict {
   passed: boolean;
+  /**
+   * The grader could not observe what the check needs (see Evidence.graderError). An inconclusive
+   * verdict is retried and, if it stays so, reported as the grader's problem, never the learner's.
+   */
+  inconclusive?: boolean;
   /** One sentence: why it passed or failed, in the learner's terms. */
   reason: string;
   evidence: Evidence[];
@@ -25,6 +35,11 @@ export interface Host {
 
 export interface CheckContext {
   instance: string;
+  /**
+   * How much slower than a quiet machine this one answers (1 = quiet, at most 4). Host.run already
+   * scales its time limits by it; a check that waits on its own clock should too.
+   */
+  timeScale: number;
   /** Variation of this learner's lab (from the seed). */
   vars: Readonly<Record<string, string | number>>;
   /** Parsed answers.yaml (from /root/answers.yaml on alice), or undefined when missing. */
@@ -33,9 +48,24 @@ export interface CheckContext {
   probe(node: string): Promise<Host>;
   /** The node itself (server-side evidence: logs, state files, configuration). */
   node(node: string): Host;
+  /**
+   * A fresh machine the grader attaches to a link: its own network namespace, the project's
+   * binaries, the link's spare address and a default route via the link's router (or `gateway`).
+   * Use it for claims about the network ("a new laptop on Alice's LAN reaches Bob"), which must
+   * not depend on anything the learner set on alice herself.
+   */
+  fresh(link: string, opts?: { gateway?: string }): Promise<Host>;
+  /**
+   * Runs `probe` while the grader captures on every interface of every node, and says where the
+   * packets it sent stopped and why (the journey's matching and diagnosis). The runner uses it for
+   * a failed check's `trace`; contexts without captures (unit tests) leave it out. Its evidence
+   * never carries graderError: a trace only explains a verdict, it does not make one.
+   */
+  trace?(probe: () => Promise<unknown>): Promise<Evidence>;
 }
 
-export type Answers = { ok: true; values: Record<string, unknown>; raw: string } | { ok: false; error: string; raw?: string };
+export type Answers =
+  { ok: true; values: Record<string, unknown>; raw: string } | { ok: false; error: string; raw?: string };
 
 export interface Check {
   id: string;
@@ -47,7 +77,15 @@ export interface Check {
   /** How long a failing check is retried before it counts as failed (default 3 s). */
   deadlineMs?: number;
   run(ctx: CheckContext): Promise<Verdict>;
+  /**
+   * For a reachability check: the probe to send once more, under the grader's captures, after the
+   * check has failed, so that its evidence says where the packets stopped and why.
+   */
+  trace?(ctx: CheckContext): Promise<unknown>;
 }
+
+/** passed and failed are the learner's; inconclusive means the grader could not observe. */
+export type CheckStatus = 'passed' | 'failed' | 'inconclusive';
 
 export interface CheckResult {
   id: string;
@@ -56,6 +94,7 @@ export interface CheckResult {
   earned: number;
   required: boolean;
   passed: boolean;
+  status: CheckStatus;
   reason: string;
   hint?: string;
   evidence: Evidence[];
@@ -71,6 +110,10 @@ export interface Report {
   score: number;
   maxScore: number;
   passed: boolean;
+  /** Ids of checks the grader could not observe: the score is not final, run the check again. */
+  inconclusive: string[];
+  /** The time scale the run used (see CheckContext.timeScale). */
+  timeScale?: number;
   results: CheckResult[];
   ms: number;
   startedAt: string;
@@ -82,4 +125,14 @@ export function pass(reason: string, ...evidence: Evidence[]): Verdict {
 
 export function fail(reason: string, ...evidence: Evidence[]): Verdict {
   return { passed: false, reason, evidence };
+}
+
+/** The grader could not observe: retried, and never shown as the learner's failure. */
+export function inconclusive(reason: string, ...evidence: Evidence[]): Verdict {
+  return { passed: false, inconclusive: true, reason, evidence };
+}
+
+/** An observation the grader could not make, as evidence (see Evidence.graderError). */
+export function graderFailure(where: string, command: string, error: string): Evidence {
+  return { where, command, exitCode: -1, output: error, graderError: error };
 }

@@ -46,7 +46,32 @@ if ! docker image inspect hurrynet/root:bookworm >/dev/null 2>&1 \
   fi
 fi
 
-# 3. Tools the tests use: xmllint validates JUnit reports, Chromium renders the HTML report.
+# 3. Compose v2 (the docker CLI plugin), for "docker compose" with the generated docker-compose.yml.
+#    Debian bookworm has only Compose v1; trixie's docker-compose package holds a static plugin that
+#    runs on bookworm. Its suite is added with pin priority 1, so nothing else is ever taken from it.
+if ! docker compose version >/dev/null 2>&1 && command -v apt-get >/dev/null && [ "${HURRYNET_SETUP_NO_COMPOSE:-}" != 1 ]; then
+  say "installing the Compose v2 plugin (from Debian trixie's docker-compose package)..."
+  if [ ! -f /etc/apt/sources.list.d/hurrynet-trixie.sources ]; then
+    $SUDO tee /etc/apt/sources.list.d/hurrynet-trixie.sources >/dev/null <<'SRC'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+    printf 'Package: *\nPin: release n=trixie\nPin-Priority: 1\n' | $SUDO tee /etc/apt/preferences.d/hurrynet-trixie >/dev/null
+    apt_updated=""
+  fi
+  [ -n "$apt_updated" ] || { $SUDO apt-get update -qq; apt_updated=1; }
+  tmp=$(mktemp -d)
+  if (cd "$tmp" && apt-get download -qq docker-compose/trixie >/dev/null 2>&1 && dpkg-deb -x docker-compose_*.deb x); then
+    $SUDO install -D -m 0755 "$tmp/x/usr/libexec/docker/cli-plugins/docker-compose" /usr/local/lib/docker/cli-plugins/docker-compose
+  fi
+  rm -rf "$tmp"
+  docker compose version >/dev/null 2>&1 || say "could not install Compose v2: the compose test will be skipped"
+fi
+
+# 4. Tools the tests use: xmllint validates JUnit reports, Chromium renders the HTML report.
 missing=()
 command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
@@ -55,7 +80,7 @@ if [ ${#missing[@]} -gt 0 ] && [ "${HURRYNET_SETUP_NO_TEST_TOOLS:-}" != 1 ]; the
   apt_install "${missing[@]}" || say "could not install ${missing[*]}: the report tests will fail until they are installed"
 fi
 
-# 4. Node dependencies (also compiles the TypeScript sources through "prepare").
+# 5. Node dependencies (also compiles the TypeScript sources through "prepare").
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing Node dependencies (npm ci)..."
   npm ci --no-audit --no-fund --loglevel=error

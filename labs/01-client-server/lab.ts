@@ -1,16 +1,54 @@
 // Lab 01: client and server. Alice's laptop talks HTTP to Bob's server and drives a small JSON
 // resource with GET, POST, PUT and DELETE. Graded from the server's side: its state file and its
 // access log (which records the source address that arrived, after NAT).
-import { defineLab, type Vars } from '../../orchestrator/lab.js';
-import { fail, pass, type Check, type CheckContext, type Evidence } from '../../checks/types.js';
-import { http, readFile, resolveWith } from '../../checks/probes.js';
-import { answerCheck } from '../../checks/answers.js';
+//
+// Answers only this learner's world can give: Bob's server has been running a while, so the id
+// his counter gives the next note is drawn at every start (never the 3 of a fresh server that the
+// handout's example once showed). The status codes of a POST and a DELETE are the same for every
+// learner; they count only together with that id, from the same exchange. The grader's own GET /
+// carries a nonce that must turn up in Bob's access log, so a fake server on Alice's laptop (behind
+// a redirect) is told apart from Bob's.
+import { fail, pass, type Check, type CheckContext, type Evidence, type Host } from '../../checks/types.js';
+import { http, q, readFile, resolveWith } from '../../checks/probes.js';
+import { answersEvidence, normalizeAnswer } from '../../checks/answers.js';
+import {
+  accessEntriesWith,
+  addressOf,
+  defineLab,
+  draws,
+  FILES,
+  nonce,
+  readAccessLog,
+  startService,
+  type AccessEntry,
+  type Fault,
+  type World,
+} from '../kit/index.js';
+import { readStandIns } from '../kit/routing.js';
 
-const ALICE_PUBLIC = '203.0.113.5';
-const NOTES_FILE = '/srv/web/data/notes.json';
-const ACCESS_LOG = '/var/log/web/access.log';
-const WORDS = ['router', 'packet', 'socket', 'header', 'subnet', 'gateway', 'resolver', 'segment'];
-const COLOURS = ['amber', 'teal', 'violet', 'coral', 'indigo', 'olive'];
+/** The first id the server hands out is drawn at every start from this range. */
+export const FIRST_ID_MIN = 100;
+export const FIRST_ID_MAX = 9999;
+export const WORDS = ['router', 'packet', 'socket', 'header', 'subnet', 'gateway', 'resolver', 'segment'];
+export const COLOURS = ['amber', 'teal', 'violet', 'coral', 'indigo', 'olive'];
+/** Bob's two notes on a fresh server: one is renamed, the other deleted. */
+export const BOB_NOTES = [1, 2] as const;
+
+export type ClientServerVars = {
+  updateId: number;
+  deleteId: number;
+  title: string;
+  body: string;
+  newTitle: string;
+};
+
+const vary = draws<ClientServerVars>({
+  updateId: (r) => r.pick(BOB_NOTES),
+  deleteId: (_r, d) => BOB_NOTES.find((n) => n !== d.updateId) ?? BOB_NOTES[0],
+  title: (r) => `${r.pick(WORDS)}-${r.int(10, 99)}`,
+  body: (r) => `written by alice in ${r.pick(COLOURS)} ink`,
+  newTitle: (r) => `${r.pick(COLOURS)}-${r.pick(WORDS)}`,
+});
 
 interface Note {
   id: number;
@@ -18,139 +56,265 @@ interface Note {
   body: string;
 }
 
-interface LogEntry {
-  client: string;
-  method: string;
-  path: string;
-  status: number;
+/** What the grader judges by, from the lab's own world. */
+interface Facts {
+  /** Alice's public address: the home router's, after NAT. */
+  alicePublic: string;
+  /** The home router, Alice's resolver. */
+  router: string;
 }
 
-async function serverState(ctx: CheckContext): Promise<{ notes?: Note[]; log: LogEntry[]; evidence: Evidence[] }> {
+const factsOf = (world: World): Facts => ({
+  alicePublic: addressOf(world, 'home', 'access'),
+  router: addressOf(world, 'home', 'home'),
+});
+
+/** Bob's notes (his state file) and his access log, with the log cut to its last lines as evidence. */
+async function serverState(ctx: CheckContext): Promise<{ notes?: Note[]; log: AccessEntry[]; evidence: Evidence[] }> {
   const web = ctx.node('web');
-  const [notes, log] = await Promise.all([readFile(web, NOTES_FILE), readFile(web, ACCESS_LOG)]);
+  const [notes, log] = await Promise.all([readFile(web, FILES.webNotes), readAccessLog(web)]);
   let items: Note[] | undefined;
   try {
     items = (JSON.parse(notes.text) as { items: Note[] }).items;
   } catch {
     items = undefined;
   }
-  const entries = log.text
-    .split('\n')
-    .filter(Boolean)
-    .flatMap((l) => {
-      try {
-        return [JSON.parse(l) as LogEntry];
-      } catch {
-        return [];
-      }
-    });
-  const shortLog = { ...log.evidence, command: `tail -n 5 ${ACCESS_LOG}`, output: log.text.trim().split('\n').slice(-5).join('\n') };
-  return { notes: items, log: entries, evidence: [notes.evidence, shortLog] };
+  const shortLog = {
+    ...log.evidence,
+    command: `tail -n 5 ${FILES.webAccessLog}`,
+    output: log.evidence.output.trim().split('\n').slice(-5).join('\n'),
+  };
+  return { notes: items, log: log.entries, evidence: [notes.evidence, shortLog] };
 }
 
 /** True when the access log shows this method on this path arriving from Alice's public address. */
-function arrivedFromAlice(log: LogEntry[], method: string, path: RegExp, status: number): boolean {
-  return log.some((e) => e.client === ALICE_PUBLIC && e.method === method && path.test(e.path) && e.status === status);
+function arrivedFrom(client: string, log: AccessEntry[], method: string, path: RegExp, status: number): boolean {
+  return log.some((e) => e.client === client && e.method === method && path.test(e.path) && e.status === status);
 }
 
-function checks(v: Vars): Check[] {
-  const title = String(v.title);
-  const body = String(v.body);
-  const updateId = Number(v.updateId);
-  const newTitle = String(v.newTitle);
-  const deleteId = Number(v.deleteId);
+/** The learner's created_id, judged against the note with her title on Bob's server. */
+async function createdIdAnswer(
+  ctx: CheckContext,
+  title: string,
+): Promise<{ ok: true; id: number; evidence: Evidence[] } | { ok: false; reason: string; evidence: Evidence[] }> {
+  const answers = await ctx.answers();
+  const file = answersEvidence(answers);
+  if (!answers.ok) return { ok: false, reason: answers.error, evidence: [file] };
+  const s = await serverState(ctx);
+  const note = s.notes?.find((n) => n.title === title);
+  if (!note)
+    return {
+      ok: false,
+      reason: `the answer to "created_id" cannot be judged yet: the server has no note titled "${title}"`,
+      evidence: [file, ...s.evidence],
+    };
+  const given = normalizeAnswer(answers.values.created_id);
+  if (!given) return { ok: false, reason: 'answers.yaml misses "created_id"', evidence: [file] };
+  if (given !== String(note.id))
+    return {
+      ok: false,
+      reason: `"created_id: ${given}" is not the id Bob's server gave the note "${title}"`,
+      evidence: [file, ...s.evidence],
+    };
+  return { ok: true, id: note.id, evidence: [file] };
+}
+
+/** What on Alice's laptop answers in Bob's place: a redirect in her nat table, or his address on her. */
+async function localStandIn(probe: Host, bob: string): Promise<string> {
+  const s = await readStandIns(probe, [bob]);
+  const notes: string[] = [];
+  const rule = s.redirects[0];
+  if (rule)
+    notes.push(
+      `alice's own nat table sends the request to a program of hers: ${rule.rule}${rule.legacy ? ' (iptables-legacy)' : ''}`,
+    );
+  if (s.local.length) notes.push(`Bob's address ${bob} is on alice herself`);
+  return notes.join('; ');
+}
+
+/**
+ * Bob's server has been running a while: the fault restarts it with its notes counter at an id
+ * drawn now (at every start, so two starts and two learners differ), Bob's two notes kept.
+ */
+function faults(): Fault[] {
+  const restart = startService('web', "Bob's notes server, its id counter somewhere past its first notes", {
+    start: 'cd /srv/web && exec node server.js',
+    port: 80,
+    waitSeconds: 30,
+    log: `${FILES.webLogDir}/server.log`,
+  });
+  // The old server must be gone before its state file changes, or it might write it back.
+  const counter = [
+    `next=$(shuf -i ${FIRST_ID_MIN}-${FIRST_ID_MAX} -n 1)`,
+    'pid=$(pgrep -o -x node)',
+    'kill "$pid"; while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done',
+    `NEXT=$next node -e ${q(`const fs = require('fs'); const f = ${JSON.stringify(FILES.webNotes)}; const n = JSON.parse(fs.readFileSync(f, 'utf8')); n.nextId = Number(process.env.NEXT); fs.writeFileSync(f, JSON.stringify(n, null, 2));`)}`,
+  ];
+  return [{ ...restart, script: [...counter, restart.script].join('\n') }];
+}
+
+const reachCheck = (f: Facts): Check => ({
+  id: 'reach',
+  title: "Bob's server answers HTTP from Alice's laptop",
+  points: 1,
+  hint: 'Try: curl -i http://web.bob.example/',
+  async run(ctx) {
+    const probe = await ctx.probe('alice');
+    const { address, result } = await resolveWith(probe, 'web.bob.example', f.router);
+    if (!address) return fail('web.bob.example does not resolve through the home router', result.evidence);
+    // A nonce in the path: Bob's access log must show this very request, from Alice's network.
+    const token = `hurrynet-reach-${nonce()}`;
+    const r = await http(probe, { url: `http://web.bob.example/?${token}`, resolveTo: address });
+    if (r.status !== 200) return fail(`GET / answered ${r.status || 'nothing'}`, r.evidence);
+    const seen = await accessEntriesWith(ctx.node('web'), token);
+    if (!seen.entries.some((e) => e.client === f.alicePublic && e.status === 200)) {
+      const why = await localStandIn(probe, address);
+      return fail(
+        `GET / was answered 200, but not by Bob's server: his access log has no such request from ${f.alicePublic}${why ? ` (${why})` : ''}`,
+        r.evidence,
+        seen.evidence,
+      );
+    }
+    return pass(
+      `GET / answered 200 OK, and Bob's access log shows the request arriving from ${f.alicePublic}`,
+      r.evidence,
+      seen.evidence,
+    );
+  },
+});
+
+const createCheck = (v: ClientServerVars, f: Facts): Check => ({
+  id: 'create',
+  title: `POST created the note "${v.title}"`,
+  points: 2,
+  hint: `Send JSON with curl: curl -i -X POST -H 'Content-Type: application/json' -d '{"title":"${v.title}","body":"${v.body}"}' http://web.bob.example/api/notes`,
+  async run(ctx) {
+    const s = await serverState(ctx);
+    const note = s.notes?.find((n) => n.title === v.title);
+    if (!note) return fail(`the server has no note titled "${v.title}"`, ...s.evidence);
+    if (note.body !== v.body)
+      return fail(`the note "${v.title}" has body "${note.body}", expected "${v.body}"`, ...s.evidence);
+    if (note.id === v.updateId || note.id === v.deleteId)
+      return fail(
+        `the note titled "${v.title}" is Bob's note ${note.id}, renamed by a PUT; a POST must create a new one`,
+        ...s.evidence,
+      );
+    if (!arrivedFrom(f.alicePublic, s.log, 'POST', /^\/api\/notes\/?$/, 201)) {
+      return fail(
+        `the note exists, but the server never got a successful POST from Alice's network (${f.alicePublic})`,
+        ...s.evidence,
+      );
+    }
+    return pass(`note ${note.id} "${v.title}" was created by a POST from ${f.alicePublic}`, ...s.evidence);
+  },
+});
+
+const updateCheck = (v: ClientServerVars, f: Facts): Check => ({
+  id: 'update',
+  title: `PUT renamed note ${v.updateId} to "${v.newTitle}"`,
+  points: 2,
+  hint: `PUT replaces a note: curl -i -X PUT -H 'Content-Type: application/json' -d '{"title":"${v.newTitle}"}' http://web.bob.example/api/notes/${v.updateId}`,
+  async run(ctx) {
+    const s = await serverState(ctx);
+    const note = s.notes?.find((n) => n.id === v.updateId);
+    if (!note) return fail(`note ${v.updateId} is gone; it should have been updated, not deleted`, ...s.evidence);
+    if (note.title !== v.newTitle)
+      return fail(`note ${v.updateId} is titled "${note.title}", expected "${v.newTitle}"`, ...s.evidence);
+    if (!arrivedFrom(f.alicePublic, s.log, 'PUT', new RegExp(`^/api/notes/${v.updateId}$`), 200)) {
+      return fail(
+        `the server never got a successful PUT /api/notes/${v.updateId} from ${f.alicePublic}`,
+        ...s.evidence,
+      );
+    }
+    return pass(`note ${v.updateId} was renamed by a PUT from ${f.alicePublic}`, ...s.evidence);
+  },
+});
+
+const deleteCheck = (v: ClientServerVars, f: Facts): Check => ({
+  id: 'delete',
+  title: `DELETE removed note ${v.deleteId}`,
+  points: 2,
+  hint: `curl -i -X DELETE http://web.bob.example/api/notes/${v.deleteId}`,
+  async run(ctx) {
+    const s = await serverState(ctx);
+    if (!s.notes) return fail('the server state could not be read', ...s.evidence);
+    if (s.notes.some((n) => n.id === v.deleteId)) return fail(`note ${v.deleteId} still exists`, ...s.evidence);
+    if (!arrivedFrom(f.alicePublic, s.log, 'DELETE', new RegExp(`^/api/notes/${v.deleteId}$`), 204)) {
+      return fail(
+        `note ${v.deleteId} is gone, but no successful DELETE for it came from ${f.alicePublic}`,
+        ...s.evidence,
+      );
+    }
+    return pass(`note ${v.deleteId} was deleted by a DELETE from ${f.alicePublic}`, ...s.evidence);
+  },
+});
+
+const createdIdCheck = (v: ClientServerVars): Check => ({
+  id: 'answer-created-id',
+  title: 'answers.yaml: the id the server gave your new note',
+  points: 1,
+  hint: "The POST response body (and its Location header) contains the new id. Bob's server has been counting for a while: the id is whatever it answered you.",
+  deadlineMs: 1500,
+  async run(ctx) {
+    const a = await createdIdAnswer(ctx, v.title);
+    return a.ok
+      ? pass(`answered created_id: ${a.id}, the id Bob's server gave the note "${v.title}"`, ...a.evidence)
+      : fail(a.reason, ...a.evidence);
+  },
+});
+
+const statusesCheck = (v: ClientServerVars, f: Facts): Check => ({
+  id: 'answer-statuses',
+  title: 'answers.yaml: the status codes of your POST and your DELETE',
+  points: 1,
+  hint: 'curl -i shows the status line, e.g. "HTTP/1.1 200 OK". These codes count together with the id your POST got (created_id), from the same requests.',
+  deadlineMs: 1500,
+  async run(ctx) {
+    const s = await serverState(ctx);
+    const posted = arrivedFrom(f.alicePublic, s.log, 'POST', /^\/api\/notes\/?$/, 201);
+    const deleted = s.log.some((e) => e.client === f.alicePublic && e.method === 'DELETE' && e.status === 204);
+    const a = await createdIdAnswer(ctx, v.title);
+    const answers = await ctx.answers();
+    const file = answersEvidence(answers);
+    if (!answers.ok) return fail(answers.error, file);
+    if (!posted || !deleted)
+      return fail(
+        "the statuses cannot be judged yet: Bob's access log shows no successful POST and DELETE from Alice's network",
+        file,
+        ...s.evidence,
+      );
+    for (const [key, want] of [
+      ['post_status', '201'],
+      ['delete_status', '204'],
+    ] as const) {
+      const given = normalizeAnswer(answers.values[key]);
+      if (!given) return fail(`answers.yaml misses "${key}"`, file);
+      if (given !== want)
+        return fail(`"${key}: ${given}" is not the status Bob's server answered`, file, ...s.evidence);
+    }
+    // The same codes answer every learner's POST and DELETE: they count with this world's id.
+    if (!a.ok)
+      return fail(
+        `the status codes are right, but they count only together with the id your POST got: ${a.reason}`,
+        ...a.evidence,
+      );
+    return pass(`answered post_status 201 and delete_status 204 for the POST that created note ${a.id}`, file);
+  },
+});
+
+function checks(v: ClientServerVars, world: World): Check[] {
+  const f = factsOf(world);
   return [
-    {
-      id: 'reach',
-      title: "Bob's server answers HTTP from Alice's laptop",
-      points: 1,
-      hint: 'Try: curl -i http://web.bob.example/',
-      async run(ctx) {
-        const probe = await ctx.probe('alice');
-        const { address, result } = await resolveWith(probe, 'web.bob.example', '192.168.1.1');
-        if (!address) return fail('web.bob.example does not resolve through the home router', result.evidence);
-        const r = await http(probe, { url: 'http://web.bob.example/', resolveTo: address });
-        return r.status === 200 ? pass('GET / answered 200 OK', r.evidence) : fail(`GET / answered ${r.status || 'nothing'}`, r.evidence);
-      },
-    },
-    {
-      id: 'create',
-      title: `POST created the note "${title}"`,
-      points: 2,
-      hint: `Send JSON with curl: curl -i -X POST -H 'Content-Type: application/json' -d '{"title":"${title}","body":"${body}"}' http://web.bob.example/api/notes`,
-      async run(ctx) {
-        const s = await serverState(ctx);
-        const note = s.notes?.find((n) => n.title === title);
-        if (!note) return fail(`the server has no note titled "${title}"`, ...s.evidence);
-        if (note.body !== body) return fail(`the note "${title}" has body "${note.body}", expected "${body}"`, ...s.evidence);
-        if (!arrivedFromAlice(s.log, 'POST', /^\/api\/notes\/?$/, 201)) {
-          return fail(`the note exists, but the server never got a successful POST from Alice's network (${ALICE_PUBLIC})`, ...s.evidence);
-        }
-        return pass(`note ${note.id} "${title}" was created by a POST from ${ALICE_PUBLIC}`, ...s.evidence);
-      },
-    },
-    {
-      id: 'update',
-      title: `PUT renamed note ${updateId} to "${newTitle}"`,
-      points: 2,
-      hint: `PUT replaces a note: curl -i -X PUT -H 'Content-Type: application/json' -d '{"title":"${newTitle}"}' http://web.bob.example/api/notes/${updateId}`,
-      async run(ctx) {
-        const s = await serverState(ctx);
-        const note = s.notes?.find((n) => n.id === updateId);
-        if (!note) return fail(`note ${updateId} is gone; it should have been updated, not deleted`, ...s.evidence);
-        if (note.title !== newTitle) return fail(`note ${updateId} is titled "${note.title}", expected "${newTitle}"`, ...s.evidence);
-        if (!arrivedFromAlice(s.log, 'PUT', new RegExp(`^/api/notes/${updateId}$`), 200)) {
-          return fail(`the server never got a successful PUT /api/notes/${updateId} from ${ALICE_PUBLIC}`, ...s.evidence);
-        }
-        return pass(`note ${updateId} was renamed by a PUT from ${ALICE_PUBLIC}`, ...s.evidence);
-      },
-    },
-    {
-      id: 'delete',
-      title: `DELETE removed note ${deleteId}`,
-      points: 2,
-      hint: `curl -i -X DELETE http://web.bob.example/api/notes/${deleteId}`,
-      async run(ctx) {
-        const s = await serverState(ctx);
-        if (!s.notes) return fail('the server state could not be read', ...s.evidence);
-        if (s.notes.some((n) => n.id === deleteId)) return fail(`note ${deleteId} still exists`, ...s.evidence);
-        if (!arrivedFromAlice(s.log, 'DELETE', new RegExp(`^/api/notes/${deleteId}$`), 204)) {
-          return fail(`note ${deleteId} is gone, but no successful DELETE for it came from ${ALICE_PUBLIC}`, ...s.evidence);
-        }
-        return pass(`note ${deleteId} was deleted by a DELETE from ${ALICE_PUBLIC}`, ...s.evidence);
-      },
-    },
-    answerCheck({
-      id: 'answer-created-id',
-      title: 'answers.yaml: the id the server gave your new note',
-      points: 1,
-      key: 'created_id',
-      hint: 'The POST response body (and its Location header) contains the new id.',
-      async expected(ctx) {
-        const s = await serverState(ctx);
-        const note = s.notes?.find((n) => n.title === title);
-        return { value: note ? String(note.id) : undefined, evidence: s.evidence };
-      },
-    }),
-    answerCheck({
-      id: 'answer-statuses',
-      title: 'answers.yaml: the status codes of your POST and your DELETE',
-      points: 1,
-      key: 'post_status',
-      alsoKeys: { delete_status: '204' },
-      hint: 'curl -i shows the status line, e.g. "HTTP/1.1 201 Created".',
-      async expected(ctx) {
-        // Only answers about requests that really happened count.
-        const s = await serverState(ctx);
-        const posted = arrivedFromAlice(s.log, 'POST', /^\/api\/notes\/?$/, 201);
-        const deleted = s.log.some((e) => e.client === ALICE_PUBLIC && e.method === 'DELETE' && e.status === 204);
-        return { value: posted && deleted ? '201' : undefined, evidence: s.evidence };
-      },
-    }),
+    reachCheck(f),
+    createCheck(v, f),
+    updateCheck(v, f),
+    deleteCheck(v, f),
+    createdIdCheck(v),
+    statusesCheck(v, f),
   ];
 }
 
-export default defineLab({
+export default defineLab<ClientServerVars>({
   number: 1,
   slug: 'client-server',
   title: 'Client and server: HTTP methods',
@@ -163,25 +327,14 @@ export default defineLab({
     { key: 'post_status', prompt: 'The HTTP status code of your successful POST' },
     { key: 'delete_status', prompt: 'The HTTP status code of your successful DELETE' },
   ],
-  vary(rng) {
-    const updateId = rng.pick([1, 2]);
-    return {
-      title: `${rng.pick(WORDS)}-${rng.int(10, 99)}`,
-      body: `written by alice in ${rng.pick(COLOURS)} ink`,
-      updateId,
-      deleteId: updateId === 1 ? 2 : 1,
-      newTitle: `${rng.pick(COLOURS)}-${rng.pick(WORDS)}`,
-    };
-  },
-  task(v) {
-    return {
-      create_title: String(v.title),
-      create_body: String(v.body),
-      rename_note: String(v.updateId),
-      rename_to: String(v.newTitle),
-      delete_note: String(v.deleteId),
-    };
-  },
-  faults: () => [],
+  vary,
+  task: (v) => ({
+    create_title: v.title,
+    create_body: v.body,
+    rename_note: `${v.updateId}`,
+    rename_to: v.newTitle,
+    delete_note: `${v.deleteId}`,
+  }),
+  faults,
   checks,
 });

@@ -4,112 +4,142 @@
 // reports her private address, her router's public address and her MAC.
 //
 // Graded from places alice cannot fake: the home router's lease file (MAC <-> address), her
-// addresses, routes and MAC read by a clean sidecar in her network namespace, pings from that
-// sidecar, Bob's access log (which source address arrived after NAT), and answers compared with
-// those observations. The public address varies per seed (overlay of the home router's access
+// addresses and MAC read by a clean sidecar in her network namespace, her routing read there in
+// full (every ip rule, every table a rule can select, and what the kernel chooses for Bob's
+// address), pings from that sidecar with ICMP ids of the grader's choosing that the home router's
+// connection table must show answered (so a reply from an address alice gave herself, or from a
+// nat rule on the laptop, does not count), Bob's access log (which source address arrived after
+// NAT), and answers compared with those observations. The faults sit on alice herself, so it is
+// her namespace that is judged, not a fresh machine's. The public address varies per seed (overlay of the home router's access
 // address); alice's MAC is random per start, and the leased address follows from it.
-import { defineLab, type Fault, type Rng, type Vars } from '../../orchestrator/lab.js';
-import { contains } from '../../orchestrator/addresses.js';
-import { canonicalWorld, findNode, type World } from '../../orchestrator/world.js';
-import { fail, pass, type Check, type CheckContext, type Evidence } from '../../checks/types.js';
-import { ping, readFile } from '../../checks/probes.js';
+import { randomInt } from 'node:crypto';
+import { fail, pass, type Check, type CheckContext, type Evidence, type Host } from '../../checks/types.js';
 import { answerCheck } from '../../checks/answers.js';
+import { contains } from '../../orchestrator/world/addresses.js';
+import {
+  accessEntriesWith,
+  bare,
+  canonicalWorld,
+  defineLab,
+  draws,
+  FILES,
+  heredoc,
+  nodeOf,
+  type Fault,
+  type Rng,
+  type World,
+} from '../kit/index.js';
+import { zoneAddress } from '../kit/dns.js';
+import { readRoutesTo, readStandIns, tableNote, unusualRules, type Route, type RoutesTo } from '../kit/routing.js';
 
-// ---- facts from the world data ----------------------------------------------------------------
+// ---- facts from the world -----------------------------------------------------------------------
 
-const IFACE = 'home';
-const dhcp = canonicalWorld.settings.dhcp;
-const homeLink = canonicalWorld.links.find((l) => l.name === dhcp.link);
-const accessLink = canonicalWorld.links.find((l) => l.name === 'access');
-const bobWeb = canonicalWorld.settings.zones.find((z) => z.name === 'bob.example')?.records.find((r) => r.name === 'web' && r.type === 'A');
-const ispNode = findNode(canonicalWorld, 'isp');
-const homeNode = findNode(canonicalWorld, 'home');
-if (!homeLink || !accessLink || !bobWeb || !ispNode || !homeNode) throw new Error('lab 02: the world lacks the home/access links, the isp/home nodes or web.bob.example');
+/** Alice's interface: interfaces are named after their links. */
+export const IFACE = 'home';
 
-/** Alice's home network, e.g. 192.168.1.0/24. */
-export const HOME_PREFIX = homeLink.prefix;
-const HOME_LEN = Number(HOME_PREFIX.split('/')[1]);
-/** The home router on the home network (DHCP server, gateway and DNS server), e.g. 192.168.1.1. */
-export const ROUTER = dhcp.router;
-/** Bob's public address (web.bob.example), e.g. 198.51.100.80. */
-export const BOB_PUBLIC = bobWeb.value;
-export const ACCESS_PREFIX = accessLink.prefix;
-/** The ISP's router on the access network: never a valid public address for Alice's router. */
-export const ISP_ADDRESS = (ispNode.interfaces.find((i) => i.link === 'access')?.addresses[0] ?? '').split('/')[0] as string;
-/** The home router's access address in the story (lab 01 uses it): this lab never reuses it. */
-export const STORY_PUBLIC = (homeNode.interfaces.find((i) => i.link === 'access')?.addresses[0] ?? '').split('/')[0] as string;
+/** What this lab knows about a world (the lab's own in faults and checks; the canonical one in vary). */
+export function homeFacts(world: World) {
+  const dhcp = world.settings.dhcp;
+  const prefix = world.links.find((l) => l.name === dhcp.link)?.prefix;
+  if (!prefix) throw new Error(`lab 02: the world lacks the ${dhcp.link} link`);
+  return {
+    dhcp,
+    /** Alice's home network, e.g. 192.168.1.0/24, and its prefix length. */
+    prefix,
+    length: Number(prefix.split('/')[1]),
+    /** The home router on the home network (DHCP server, gateway and DNS server), e.g. 192.168.1.1. */
+    router: dhcp.router,
+    /** Bob's public address (web.bob.example), e.g. 198.51.100.80. */
+    bob: zoneAddress(world, 'web.bob.example'),
+  };
+}
+export type HomeFacts = ReturnType<typeof homeFacts>;
 
 const octets = (a: string) => a.split('.').map(Number);
-const homeBase = octets(HOME_PREFIX.split('/')[0] as string); // [192, 168, 1, 0]
-const poolFirst = octets(dhcp.rangeStart)[3] as number; // 100
-const poolLast = octets(dhcp.rangeEnd)[3] as number; // 199
-const onHome = (host: number) => `${homeBase[0]}.${homeBase[1]}.${homeBase[2]}.${host}`;
+const hostOf = (a: string) => Number(a.split('.')[3]);
+/** The address of a host number in the /24 an address belongs to. */
+const sameNet = (address: string, host: number) => `${octets(address).slice(0, 3).join('.')}.${host}`;
 
-const LEASES = '/var/lib/misc/dnsmasq.leases';
-const ACCESS_LOG = '/var/log/web/access.log';
-
-// ---- variation --------------------------------------------------------------------------------
+// ---- variation ------------------------------------------------------------------------------------
 
 export const KINDS = ['no-dhcp', 'wrong-subnet', 'no-route', 'wrong-gateway'] as const;
 export type Kind = (typeof KINDS)[number];
 
+export type AddressesVars = {
+  kind: Kind;
+  /** The static configuration alice starts with ('' for none). */
+  staticGateway: string;
+  staticAddress: string;
+  /** The home router's public (access) address. */
+  publicAddress: string;
+};
+
 /** Third octets of "some other network" Alice's laptop might remember (never the home one). */
-const OTHER_NETS = [0, 2, 10, 20, 42, 88, 178].filter((n) => n !== homeBase[2]);
-/** Gateways that do not exist on the home network. */
+const OTHER_NETS = [0, 2, 10, 20, 42, 88, 178];
+/** Host numbers of gateways that do not exist on the home network. */
 const WRONG_GATEWAYS = [254, 253, 10, 2];
 
-/** A host number on the home network outside the DHCP pool, and not the router. */
-function staticHost(rng: Rng, avoid: number[]): number {
-  const candidates: number[] = [];
-  for (let h = 2; h <= 254; h++) if ((h < poolFirst || h > poolLast) && !avoid.includes(h)) candidates.push(h);
-  return rng.pick(candidates);
+// vary has no world of its own: it draws from the canonical one, whose home network and access
+// link the overlay leaves as they are (read once, on the first draw).
+let canonicalFacts: (HomeFacts & { publicHosts: string[] }) | undefined;
+function start(): HomeFacts & { publicHosts: string[] } {
+  if (canonicalFacts) return canonicalFacts;
+  const access = canonicalWorld.links.find((l) => l.name === 'access')?.prefix ?? '';
+  const used = canonicalWorld.nodes.flatMap((n) =>
+    n.interfaces.filter((i) => i.link === 'access').flatMap((i) => i.addresses.map(bare)),
+  );
+  const publicHosts = Array.from({ length: 241 }, (_, i) => sameNet(bare(access), i + 10)).filter(
+    (a) => !used.includes(a),
+  );
+  canonicalFacts = { ...homeFacts(canonicalWorld), publicHosts };
+  return canonicalFacts;
 }
 
-function vary(rng: Rng): Vars {
-  const kind = rng.pick(KINDS);
-  // Draw every value for every kind, so the sequence of draws (and each seed) never depends on the kind.
-  const publicHost = rng.int(10, 250);
-  const otherNet = rng.pick(OTHER_NETS);
-  const otherHost = rng.int(2, 254);
-  const wrongGateway = rng.pick(WRONG_GATEWAYS);
-  const routerHost = octets(ROUTER)[3] as number;
-  const host = staticHost(rng, [routerHost, wrongGateway]);
-  const base = `${homeBase[0]}.${homeBase[1]}`;
-  let staticAddress = '';
-  let staticGateway = '';
-  switch (kind) {
-    case 'no-dhcp':
-      break;
-    case 'wrong-subnet':
-      staticAddress = `${base}.${otherNet}.${otherHost}/24`;
-      staticGateway = `${base}.${otherNet}.1`;
-      break;
-    case 'no-route':
-      staticAddress = `${onHome(host)}/${HOME_LEN}`;
-      break;
-    case 'wrong-gateway':
-      staticAddress = `${onHome(host)}/${HOME_LEN}`;
-      staticGateway = onHome(wrongGateway);
-      break;
+/** The gateway alice remembers: one on another network, or one that does not exist on hers. */
+function drawGateway(rng: Rng, { kind }: Partial<AddressesVars>): string {
+  const { prefix, router } = start();
+  if (kind === 'wrong-subnet') {
+    const home = octets(prefix);
+    const net = rng.pick(OTHER_NETS.filter((n) => n !== home[2]));
+    return `${home[0]}.${home[1]}.${net}.1`;
   }
-  const pub = octets(ACCESS_PREFIX.split('/')[0] as string);
-  return { kind, staticAddress, staticGateway, publicAddress: `${pub[0]}.${pub[1]}.${pub[2]}.${publicHost}` };
+  return kind === 'wrong-gateway' ? sameNet(router, rng.pick(WRONG_GATEWAYS)) : '';
 }
+
+/** The address alice remembers: on the gateway's network, or a static one at home outside the DHCP pool. */
+function drawAddress(rng: Rng, { kind, staticGateway: gateway = '' }: Partial<AddressesVars>): string {
+  const { prefix, length, router, dhcp } = start();
+  if (kind === 'no-dhcp') return '';
+  if (kind === 'wrong-subnet') return `${sameNet(gateway, rng.int(2, 254))}/24`;
+  // A host outside the DHCP pool, neither the router nor the remembered gateway.
+  const avoid = [router, gateway].filter(Boolean).map(hostOf);
+  const hosts: number[] = [];
+  for (let h = 2; h <= 254; h++)
+    if ((h < hostOf(dhcp.rangeStart) || h > hostOf(dhcp.rangeEnd)) && !avoid.includes(h)) hosts.push(h);
+  return `${sameNet(bare(prefix), rng.pick(hosts))}/${length}`;
+}
+
+const vary = draws<AddressesVars>({
+  kind: (r) => r.pick(KINDS),
+  staticGateway: drawGateway,
+  staticAddress: drawAddress,
+  // A public address for the home router on the access link, never one a node there uses.
+  publicAddress: (r) => r.pick(start().publicHosts),
+});
 
 /** Alice is a DHCP client (no static address or route in the world); her router's public address varies. */
-function overlay(world: World, v: Vars): World {
-  const alice = findNode(world, 'alice');
-  const home = findNode(world, 'home');
-  if (!alice || !home) throw new Error('lab 02 needs the alice and home nodes');
-  for (const i of alice.interfaces) if (i.link === dhcp.link) i.addresses = [];
+function overlay(world: World, v: AddressesVars): World {
+  const alice = nodeOf(world, 'alice');
+  const link = world.settings.dhcp.link;
+  for (const i of alice.interfaces) if (i.link === link) i.addresses = [];
   alice.routes = [];
-  for (const i of home.interfaces) {
-    if (i.link === 'access') i.addresses = i.addresses.map((a) => `${String(v.publicAddress)}/${a.split('/')[1] ?? '24'}`);
+  for (const i of nodeOf(world, 'home').interfaces) {
+    if (i.link === 'access') i.addresses = i.addresses.map((a) => `${v.publicAddress}/${a.split('/')[1] ?? '24'}`);
   }
   return world;
 }
 
-function faults(v: Vars): Fault[] {
+function faults(v: AddressesVars, world: World): Fault[] {
   const lines = [
     // A MAC of its own for every start (locally administered, unicast), so no two laptops share one.
     'read -r a b c d e f < <(od -An -N6 -tu1 /dev/urandom)',
@@ -118,17 +148,18 @@ function faults(v: Vars): Fault[] {
     `ip -4 addr flush dev ${IFACE}`,
     `ip -4 route flush dev ${IFACE}`,
   ];
-  const address = String(v.staticAddress);
-  const gateway = String(v.staticGateway);
-  if (address) lines.push(`ip addr add ${address} brd + dev ${IFACE}`);
-  if (gateway) lines.push(`ip route add default via ${gateway} dev ${IFACE}`);
+  if (v.staticAddress) lines.push(`ip addr add ${v.staticAddress} brd + dev ${IFACE}`);
+  if (v.staticGateway) lines.push(`ip route add default via ${v.staticGateway} dev ${IFACE}`);
   // A static configuration brings its own (equally stale) DNS server; without DHCP there is none.
-  const nameserver = gateway || (address ? ROUTER : '');
-  lines.push(nameserver ? `printf 'nameserver %s\\n' ${nameserver} > /etc/resolv.conf` : ': > /etc/resolv.conf');
-  return [{ node: 'alice', description: 'a fresh MAC and the starting address configuration', script: lines.join('\n') }];
+  const nameserver = v.staticGateway || (v.staticAddress ? homeFacts(world).router : '');
+  // Docker mounts /etc/resolv.conf: it is written into, never replaced.
+  lines.push(nameserver ? heredoc('/etc/resolv.conf', `nameserver ${nameserver}\n`) : ': > /etc/resolv.conf');
+  return [
+    { node: 'alice', description: 'a fresh MAC and the starting address configuration', script: lines.join('\n') },
+  ];
 }
 
-// ---- observations -----------------------------------------------------------------------------
+// ---- observations ---------------------------------------------------------------------------------
 
 interface Iface {
   /** The interface exists. */
@@ -140,7 +171,6 @@ interface Iface {
 }
 
 const ADDR = /\b(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})\b/g;
-const bare = (cidr: string) => cidr.split('/')[0] as string;
 
 /** Alice's interface (MAC and IPv4 addresses) as a clean `ip` in her network namespace sees it. */
 async function aliceIface(ctx: CheckContext): Promise<Iface> {
@@ -162,24 +192,26 @@ interface Lease {
 
 /** The home router's DHCP leases and its clock (dnsmasq writes "expiry mac address host client-id"). */
 async function leases(ctx: CheckContext): Promise<{ leases: Lease[]; now: number; evidence: Evidence }> {
-  const e = await ctx.node('home').run(`cat ${LEASES} && echo "# clock: $(date +%s)"`, 5000);
-  const lines = e.output.split('\n');
+  const e = await ctx.node('home').run(`cat ${FILES.dnsmasqLeases} && echo "# clock: $(date +%s)"`, 5000);
   const now = Number(/^# clock: (\d+)/m.exec(e.output)?.[1] ?? 0);
-  const list = lines.flatMap((line) => {
+  const list = e.output.split('\n').flatMap((line) => {
     const m = /^(\d+)\s+([0-9a-f:]{17})\s+(\S+)\s+(\S+)/i.exec(line.trim());
-    return m ? [{ expiry: Number(m[1]), mac: (m[2] as string).toLowerCase(), address: m[3] as string, host: m[4] as string }] : [];
+    return m
+      ? [{ expiry: Number(m[1]), mac: (m[2] as string).toLowerCase(), address: m[3] as string, host: m[4] as string }]
+      : [];
   });
   return { leases: list, now, evidence: e };
 }
 
 const live = (l: Lease, now: number) => l.expiry === 0 || l.expiry > now;
 
-/** The address on alice's interface that the router leased to her current MAC, if any. */
-async function leasedAddress(ctx: CheckContext): Promise<{ address?: string; evidence: Evidence[] }> {
+/** Alice's interface with the router's leases: those for her MAC, the live ones, and the one she carries. */
+async function leaseView(ctx: CheckContext) {
   const [iface, l] = await Promise.all([aliceIface(ctx), leases(ctx)]);
-  const mine = l.leases.filter((x) => x.mac === iface.mac && live(x, l.now));
-  const address = iface.addresses.map(bare).find((a) => mine.some((x) => x.address === a));
-  return { address, evidence: [iface.evidence, l.evidence] };
+  const mine = l.leases.filter((x) => x.mac === iface.mac);
+  const current = mine.filter((x) => live(x, l.now));
+  const carried = current.find((x) => iface.addresses.map(bare).includes(x.address));
+  return { iface, all: l.leases, mine, current, carried, evidence: [iface.evidence, l.evidence] };
 }
 
 /** The home router's public (access) address, from the router itself. */
@@ -189,148 +221,273 @@ async function routerPublic(ctx: CheckContext): Promise<{ address?: string; evid
   return { address: e.exitCode === 0 ? m?.[1] : undefined, evidence: e };
 }
 
-// ---- checks -----------------------------------------------------------------------------------
+// ---- routing: every table a rule can select, and what the kernel really chooses -----------------
 
-function checks(_v: Vars): Check[] {
-  return [
-    {
-      id: 'address',
-      title: `Alice's ${IFACE} interface has exactly one IPv4 address, inside the home network ${HOME_PREFIX}`,
-      points: 2,
-      hint: `Look with "ip addr show dev ${IFACE}". Remove addresses that do not belong (ip addr flush dev ${IFACE}), then ask the home router for one: dhclient -v ${IFACE}`,
-      async run(ctx) {
-        const iface = await aliceIface(ctx);
-        if (!iface.present) return fail(`alice has no interface named ${IFACE}`, iface.evidence);
-        const list = iface.addresses;
-        if (list.length === 0) return fail(`${IFACE} has no IPv4 address at all: nothing on the network can answer alice`, iface.evidence);
-        if (list.length > 1) return fail(`${IFACE} carries ${list.length} IPv4 addresses (${list.join(', ')}); it should carry just one`, iface.evidence);
-        const only = list[0] as string;
-        if (!contains(HOME_PREFIX, bare(only))) return fail(`${only} is not inside the home network ${HOME_PREFIX}, so the home router cannot reach it`, iface.evidence);
-        if (!only.endsWith(`/${HOME_LEN}`)) return fail(`${only} has the wrong prefix length: the home network is a /${HOME_LEN}`, iface.evidence);
-        return pass(`${IFACE} carries ${only}, inside ${HOME_PREFIX}`, iface.evidence);
-      },
+/** Alice's rules, every table, and what the kernel chooses for Bob's address from each of her addresses (and from none). */
+async function routing(ctx: CheckContext, f: HomeFacts): Promise<RoutesTo> {
+  const iface = await aliceIface(ctx);
+  const queries = [{ to: f.bob }, ...iface.addresses.map((a) => ({ to: f.bob, from: bare(a) }))];
+  const r = await readRoutesTo(await ctx.probe('alice'), queries);
+  return {
+    ...r,
+    evidence: {
+      ...r.evidence,
+      command: 'ip -4 rule show; ip -4 route show table all; ip -4 route get (on alice, clean binaries)',
     },
-    {
-      id: 'lease',
-      title: "Alice's address is a DHCP lease from the home router, for her MAC",
-      points: 3,
-      hint: `Only the DHCP client gets a lease: run "dhclient -v ${IFACE}" on alice and watch for DHCPACK. A static address typed in by hand is not a lease, even inside the pool ${dhcp.rangeStart}-${dhcp.rangeEnd}.`,
-      async run(ctx) {
-        const [iface, l] = await Promise.all([aliceIface(ctx), leases(ctx)]);
-        const evidence = [iface.evidence, l.evidence];
-        if (!iface.present || !iface.mac) return fail(`alice has no interface named ${IFACE}`, ...evidence);
-        const mine = l.leases.filter((x) => x.mac === iface.mac);
-        const current = mine.filter((x) => live(x, l.now));
-        const on = iface.addresses.map(bare);
-        const match = current.find((x) => on.includes(x.address));
-        if (match) return pass(`the home router leased ${match.address} to alice's MAC ${iface.mac}, and ${IFACE} carries it`, ...evidence);
-        if (!l.leases.length) return fail("the home router's lease table is empty: alice holds no lease (her DHCP client never asked, or gave the lease back)", ...evidence);
-        if (!mine.length) return fail(`the home router has no lease for alice's MAC ${iface.mac}`, ...evidence);
-        if (!current.length) return fail(`the lease for alice's MAC ${iface.mac} has expired or was released`, ...evidence);
-        const leased = current.map((x) => x.address).join(', ');
-        return fail(`the home router leased ${leased} to alice's MAC, but ${IFACE} carries ${on.join(', ') || 'no IPv4 address'}`, ...evidence);
-      },
-    },
-    {
-      id: 'route',
-      title: `Alice's default route goes through the home router (${ROUTER})`,
-      points: 1,
-      hint: `"ip route" should show exactly one line "default via ${ROUTER} dev ${IFACE}". Delete a wrong one (ip route del default) before running the DHCP client, which adds the right one.`,
-      async run(ctx) {
-        const probe = await ctx.probe('alice');
-        const e = await probe.run('ip -4 route show', 5000);
-        const defaults = e.output.split('\n').filter((l) => /^default\b/.test(l));
-        if (!defaults.length) return fail('alice has no default route, so nothing beyond her own network can be reached', e);
-        if (defaults.length > 1) return fail(`alice has ${defaults.length} default routes; keep only the one via ${ROUTER}`, e);
-        const via = /\bvia (\S+)/.exec(defaults[0] as string)?.[1];
-        const dev = /\bdev (\S+)/.exec(defaults[0] as string)?.[1];
-        if (via !== ROUTER) return fail(`the default route points at ${via ?? 'no gateway'}, not at the home router ${ROUTER}`, e);
-        if (dev !== IFACE) return fail(`the default route leaves through ${dev}, not ${IFACE}`, e);
-        return pass(`default via ${ROUTER} dev ${IFACE}`, e);
-      },
-    },
-    {
-      id: 'reach',
-      title: `Alice reaches the home router (${ROUTER}) and Bob's server (${BOB_PUBLIC}) with ping`,
-      points: 2,
-      hint: `Try "ping -c 3 ${ROUTER}" first (your own network), then "ping -c 3 ${BOB_PUBLIC}" (beyond the router). "Network is unreachable" means no route; no replies at all often means a wrong address or gateway.`,
-      async run(ctx) {
-        const probe = await ctx.probe('alice');
-        const [router, bob] = await Promise.all([ping(probe, ROUTER, 2), ping(probe, BOB_PUBLIC, 2)]);
-        if (!router.ok) return fail(`no reply from the home router ${ROUTER}`, router.evidence, bob.evidence);
-        if (!bob.ok) return fail(`the home router answers, but Bob's server ${BOB_PUBLIC} does not`, router.evidence, bob.evidence);
-        return pass(`both answered (${router.received}/${router.sent} and ${bob.received}/${bob.sent} replies)`, router.evidence, bob.evidence);
-      },
-    },
-    {
-      id: 'whoami',
-      title: "Bob's server saw Alice's /whoami request arrive from her router's public address",
-      points: 1,
-      hint: 'Ask Bob\'s server who you are: curl http://web.bob.example/whoami (its "clientAddress" is what the server saw).',
-      async run(ctx) {
-        const [pub, log] = await Promise.all([routerPublic(ctx), readFile(ctx.node('web'), ACCESS_LOG)]);
-        const whoami = log.text
-          .split('\n')
-          .filter((l) => l.includes('/whoami'))
-          .flatMap((l) => {
-            try {
-              return [JSON.parse(l) as { client: string; method: string; path: string; status: number }];
-            } catch {
-              return [];
-            }
-          })
-          .filter((x) => /^\/whoami\/?(\?|$)/.test(x.path) && x.method === 'GET');
-        const shortLog: Evidence = {
-          ...log.evidence,
-          command: `grep /whoami ${ACCESS_LOG} | tail -n 5`,
-          output: log.text.split('\n').filter((l) => l.includes('/whoami')).slice(-5).join('\n'),
-        };
-        if (!pub.address) return fail("the home router's public address could not be read", pub.evidence);
-        if (whoami.some((x) => x.client === pub.address && x.status === 200)) {
-          return pass(`GET /whoami arrived from ${pub.address} (the home router's public address, after NAT)`, pub.evidence, shortLog);
-        }
-        if (!whoami.length) return fail("Bob's server has not seen a GET /whoami yet", shortLog);
-        return fail(`GET /whoami arrived, but never successfully from ${pub.address}`, pub.evidence, shortLog);
-      },
-    },
-    answerCheck({
-      id: 'answer-private',
-      title: 'answers.yaml: your private address (the leased one)',
-      points: 1,
-      key: 'private_address',
-      hint: `The address the DHCP client got ("bound to ..." in dhclient's output, or "ip addr show dev ${IFACE}"), without the /${HOME_LEN}.`,
-      async expected(ctx) {
-        const r = await leasedAddress(ctx);
-        return { value: r.address, evidence: r.evidence };
-      },
-      matches: (given, want) => bare(given.trim()) === want,
-    }),
-    answerCheck({
-      id: 'answer-public',
-      title: "answers.yaml: your router's public address, as Bob's server sees it",
-      points: 1,
-      key: 'public_address',
-      hint: 'curl http://web.bob.example/whoami shows the source address that reached Bob: that is your home router after NAT, not your laptop.',
-      async expected(ctx) {
-        const r = await routerPublic(ctx);
-        return { value: r.address, evidence: [r.evidence] };
-      },
-    }),
-    answerCheck({
-      id: 'answer-mac',
-      title: "answers.yaml: the MAC address of Alice's home interface",
-      points: 1,
-      key: 'mac_address',
-      hint: `"ip link show dev ${IFACE}" prints it after "link/ether" (six pairs of hex digits); "ifconfig ${IFACE}" calls it "ether".`,
-      async expected(ctx) {
-        const iface = await aliceIface(ctx);
-        return { value: iface.mac, evidence: [iface.evidence] };
-      },
-    }),
-  ];
+  };
 }
 
-export default defineLab({
+/** Default routes in the tables some rule selects (the local table holds none that forwards). */
+const defaultsInUse = (r: Pick<RoutesTo, 'used'>) =>
+  r.used.filter((x) => x.prefix === '0.0.0.0/0' && x.table !== 'local');
+
+/** What is wrong with alice's routing for this lab, in words; '' when nothing is. */
+export function routeProblem(
+  r: Pick<RoutesTo, 'rules' | 'used' | 'chosen'>,
+  f: Pick<HomeFacts, 'router' | 'bob'>,
+): string {
+  const inUse = defaultsInUse(r);
+  const ruleOf = (table: string) => {
+    const rules = r.rules.filter((x) => x.table === table);
+    const extra = unusualRules(rules)[0];
+    return extra ? `ip rule ${extra.pref} "${extra.text}"` : `the stock rule "${rules[0]?.text ?? `lookup ${table}`}"`;
+  };
+  const where = (x: Route) =>
+    x.table === 'main' ? 'the main table' : `table ${x.table} (selected by ${ruleOf(x.table)})`;
+  // A wrong default anywhere a rule can reach is a wrong default, whichever table hides it; every
+  // next hop of a multipath default counts.
+  const wrong = inUse.find((x) => x.dev !== IFACE || !x.vias.length || x.vias.some((v) => v !== f.router));
+  if (wrong) {
+    const by = wrong.vias.find((v) => v !== f.router) ?? wrong.vias[0] ?? 'no gateway';
+    return `${where(wrong)} has "${wrong.line}": traffic it serves leaves by ${by} instead of the home router ${f.router} on ${IFACE}`;
+  }
+  for (const table of new Set(inUse.map((x) => x.table))) {
+    const n = inUse.filter((x) => x.table === table).length;
+    if (n > 1)
+      return `${table === 'main' ? 'the main table' : `table ${table}`} holds ${n} default routes; keep only the one via ${f.router}`;
+  }
+  const [plain] = r.chosen;
+  if (!inUse.length) {
+    const reaches = plain?.via
+      ? `; her other routes send ${f.bob} via ${plain.via} dev ${plain.dev}, but the lab asks for the one default route DHCP gives`
+      : ', so nothing beyond her own network can be reached';
+    return `alice has no default route in any routing table${reaches}`;
+  }
+  const other = r.chosen.find((c) => c.via !== f.router || c.dev !== IFACE);
+  if (other)
+    return `the kernel sends Bob's address ${f.bob}${other.from ? ` from ${other.from}` : ''} another way: "${other.line}"${tableNote(other) || ' (a more specific route in the main table overrides the default)'}`;
+  return '';
+}
+
+function routeSummary(r: RoutesTo, f: HomeFacts): string {
+  const table = defaultsInUse(r)[0]?.table ?? 'main';
+  return `default via ${f.router} dev ${IFACE}${table === 'main' ? '' : ` (in table ${table})`}, and the kernel sends Bob's address that way`;
+}
+
+// ---- ping with the grader's own ICMP id, and who answered it --------------------------------------
+
+async function pingWithId(
+  host: Host,
+  target: string,
+  id: number,
+): Promise<{ ok: boolean; sent: number; received: number; evidence: Evidence }> {
+  const e = await host.run(`ping -n -c 2 -i 0.2 -W 1 -e ${id} ${target}`, 10000);
+  const m = /(\d+) packets transmitted, (\d+) received/.exec(e.output);
+  const sent = Number(m?.[1] ?? 0);
+  const received = Number(m?.[2] ?? 0);
+  return { ok: received > 0, sent, received, evidence: e };
+}
+
+/** Why a ping was answered without crossing the router: an address of alice's own, or her nat table. */
+async function localAnswer(probe: Host, targets: string[]): Promise<string> {
+  const s = await readStandIns(probe, targets);
+  return [
+    ...s.local.map((c) => `${c.to} is an address on alice herself (dev ${c.dev}), so her own kernel answers`),
+    ...s.redirects
+      .slice(0, 1)
+      .map((r) => `alice's nat table rewrites where packets go: ${r.rule}${r.legacy ? ' (iptables-legacy)' : ''}`),
+  ].join('; ');
+}
+
+// ---- checks -----------------------------------------------------------------------------------
+
+const addressCheck = (f: HomeFacts): Check => ({
+  id: 'address',
+  title: `Alice's ${IFACE} interface has exactly one IPv4 address, inside the home network ${f.prefix}`,
+  points: 2,
+  hint: `Look with "ip addr show dev ${IFACE}". Remove addresses that do not belong (ip addr flush dev ${IFACE}), then ask the home router for one: dhclient -v ${IFACE}`,
+  async run(ctx) {
+    const iface = await aliceIface(ctx);
+    if (!iface.present) return fail(`alice has no interface named ${IFACE}`, iface.evidence);
+    const list = iface.addresses;
+    if (list.length === 0)
+      return fail(`${IFACE} has no IPv4 address at all: nothing on the network can answer alice`, iface.evidence);
+    if (list.length > 1)
+      return fail(
+        `${IFACE} carries ${list.length} IPv4 addresses (${list.join(', ')}); it should carry just one`,
+        iface.evidence,
+      );
+    const only = list[0] as string;
+    if (!contains(f.prefix, bare(only)))
+      return fail(
+        `${only} is not inside the home network ${f.prefix}, so the home router cannot reach it`,
+        iface.evidence,
+      );
+    if (!only.endsWith(`/${f.length}`))
+      return fail(`${only} has the wrong prefix length: the home network is a /${f.length}`, iface.evidence);
+    return pass(`${IFACE} carries ${only}, inside ${f.prefix}`, iface.evidence);
+  },
+});
+
+const leaseCheck = (f: HomeFacts): Check => ({
+  id: 'lease',
+  title: "Alice's address is a DHCP lease from the home router, for her MAC",
+  points: 3,
+  hint: `Only the DHCP client gets a lease: run "dhclient -v ${IFACE}" on alice and watch for DHCPACK. A static address typed in by hand is not a lease, even inside the pool ${f.dhcp.rangeStart}-${f.dhcp.rangeEnd}.`,
+  async run(ctx) {
+    const { iface, all, mine, current, carried, evidence } = await leaseView(ctx);
+    if (!iface.present || !iface.mac) return fail(`alice has no interface named ${IFACE}`, ...evidence);
+    if (carried)
+      return pass(
+        `the home router leased ${carried.address} to alice's MAC ${iface.mac}, and ${IFACE} carries it`,
+        ...evidence,
+      );
+    if (!all.length)
+      return fail(
+        "the home router's lease table is empty: alice holds no lease (her DHCP client never asked, or gave the lease back)",
+        ...evidence,
+      );
+    if (!mine.length) return fail(`the home router has no lease for alice's MAC ${iface.mac}`, ...evidence);
+    if (!current.length) return fail(`the lease for alice's MAC ${iface.mac} has expired or was released`, ...evidence);
+    const leased = current.map((x) => x.address).join(', ');
+    return fail(
+      `the home router leased ${leased} to alice's MAC, but ${IFACE} carries ${iface.addresses.map(bare).join(', ') || 'no IPv4 address'}`,
+      ...evidence,
+    );
+  },
+});
+
+const routeCheck = (f: HomeFacts): Check => ({
+  id: 'route',
+  title: `Alice's default route goes through the home router (${f.router})`,
+  points: 1,
+  hint: `"ip route" should show exactly one line "default via ${f.router} dev ${IFACE}", and no other routing table (ip rule, ip route show table all) may hold another default. Delete a wrong one (ip route del default) before running the DHCP client, which adds the right one.`,
+  async run(ctx) {
+    const r = await routing(ctx, f);
+    const problem = routeProblem(r, f);
+    return problem ? fail(problem, r.evidence) : pass(routeSummary(r, f), r.evidence);
+  },
+});
+
+const reachCheck = (f: HomeFacts): Check => ({
+  id: 'reach',
+  title: `Alice reaches the home router (${f.router}) and Bob's server (${f.bob}) with ping`,
+  points: 2,
+  hint: `Try "ping -c 3 ${f.router}" first (your own network), then "ping -c 3 ${f.bob}" (beyond the router). "Network is unreachable" means no route; no replies at all often means a wrong address or gateway.`,
+  async run(ctx) {
+    const probe = await ctx.probe('alice');
+    // Each ping carries an ICMP id of the grader's choosing; the home router's connection
+    // table then shows which of them really crossed it and were answered.
+    const idRouter = randomInt(1000, 30000);
+    const idBob = idRouter + 30000;
+    const [router, bob] = await Promise.all([pingWithId(probe, f.router, idRouter), pingWithId(probe, f.bob, idBob)]);
+    if (!router.ok) return fail(`no reply from the home router ${f.router}`, router.evidence, bob.evidence);
+    if (!bob.ok)
+      return fail(`the home router answers, but Bob's server ${f.bob} does not`, router.evidence, bob.evidence);
+    const seen = await ctx
+      .node('home')
+      .run(`conntrack -L -p icmp 2>/dev/null | grep -E ' id=(${idRouter}|${idBob}) ' || true`, 5000);
+    const farEnd: Evidence = {
+      ...seen,
+      command: `conntrack -L -p icmp on the home router (the grader's pings, ids ${idRouter} and ${idBob})`,
+    };
+    const crossed = (dst: string, id: number) =>
+      seen.output
+        .split('\n')
+        .some((l) => l.includes(`dst=${dst} `) && l.includes(` id=${id} `) && !l.includes('[UNREPLIED]'));
+    const missing = [crossed(f.router, idRouter) ? '' : f.router, crossed(f.bob, idBob) ? '' : f.bob].filter(Boolean);
+    if (missing.length) {
+      const why = await localAnswer(probe, missing);
+      return fail(
+        `replies came back for ${missing.join(' and ')}, but not from the network: the home router never saw those pings answered${why ? ` (${why})` : ''}`,
+        router.evidence,
+        bob.evidence,
+        farEnd,
+      );
+    }
+    return pass(
+      `both answered (${router.received}/${router.sent} and ${bob.received}/${bob.sent} replies), and the home router saw each exchange`,
+      router.evidence,
+      bob.evidence,
+      farEnd,
+    );
+  },
+});
+
+const whoamiCheck: Check = {
+  id: 'whoami',
+  title: "Bob's server saw Alice's /whoami request arrive from her router's public address",
+  points: 1,
+  hint: 'Ask Bob\'s server who you are: curl http://web.bob.example/whoami (its "clientAddress" is what the server saw).',
+  async run(ctx) {
+    const [pub, log] = await Promise.all([routerPublic(ctx), accessEntriesWith(ctx.node('web'), '/whoami')]);
+    const whoami = log.entries.filter((x) => /^\/whoami\/?(\?|$)/.test(x.path) && x.method === 'GET');
+    if (!pub.address) return fail("the home router's public address could not be read", pub.evidence);
+    if (whoami.some((x) => x.client === pub.address && x.status === 200)) {
+      return pass(
+        `GET /whoami arrived from ${pub.address} (the home router's public address, after NAT)`,
+        pub.evidence,
+        log.evidence,
+      );
+    }
+    if (!whoami.length) return fail("Bob's server has not seen a GET /whoami yet", log.evidence);
+    return fail(`GET /whoami arrived, but never successfully from ${pub.address}`, pub.evidence, log.evidence);
+  },
+};
+
+const answerChecks = (f: HomeFacts): Check[] => [
+  answerCheck({
+    id: 'answer-private',
+    title: 'answers.yaml: your private address (the leased one)',
+    points: 1,
+    key: 'private_address',
+    hint: `The address the DHCP client got ("bound to ..." in dhclient's output, or "ip addr show dev ${IFACE}"), without the /${f.length}.`,
+    async expected(ctx) {
+      const l = await leaseView(ctx);
+      return { value: l.carried?.address, evidence: l.evidence };
+    },
+    matches: (given, want) => bare(given.trim()) === want,
+  }),
+  answerCheck({
+    id: 'answer-public',
+    title: "answers.yaml: your router's public address, as Bob's server sees it",
+    points: 1,
+    key: 'public_address',
+    hint: 'curl http://web.bob.example/whoami shows the source address that reached Bob: that is your home router after NAT, not your laptop.',
+    async expected(ctx) {
+      const r = await routerPublic(ctx);
+      return { value: r.address, evidence: [r.evidence] };
+    },
+  }),
+  answerCheck({
+    id: 'answer-mac',
+    title: "answers.yaml: the MAC address of Alice's home interface",
+    points: 1,
+    key: 'mac_address',
+    hint: `"ip link show dev ${IFACE}" prints it after "link/ether" (six pairs of hex digits); "ifconfig ${IFACE}" calls it "ether".`,
+    async expected(ctx) {
+      const iface = await aliceIface(ctx);
+      return { value: iface.mac, evidence: [iface.evidence] };
+    },
+  }),
+];
+
+function checks(_v: AddressesVars, world: World): Check[] {
+  const f = homeFacts(world);
+  return [addressCheck(f), leaseCheck(f), routeCheck(f), reachCheck(f), whoamiCheck, ...answerChecks(f)];
+}
+
+export default defineLab<AddressesVars>({
   number: 2,
   slug: 'addresses',
   title: 'Addresses: interfaces, MAC, DHCP, private and public',
@@ -345,10 +502,12 @@ export default defineLab({
   ],
   vary,
   task() {
+    // The card names the home router and Bob, whom the overlay never moves.
+    const { router, bob } = start();
     return {
       interface: IFACE,
-      dhcp_server: `the home router, ${ROUTER}`,
-      ping: `${ROUTER} and ${BOB_PUBLIC}`,
+      dhcp_server: `the home router, ${router}`,
+      ping: `${router} and ${bob}`,
       whoami: 'http://web.bob.example/whoami',
       answers: '/root/answers.yaml with private_address, public_address, mac_address',
     };

@@ -6,49 +6,49 @@
 // let the ICMP through, or clamp the TCP MSS on a router. Restoring 1500 bytes on the small link
 // is not a fix (the link is part of the world); neither is shrinking Alice's own MTU or MSS.
 //
-// Graded from places the learner cannot fake: clean sidecars in the routers' and Alice's network
-// namespaces (link MTUs, Alice's own settings), a download of a large file from a clean sidecar
-// in Alice's namespace after both ends have forgotten any path MTU they learned (fresh routes for
-// the duration of the check), Bob's access log (the download's one-time URL arrived from Alice's
-// network), and the path_mtu answer compared with the MTU the small link has.
-import { randomBytes } from 'node:crypto';
-import { defineLab, type Fault, type Rng, type Vars } from '../../orchestrator/lab.js';
-import { canonicalWorld, findNode } from '../../orchestrator/world.js';
-import { fail, pass, type Check, type CheckContext, type Evidence } from '../../checks/types.js';
-import { http, q, readFile, resolveWith } from '../../checks/probes.js';
+// Graded from places the learner cannot fake. Claims about the network come from the grader's
+// own fresh laptop on Alice's link (its own namespace: none of alice's MTU, MSS, rules or relays
+// apply, and it has learned no path MTU): a small request and the large download, after Bob's
+// server has forgotten any path MTU it learned (a fresh route for the duration of the check),
+// with Bob's access log as the witness (the one-time URL arrived from Alice's network, from the
+// laptop's own port, so no relay fetched it in its place). Clean sidecars read the rest: the
+// routers' links and every routing table and rule (a route's own mtu or advmss, in any table,
+// hides the black hole instead of opening it), their iptables rules, nft and legacy (no redirect
+// to a local relay), and Alice's own settings, which must stay standard. The path_mtu answer is
+// compared with the MTU the small link has.
+import {
+  accessEntriesWith,
+  addressOf,
+  addressesOf,
+  defineLab,
+  draws,
+  nodeOf,
+  nonce,
+  type Fault,
+  type World,
+} from '../kit/index.js';
+import { aliceLan, webPublic } from '../kit/web.js';
+import {
+  firewallDiff,
+  firewallText,
+  parseRouting,
+  readFirewall,
+  ROUTING_COMMAND,
+  routeText,
+  ruleText,
+  sections,
+  type Route,
+  type Routing,
+} from '../kit/routing.js';
+import { contains } from '../../orchestrator/world/addresses.js';
+import { fail, pass, type Check, type CheckContext, type Evidence, type Host } from '../../checks/types.js';
+import { http, q, resolveWith } from '../../checks/probes.js';
 import { answerCheck } from '../../checks/answers.js';
-
-// ---- facts from the world data ----------------------------------------------------------------
-
-const bare = (cidr: string) => cidr.split('/')[0] as string;
-const alice = findNode(canonicalWorld, 'alice');
-const home = findNode(canonicalWorld, 'home');
-const web = findNode(canonicalWorld, 'web');
-const bobWeb = canonicalWorld.settings.zones.find((z) => z.name === 'bob.example')?.records.find((r) => r.name === 'web' && r.type === 'A');
-if (!alice || !home || !web || !bobWeb) throw new Error('lab 08: the world lacks alice, home, web or web.bob.example');
-
-/** Alice's interface, e.g. "home". */
-export const IFACE = alice.interfaces[0]?.link as string;
-/** Alice's default gateway (the home router), e.g. 192.168.1.1. */
-export const GATEWAY = alice.routes.find((r) => r.to === 'default')?.via as string;
-/** Bob's public address (web.bob.example). */
-export const BOB = bobWeb.value;
-/** The home router's public address: the client address Bob sees. */
-export const HOME_PUBLIC = bare(home.interfaces.find((i) => i.link === 'access')?.addresses[0] as string);
-const WEB_IFACE = web.interfaces[0]?.link as string;
-const WEB_GATEWAY = web.routes.find((r) => r.to === 'default')?.via as string;
-if (!IFACE || !GATEWAY || !HOME_PUBLIC || !WEB_IFACE || !WEB_GATEWAY) throw new Error('lab 08: incomplete world data');
 
 /** Every other link in the world carries Ethernet's usual 1500 bytes. */
 export const STANDARD_MTU = 1500;
 /** The large download the grader (and the learner) makes: 1 MB. */
 export const DOWNLOAD_BYTES = 1000000;
-const ACCESS_LOG = '/var/log/web/access.log';
-
-/** The nodes attached to a link, from the world data. */
-export function nodesOn(link: string): string[] {
-  return canonicalWorld.nodes.filter((n) => n.interfaces.some((i) => i.link === link)).map((n) => n.name);
-}
 
 // ---- variation --------------------------------------------------------------------------------
 
@@ -64,33 +64,96 @@ export const SCENARIOS = [
   { link: 'access', filterNode: 'edge', chain: 'FORWARD' },
   { link: 'backbone', filterNode: 'edge', chain: 'OUTPUT' },
 ] as const;
+type Scenario = (typeof SCENARIOS)[number];
+/** The links that can be the small one. */
+export const SMALL_LINKS = [...new Set(SCENARIOS.map((s) => s.link))];
 export const MTU_MIN = 1280;
 export const MTU_MAX = 1460;
 
-function vary(rng: Rng): Vars {
-  const s = rng.pick(SCENARIOS);
-  return { link: s.link, filterNode: s.filterNode, chain: s.chain, mtu: rng.int(MTU_MIN / 10, MTU_MAX / 10) * 10 };
+export type MtuVars = {
+  link: Scenario['link'];
+  filterNode: Scenario['filterNode'];
+  chain: Scenario['chain'];
+  mtu: number;
+};
+
+/** The scenario of a link and filter (the chain follows from both). */
+function scenarioOf(link?: Scenario['link'], filterNode?: Scenario['filterNode']): Scenario {
+  const s = SCENARIOS.find((x) => x.link === link && x.filterNode === filterNode);
+  if (!s)
+    throw new Error(`lab 08: no scenario has the small link ${String(link)} and the filter on ${String(filterNode)}`);
+  return s;
 }
 
-function faults(v: Vars): Fault[] {
-  const link = String(v.link);
-  const mtu = Number(v.mtu);
-  const shrink: Fault[] = nodesOn(link).map((node) => ({
+// The small link first; the filter is drawn among the places that fit that link.
+const vary = draws<MtuVars>({
+  link: (r) => r.pick(SMALL_LINKS),
+  filterNode: (r, d) => r.pick(SCENARIOS.filter((s) => s.link === d.link).map((s) => s.filterNode)),
+  chain: (_r, d) => scenarioOf(d.link, d.filterNode).chain,
+  mtu: (r) => r.int(MTU_MIN / 10, MTU_MAX / 10) * 10,
+});
+
+// ---- facts from the lab's world ---------------------------------------------------------------
+
+/** The nodes attached to a link. */
+export function nodesOn(world: World, link: string): string[] {
+  return world.nodes.filter((n) => n.interfaces.some((i) => i.link === link)).map((n) => n.name);
+}
+
+/** The routers: the learner's to change, and the only places a fix of the network belongs. */
+export function routersOf(world: World): string[] {
+  return world.nodes.filter((n) => n.router).map((n) => n.name);
+}
+
+/** What the checks need to know about Alice's side and Bob's, read once per world. */
+function facts(world: World) {
+  const alice = nodeOf(world, 'alice');
+  const web = nodeOf(world, 'web');
+  const iface = aliceLan(world);
+  const webIface = web.interfaces[0]?.link;
+  const gateway = alice.routes.find((r) => r.to === 'default')?.via;
+  const webGateway = web.routes.find((r) => r.to === 'default')?.via;
+  if (!webIface || !gateway || !webGateway)
+    throw new Error('lab 08: alice and web need a link and a default route each');
+  return {
+    /** Alice's interface, e.g. "home", and her default gateway (the home router). */
+    iface,
+    gateway,
+    aliceAddresses: addressesOf(world, 'alice', iface),
+    bob: webPublic(world),
+    /** The home router's public address: the client address Bob sees. */
+    homePublic: addressOf(world, 'home', 'access'),
+    webIface,
+    webGateway,
+    routers: routersOf(world),
+  };
+}
+type Facts = ReturnType<typeof facts>;
+
+function faults(v: MtuVars, world: World): Fault[] {
+  const shrink: Fault[] = nodesOn(world, v.link).map((node) => ({
     node,
-    description: `the ${link} link carries at most ${mtu} bytes per packet`,
-    script: `ip link set dev ${link} mtu ${mtu}`,
+    description: `the ${v.link} link carries at most ${v.mtu} bytes per packet`,
+    script: `ip link set dev ${v.link} mtu ${v.mtu}`,
   }));
   return [
     ...shrink,
     {
-      node: String(v.filterNode),
-      description: `"hardening": drop ICMP fragmentation-needed (${String(v.chain)})`,
-      script: `iptables -I ${String(v.chain)} 1 -p icmp --icmp-type fragmentation-needed -j DROP`,
+      node: v.filterNode,
+      description: `"hardening": drop ICMP fragmentation-needed (${v.chain})`,
+      script: `iptables -I ${v.chain} 1 -p icmp --icmp-type fragmentation-needed -j DROP`,
     },
   ];
 }
 
 // ---- observations -----------------------------------------------------------------------------
+
+/** Parses `ip -o link show`: every interface's MTU, by name (without the "@ifN" peer suffix). */
+export function parseLinks(output: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of output.matchAll(/^\d+: ([^:@\s]+)(?:@\S+)?: .*?\bmtu (\d+)/gm)) out.set(m[1] as string, Number(m[2]));
+  return out;
+}
 
 /** The MTU of a node's interface, read by a clean sidecar in its namespace. */
 async function linkMtu(ctx: CheckContext, node: string, dev: string): Promise<{ mtu?: number; evidence: Evidence }> {
@@ -100,155 +163,271 @@ async function linkMtu(ctx: CheckContext, node: string, dev: string): Promise<{ 
   return { mtu: e.exitCode === 0 && m ? Number(m[1]) : undefined, evidence: e };
 }
 
-async function smallLink(ctx: CheckContext, link: string): Promise<{ ends: { node: string; mtu?: number }[]; evidence: Evidence[] }> {
-  const nodes = nodesOn(link);
+/** Every end of the small link, with the MTU it has now. */
+async function smallLink(
+  ctx: CheckContext,
+  world: World,
+  link: string,
+): Promise<{ ends: { node: string; mtu?: number }[]; evidence: Evidence[] }> {
+  const nodes = nodesOn(world, link);
   const seen = await Promise.all(nodes.map((n) => linkMtu(ctx, n, link)));
   return { ends: nodes.map((node, i) => ({ node, mtu: seen[i]?.mtu })), evidence: seen.map((s) => s.evidence) };
 }
 
+/** A node's interfaces, rules and every routing table, in one reading. */
+async function readNode(host: Host): Promise<{ links: Map<string, number>; routing: Routing }> {
+  const e = await host.run(`echo '--- ip -o link show'; ip -o link show; ${ROUTING_COMMAND}`, 8000);
+  return { links: parseLinks(sections(e.output).get('ip -o link show') ?? ''), routing: parseRouting(e.output, e) };
+}
+
+/** A route with its table, and the rules that select that table when it is not a standard one. */
+function routeWithRules(r: Route, routing: Routing): string {
+  const by = routing.rules.filter((x) => x.table === r.table && !['local', 'main', 'default'].includes(r.table));
+  return `${routeText(r)}${by.length ? `, selected by the rule "${by.map(ruleText).join('", "')}"` : ''}`;
+}
+
+/** Routes in tables the kernel may use that set an MTU or an MSS of their own. */
+const tunedRoutes = (routing: Routing) => routing.used.filter((r) => r.mtu !== undefined || r.advmss !== undefined);
+
+/** The rules that hand connections to something other than their destination, or rewrite their MSS. */
+const INTERCEPT = /-j (REDIRECT|DNAT|TPROXY)\b/;
+const TRICK = /-j (TCPMSS|REDIRECT|DNAT|TPROXY)\b/;
+
+/** Rules on the routers, beyond the world's own, that send connections to a local relay. */
+async function interceptions(ctx: CheckContext, world: World): Promise<{ found: string[]; evidence: Evidence[] }> {
+  const seen = await Promise.all(
+    routersOf(world).map(async (name) => {
+      const fw = await readFirewall(await ctx.probe(name));
+      const extra = firewallDiff(nodeOf(world, name), fw.rules).extra.filter((r) => INTERCEPT.test(r.rule));
+      return { found: extra.map((r) => `${name} ${firewallText(r)}`), evidence: fw.evidence };
+    }),
+  );
+  return { found: seen.flatMap((x) => x.found), evidence: seen.map((x) => x.evidence) };
+}
+
 // ---- checks -----------------------------------------------------------------------------------
 
-function checks(v: Vars): Check[] {
-  const link = String(v.link);
-  const mtu = Number(v.mtu);
-  return [
-    {
-      id: 'reach',
-      title: "Small requests work: Bob's front page answers from Alice's laptop",
-      points: 1,
-      hint: 'curl -i http://web.bob.example/ should answer 200 OK. If it does not, something else broke: start the lab again with --reset.',
-      async run(ctx) {
-        const probe = await ctx.probe('alice');
-        const { address, result } = await resolveWith(probe, 'web.bob.example', GATEWAY);
-        if (!address) return fail('web.bob.example does not resolve through the home router', result.evidence);
-        const r = await http(probe, { url: 'http://web.bob.example/', resolveTo: address });
-        return r.status === 200 ? pass('GET / answered 200 OK', r.evidence) : fail(`GET / answered ${r.status || 'nothing'}`, r.evidence);
-      },
-    },
-    {
-      id: 'link-mtu',
-      title: `The small link keeps its MTU (it is part of the world; fix the network around it)`,
-      points: 1,
-      hint: `Do not change the MTU of the ${link} link back: real links (tunnels, PPPoE, VPNs) have small MTUs you cannot change. Put it back with "ip link set dev ${link} mtu ${mtu}" on ${nodesOn(link).join(' and ')}, then fix the ICMP filter or clamp the MSS.`,
-      async run(ctx) {
-        const s = await smallLink(ctx, link);
-        const wrong = s.ends.filter((e) => e.mtu !== mtu);
-        if (wrong.length) {
-          return fail(`the ${link} link's MTU was changed: ${wrong.map((e) => `${e.node} has ${e.mtu ?? 'no such interface'}`).join(', ')} (it must stay ${mtu})`, ...s.evidence);
-        }
-        return pass(`the ${link} link still carries at most ${mtu} bytes per packet on ${s.ends.map((e) => e.node).join(', ')}`, ...s.evidence);
-      },
-    },
-    {
-      id: 'alice-standard',
-      title: "Alice's laptop keeps its standard settings (the fix belongs in the network, not on one laptop)",
-      points: 1,
-      hint: `Shrinking Alice's MTU (ip link set dev ${IFACE} mtu ...), her MSS (ip route ... advmss/mtu) or redirecting her traffic through a local proxy only hides the problem for her: every other visitor still hangs. Undo it (ip link set dev ${IFACE} mtu ${STANDARD_MTU}; ip route change default via ${GATEWAY} dev ${IFACE}; iptables -t mangle -F; iptables -t nat -F).`,
-      async run(ctx) {
-        const probe = await ctx.probe('alice');
-        const e = await probe.run(
-          `ip -o link show dev ${IFACE}; echo '--- routes'; ip -4 route show table main; echo '--- rules'; iptables-save 2>/dev/null | grep -E '^-A' ; if [ -s /proc/net/ip_tables_names ]; then iptables-legacy-save 2>/dev/null | grep -E '^-A'; fi; true`,
-          8000,
+const reachCheck = (f: Facts): Check => ({
+  id: 'reach',
+  title: "Small requests work: Bob's front page answers a laptop on Alice's network",
+  points: 1,
+  hint: 'curl -i http://web.bob.example/ should answer 200 OK. If it does not, something else broke: start the lab again with --reset.',
+  async run(ctx) {
+    // A claim about the network: the grader's own machine on Alice's link asks.
+    const probe = await ctx.fresh(f.iface);
+    const { address, result } = await resolveWith(probe, 'web.bob.example', f.gateway);
+    if (!address) return fail('web.bob.example does not resolve through the home router', result.evidence);
+    const r = await http(probe, { url: 'http://web.bob.example/', resolveTo: address });
+    return r.status === 200
+      ? pass('GET / answered 200 OK', r.evidence)
+      : fail(`GET / answered ${r.status || 'nothing'}`, r.evidence);
+  },
+});
+
+const linkMtuCheck = (v: MtuVars, world: World, f: Facts): Check => ({
+  id: 'link-mtu',
+  title:
+    'The links keep their MTUs, and no route on a router sets one of its own (fix the network around the small link)',
+  points: 1,
+  hint: `Do not change the MTU of the ${v.link} link back, nor shrink another link or a route to hide it: real links (tunnels, PPPoE, VPNs) have small MTUs you cannot change. The ${v.link} link carries ${v.mtu} bytes on ${nodesOn(world, v.link).join(' and ')}, every other link ${STANDARD_MTU} ("ip link" shows them), and no route has an "mtu" or "advmss" of its own ("ip route show table all"). Then fix the ICMP filter or clamp the MSS.`,
+  async run(ctx) {
+    const s = await smallLink(ctx, world, v.link);
+    const problems: string[] = [];
+    const wrong = s.ends.filter((e) => e.mtu !== v.mtu);
+    if (wrong.length)
+      problems.push(
+        `the ${v.link} link's MTU was changed: ${wrong.map((e) => `${e.node} has ${e.mtu ?? 'no such interface'}`).join(', ')} (it must stay ${v.mtu})`,
+      );
+    const routers = await Promise.all(
+      f.routers.map(async (name) => ({ name, ...(await readNode(await ctx.probe(name))) })),
+    );
+    for (const r of routers) {
+      const shrunk = [...r.links].filter(([dev, m]) => dev !== 'lo' && dev !== v.link && m !== STANDARD_MTU);
+      for (const [dev, m] of shrunk)
+        problems.push(
+          `${r.name}'s ${dev} interface has MTU ${m}, not ${STANDARD_MTU}: a smaller link elsewhere moves the black hole, it does not open it`,
         );
-        const ifMtu = Number(/\bmtu (\d+)/.exec(e.output)?.[1] ?? 0);
-        const routes = (/--- routes\n([\s\S]*?)--- rules/.exec(e.output)?.[1] ?? '').split('\n').filter(Boolean);
-        const rules = (/--- rules\n([\s\S]*)$/.exec(e.output)?.[1] ?? '').split('\n').filter(Boolean);
-        if (ifMtu !== STANDARD_MTU) return fail(`Alice's ${IFACE} interface has MTU ${ifMtu || 'unknown'}, not ${STANDARD_MTU}: that makes her own connections small, but fixes nothing for anyone else`, e);
-        const tuned = routes.filter((r) => /\b(advmss|mtu)\b/.test(r));
-        if (tuned.length) return fail(`Alice's routes set their own MSS or MTU (${tuned[0]}): a workaround on one laptop, not a fix of the path`, e);
-        const tricks = rules.filter((r) => /-j (TCPMSS|REDIRECT|DNAT|TPROXY)\b/.test(r));
-        if (tricks.length) return fail(`Alice's laptop rewrites or redirects her own traffic (${tricks[0]}): a workaround on one laptop, not a fix of the path`, e);
-        return pass(`${IFACE} has MTU ${STANDARD_MTU}, her routes set no MSS, and no rule rewrites her connections`, e);
-      },
+      for (const t of tunedRoutes(r.routing))
+        problems.push(
+          `${r.name} has the route ${routeWithRules(t, r.routing)}: a route's own MTU or MSS hides the black hole from some connections without opening it`,
+        );
+    }
+    const evidence = [...s.evidence, ...routers.map((r) => r.routing.evidence)];
+    if (problems.length) return fail(problems.join('; '), ...evidence);
+    return pass(
+      `the ${v.link} link still carries at most ${v.mtu} bytes per packet on ${s.ends.map((e) => e.node).join(', ')}; the routers' other links carry ${STANDARD_MTU} and their routes set no MTU or MSS, in any table`,
+      ...evidence,
+    );
+  },
+});
+
+const aliceStandardCheck = (f: Facts): Check => ({
+  id: 'alice-standard',
+  title: "Alice's laptop keeps its standard settings (the fix belongs in the network, not on one laptop)",
+  points: 1,
+  hint: `Shrinking Alice's MTU (ip link set dev ${f.iface} mtu ...), her MSS (a route with advmss or mtu, in any table or behind an "ip rule"), or redirecting her traffic through a local proxy only hides the problem for her: every other visitor still hangs. Undo it (ip link set dev ${f.iface} mtu ${STANDARD_MTU}; ip route change default via ${f.gateway} dev ${f.iface}; "ip route show table all" and "ip rule" list the rest; iptables -t mangle -F; iptables -t nat -F).`,
+  async run(ctx) {
+    const probe = await ctx.probe('alice');
+    const [mine, fw] = await Promise.all([readNode(probe), readFirewall(probe)]);
+    const problems: string[] = [];
+    const ifMtu = mine.links.get(f.iface);
+    if (ifMtu !== STANDARD_MTU)
+      problems.push(
+        `Alice's ${f.iface} interface has MTU ${ifMtu ?? 'unknown'}, not ${STANDARD_MTU}: that makes her own connections small, but fixes nothing for anyone else`,
+      );
+    for (const t of tunedRoutes(mine.routing))
+      problems.push(
+        `Alice's laptop has the route ${routeWithRules(t, mine.routing)}, which sets its own MSS or MTU: a workaround on one laptop, not a fix of the path`,
+      );
+    // A local address that is not hers (Bob's, on lo) lets a program on alice answer in Bob's place.
+    const address = (r: Route) => r.prefix.split('/')[0] as string;
+    const stand = mine.routing.used.filter(
+      (r) => r.type === 'local' && !contains('127.0.0.0/8', address(r)) && !f.aliceAddresses.includes(address(r)),
+    );
+    for (const r of stand)
+      problems.push(
+        `Alice's laptop claims ${r.prefix.replace(/\/32$/, '')} as an address of its own (${routeText(r)}): a local stand-in, not the path`,
+      );
+    const tricks = fw.rules.filter((r) => TRICK.test(r.rule));
+    for (const r of tricks)
+      problems.push(
+        `Alice's laptop rewrites or redirects her own traffic (${firewallText(r)}): a workaround on one laptop, not a fix of the path`,
+      );
+    const evidence = [mine.routing.evidence, fw.evidence];
+    if (problems.length) return fail(problems.join('; '), ...evidence);
+    return pass(
+      `${f.iface} has MTU ${STANDARD_MTU}, no route in any table sets an MSS or MTU, and no rule rewrites or redirects her connections`,
+      ...evidence,
+    );
+  },
+});
+
+/** The grader's own download from a fresh laptop on Alice's link, while Bob's server has forgotten the path MTU. */
+async function freshDownload(ctx: CheckContext, f: Facts, path: string): Promise<Evidence> {
+  // A fresh next hop keeps no path MTU: a route of Bob's own for the duration, removed afterwards.
+  const webRoute = `${f.homePublic}/32 via ${f.webGateway} dev ${f.webIface} proto static metric 7`;
+  const webNode = ctx.node('web');
+  const laptop = await ctx.fresh(f.iface);
+  await webNode.run(`ip route add ${webRoute} 2>/dev/null; true`, 5000);
+  try {
+    return await laptop.run(
+      `curl -sS -m 8 -o /dev/null -w '%{http_code} %{size_download} bytes in %{time_total} s from port %{local_port}\\n' --resolve web.bob.example:80:${f.bob} ${q(`http://web.bob.example${path}`)}`,
+      15000,
+    );
+  } finally {
+    await webNode.run(`ip route del ${webRoute} 2>/dev/null; true`, 5000);
+  }
+}
+
+const downloadCheck = (world: World, f: Facts): Check => ({
+  id: 'download',
+  title: `A large download (${DOWNLOAD_BYTES} bytes) from Bob completes, for a new laptop on Alice's network`,
+  points: 4,
+  deadlineMs: 4000,
+  hint: `Let the path MTU discovery work again (find the router whose firewall drops ICMP "fragmentation needed": iptables -L -v -n shows the counters), or clamp the TCP MSS on the router at the small link: iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu. The grader downloads from a machine of its own on Alice's network, which has learned nothing and has none of Alice's settings.`,
+  async run(ctx) {
+    // A claim about the network, so a fresh laptop of the grader's downloads: it has learned no
+    // path MTU and has none of alice's settings (MTU, MSS, rules, relays).
+    const token = nonce(6);
+    const dl = await freshDownload(ctx, f, `/bytes/${DOWNLOAD_BYTES}?check=${token}`);
+    const m = /^(\d{3}) (\d+) bytes in \S+ s from port (\d+)/m.exec(dl.output);
+    if (dl.exitCode !== 0 || !m) {
+      const hung = dl.exitCode === 28;
+      return fail(
+        hung
+          ? `the download hung: ${/with (\d+) (?:out of \d+ )?bytes received/.exec(dl.output)?.[1] ?? 'almost no'} of ${DOWNLOAD_BYTES} bytes arrived in 8 s (small packets pass, full-size ones vanish)`
+          : `the download failed (curl exit code ${dl.exitCode})`,
+        dl,
+      );
+    }
+    if (m[1] !== '200' || Number(m[2]) !== DOWNLOAD_BYTES)
+      return fail(`the download answered ${m[1]} with ${m[2]} bytes, not 200 with ${DOWNLOAD_BYTES}`, dl);
+    const [log, caught] = await Promise.all([accessEntriesWith(ctx.node('web'), token), interceptions(ctx, world)]);
+    const entry = log.entries[0];
+    const evidence = [dl, log.evidence, ...caught.evidence];
+    const relays = caught.found.length ? ` (${caught.found.join('; ')})` : '';
+    if (entry?.client !== f.homePublic || entry.status !== 200) {
+      return fail(
+        `${DOWNLOAD_BYTES} bytes arrived, but Bob's server never served that download to Alice's network: something on the way answered instead of Bob${relays}`,
+        ...evidence,
+      );
+    }
+    // The home router's NAT keeps the laptop's source port; a relay's own connection has another.
+    if (entry.port !== undefined && entry.port !== Number(m[3])) {
+      return fail(
+        `Bob served the download to port ${entry.port}, but the laptop asked from port ${m[3]}: a relay on the way fetched it in the laptop's place, so the path itself still hangs${relays}`,
+        ...evidence,
+      );
+    }
+    if (caught.found.length) {
+      return fail(
+        `the download came through, but a router redirects connections to a relay of its own (${caught.found.join('; ')}): that hides the black hole instead of fixing it`,
+        ...evidence,
+      );
+    }
+    return pass(`all ${DOWNLOAD_BYTES} bytes arrived from Bob (${m[0].replace(/^\d{3} \d+ bytes /, '')})`, ...evidence);
+  },
+});
+
+/** An answer that follows from the small link's MTU, judged only while the link keeps it. */
+const mtuAnswer = (
+  v: MtuVars,
+  world: World,
+  spec: {
+    id: string;
+    title: string;
+    points: number;
+    required?: boolean;
+    key: string;
+    hint: string;
+    value(mtu: number): number;
+  },
+): Check =>
+  answerCheck({
+    ...spec,
+    async expected(ctx) {
+      const s = await smallLink(ctx, world, v.link);
+      const ok = s.ends.every((e) => e.mtu === v.mtu);
+      return { value: ok ? String(spec.value(v.mtu)) : undefined, evidence: [] };
     },
-    {
-      id: 'download',
-      title: `A large download (${DOWNLOAD_BYTES} bytes) from Bob completes, from a laptop that has not learned the path MTU`,
-      points: 4,
-      deadlineMs: 4000,
-      hint: `Let the path MTU discovery work again (find the router whose firewall drops ICMP "fragmentation needed": iptables -L -v -n shows the counters), or clamp the TCP MSS on the router at the small link: iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu`,
-      async run(ctx) {
-        const nonce = randomBytes(6).toString('hex');
-        const path = `/bytes/${DOWNLOAD_BYTES}?check=${nonce}`;
-        // Both ends forget what they learned about the path: a route of their own for the duration
-        // (a fresh next hop keeps no path MTU), removed again afterwards.
-        const webRoute = `${HOME_PUBLIC}/32 via ${WEB_GATEWAY} dev ${WEB_IFACE} proto static metric 7`;
-        const aliceRoute = `${BOB}/32 via ${GATEWAY} dev ${IFACE} proto static metric 7`;
-        const webNode = ctx.node('web');
-        const probe = await ctx.probe('alice');
-        await webNode.run(`ip route add ${webRoute} 2>/dev/null; true`, 5000);
-        let dl: Evidence;
-        try {
-          dl = await probe.run(
-            `ip route add ${aliceRoute} 2>/dev/null; curl -sS -m 8 -o /dev/null -w '%{http_code} %{size_download} bytes in %{time_total} s\\n' --resolve web.bob.example:80:${BOB} ${q(`http://web.bob.example${path}`)}; rc=$?; ip route del ${aliceRoute} 2>/dev/null; exit $rc`,
-            15000,
-          );
-        } finally {
-          await webNode.run(`ip route del ${webRoute} 2>/dev/null; true`, 5000);
-        }
-        const m = /^(\d{3}) (\d+) bytes/m.exec(dl.output);
-        if (dl.exitCode !== 0 || !m) {
-          const hung = dl.exitCode === 28;
-          return fail(
-            hung
-              ? `the download hung: ${/with (\d+) (?:out of \d+ )?bytes received/.exec(dl.output)?.[1] ?? 'almost no'} of ${DOWNLOAD_BYTES} bytes arrived in 8 s (small packets pass, full-size ones vanish)`
-              : `the download failed (curl exit code ${dl.exitCode})`,
-            dl,
-          );
-        }
-        if (m[1] !== '200' || Number(m[2]) !== DOWNLOAD_BYTES) return fail(`the download answered ${m[1]} with ${m[2]} bytes, not 200 with ${DOWNLOAD_BYTES}`, dl);
-        const log = await readFile(ctx.node('web'), ACCESS_LOG);
-        const line = log.text.split('\n').find((l) => l.includes(nonce)) ?? '';
-        const logEv: Evidence = { ...log.evidence, command: `grep ${nonce} ${ACCESS_LOG}`, output: line };
-        let entry: { client?: string; status?: number } = {};
-        try {
-          entry = JSON.parse(line) as typeof entry;
-        } catch {
-          /* no entry */
-        }
-        if (entry.client !== HOME_PUBLIC || entry.status !== 200) {
-          return fail(`${DOWNLOAD_BYTES} bytes arrived, but Bob's server never served that download to Alice's network: something on the way answered instead of Bob`, dl, logEv);
-        }
-        return pass(`all ${DOWNLOAD_BYTES} bytes arrived from Bob (${m[0].replace(/^\d{3} \d+ bytes /, '')})`, dl, logEv);
-      },
-    },
-    answerCheck({
+    matches: (given, want) => Number(given.trim().replace(/\s*bytes?$/i, '')) === Number(want),
+  });
+
+function checks(v: MtuVars, world: World): Check[] {
+  const f = facts(world);
+  return [
+    reachCheck(f),
+    linkMtuCheck(v, world, f),
+    aliceStandardCheck(f),
+    downloadCheck(world, f),
+    mtuAnswer(v, world, {
       id: 'answer-path-mtu',
       title: "answers.yaml: the path MTU between Alice's laptop and Bob's server (path_mtu)",
       points: 2,
       key: 'path_mtu',
       hint: 'ping -M do -c 1 -s SIZE web.bob.example sends SIZE bytes of data that must not be fragmented; the packet is SIZE + 28 bytes (20 of IP header, 8 of ICMP header). Find the largest SIZE that gets a reply.',
-      async expected(ctx) {
-        const s = await smallLink(ctx, link);
-        const ok = s.ends.every((e) => e.mtu === mtu);
-        return { value: ok ? String(mtu) : undefined, evidence: [] };
-      },
-      matches: (given, want) => Number(given.trim().replace(/\s*bytes?$/i, '')) === Number(want),
+      value: (mtu) => mtu,
     }),
-    answerCheck({
+    mtuAnswer(v, world, {
       id: 'answer-mss',
-      title: 'answers.yaml: the largest TCP payload a full-size packet on this path can carry, without TCP options (mss)',
+      title:
+        'answers.yaml: the largest TCP payload a full-size packet on this path can carry, without TCP options (mss)',
       points: 1,
       required: false,
       key: 'mss',
       hint: 'A TCP segment inside an IP packet pays for two headers of 20 bytes each (IP and TCP).',
-      async expected(ctx) {
-        const s = await smallLink(ctx, link);
-        const ok = s.ends.every((e) => e.mtu === mtu);
-        return { value: ok ? String(mtu - 40) : undefined, evidence: [] };
-      },
-      matches: (given, want) => Number(given.trim()) === Number(want),
+      value: (mtu) => mtu - 40,
     }),
   ];
 }
 
-export default defineLab({
+export default defineLab<MtuVars>({
   number: 8,
   slug: 'mtu',
   title: 'MTU and fragmentation: the path-MTU black hole',
   topics: ['MTU', 'fragmentation', "don't fragment", 'path MTU discovery', 'ICMP', 'MSS clamping', 'iptables'],
   minutes: 35,
-  goal: "Find out why small requests to Bob work but a large download hangs: measure the path MTU with ping, find the router that drops ICMP \"fragmentation needed\", and fix the network so that large transfers complete again, without changing the small link.",
+  goal: 'Find out why small requests to Bob work but a large download hangs: measure the path MTU with ping, find the router that drops ICMP "fragmentation needed", and fix the network so that large transfers complete again, without changing the small link.',
   submissionNodes: ['alice', 'home', 'isp', 'edge'],
   questions: [
     { key: 'path_mtu', prompt: "The path MTU between Alice's laptop and Bob's server, in bytes" },

@@ -1,58 +1,91 @@
-// Lab 09: TCP vs UDP for a live stream. Bob's streamer on the web node sends the same numbered
-// frames over UDP (one datagram each) and over TCP (one line each) at a steady pace, and the path
-// back to Alice loses some of them: the ISP router drops Bob's stream packets at random
-// (iptables statistic), with a loss rate that differs per learner. The learner receives both
-// streams on Alice's laptop, counts what arrived over UDP (and how many frames came late), checks
-// that TCP delivered everything, finds TCP's retransmissions in a capture, and says which
-// transport suits a live stream and why.
+// Lab 09: TCP vs UDP for a live stream. Bob's streamer on the web node sends numbered frames over
+// UDP (one datagram each) and over TCP (one line each) at a steady pace, and the path back to
+// Alice loses some of them: the ISP router drops Bob's stream packets at random (iptables
+// statistic), with a loss rate that differs per learner. The learner receives both streams on
+// Alice's laptop, counts what arrived over UDP (and how many frames came late), checks that TCP
+// delivered everything, finds TCP's retransmissions in a capture, and says which transport suits
+// a live stream and why.
 //
-// Graded from places alice cannot touch: the home router runs the grader's own tcpdump on Alice's
-// network from the start, printing every packet of the stream it forwarded to her laptop (for UDP
-// with the frame number, for TCP with the sequence numbers). The learner's counts must match one
-// of the streams the router really delivered to her, so answers copied from another learner (other
-// frame count, other loss) or produced by a fake local streamer fail. The ISP router's DROP
-// counters and Bob's streamer log back the story up as evidence.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { defineLab, type Fault, type Rng, type Vars } from '../../orchestrator/lab.js';
-import { projectRoot } from '../../orchestrator/paths.js';
-import { canonicalWorld, findNode } from '../../orchestrator/world.js';
-import { fail, pass, type Check, type CheckContext, type Evidence } from '../../checks/types.js';
-import { readFile } from '../../checks/probes.js';
-import { normalizeAnswer } from '../../checks/answers.js';
-import { parseTcpWitness, parseUdpWitness, readLarge, type TcpFlow, type UdpStream } from './witness.js';
+// Every answer belongs to one run of this learner's world. Each stream carries an id of its own
+// (8 random letters) and a length of its own (the seed's length plus or minus SPREAD frames),
+// printed in every frame; the answers name the runs they describe by that id, and each number
+// must be exactly what the grader's own record shows for that run. Nothing on the task card or in
+// the handout predicts any of it, and another learner's ids never occur in this world.
+//
+// The grader's record is taken where the learner cannot reach: on the home router, by tcpdump
+// processes that read only packets coming IN from the ISP (the access link), so packets forged on
+// Alice's LAN with Bob's address as their source never enter it (a third capture on the LAN side
+// notices such packets, to say so). Home to Alice is one lossless hop, so what entered the router
+// is what Alice's laptop got. A local fake streamer (an iptables redirect, a hosts entry, Bob's
+// address on the laptop) makes up ids the record does not have; the reason names what alice does.
+// The ISP's DROP counters and Bob's streamer log (his own record of what he sent) are evidence.
+// The streamer itself is files/web/srv/stream/streamer.js, copied onto web at start.
+import { addressOf, defineLab, draws, nodeOf, type Fault, type World } from '../kit/index.js';
+import { oncePerRun, readLarge, startProgram } from '../kit/programs.js';
+import { fail, pass, type Check, type CheckContext, type Evidence, type Verdict } from '../../checks/types.js';
+import { q, readFile } from '../../checks/probes.js';
+import { answersEvidence, normalizeAnswer } from '../../checks/answers.js';
+import { FRAME, parseTcpWitness, parseUdpWitness, STREAM_ID, type TcpFlow, type UdpStream } from './witness.js';
 
-// ---- facts from the world data ----------------------------------------------------------------
+// ---- facts from the lab's world ---------------------------------------------------------------
 
-const bare = (cidr: string) => cidr.split('/')[0] as string;
-const alice = findNode(canonicalWorld, 'alice');
-const home = findNode(canonicalWorld, 'home');
-const web = findNode(canonicalWorld, 'web');
-const edge = findNode(canonicalWorld, 'edge');
-const bobWeb = canonicalWorld.settings.zones.find((z) => z.name === 'bob.example')?.records.find((r) => r.name === 'web' && r.type === 'A');
-if (!alice || !home || !web || !edge || !bobWeb) throw new Error('lab 09: the world lacks alice, home, web, edge or web.bob.example');
-
-/** Alice's laptop and its interface (named after its link). */
-export const ALICE = bare(alice.interfaces[0]?.addresses[0] as string);
-export const IFACE = alice.interfaces[0]?.link as string;
-/** The home router's interface on Alice's network, where the grader's capture listens. */
-const HOME_LAN = home.interfaces.find((i) => i.link === IFACE)?.link as string;
-/** Bob's public address and the server behind it. */
-export const BOB = bobWeb.value;
 export const BOB_NAME = 'web.bob.example';
-const WEB_PRIVATE = bare(web.interfaces[0]?.addresses[0] as string);
-/** The edge's side facing the backbone (its security group guards new flows arriving there). */
-const EDGE_OUTSIDE = edge.firewall?.guardedLinks[0] as string;
-if (!ALICE || !IFACE || !HOME_LAN || !WEB_PRIVATE || !EDGE_OUTSIDE) throw new Error('lab 09: incomplete world data');
+
+/** Where the stream runs in this lab's world. */
+export interface StreamWorld {
+  /** Alice's laptop and its interface (named after its link). */
+  alice: string;
+  iface: string;
+  /** The home router's interface on Alice's network (where forged packets would arrive). */
+  homeLan: string;
+  /** The home router's side towards the ISP, where the grader records what Bob's packets brought. */
+  homeWan: string;
+  /** Alice's public address: every stream to her network arrives addressed to it (NAT). */
+  homePublic: string;
+  /** Bob's public address (web.bob.example) and the server behind it. */
+  bob: string;
+  webPrivate: string;
+  /** The edge's side facing the backbone (its security group guards new flows arriving there). */
+  edgeOutside: string;
+}
+
+export function streamWorld(world: World): StreamWorld {
+  const iface = nodeOf(world, 'alice').interfaces[0]?.link;
+  const home = nodeOf(world, 'home');
+  const homeWan = home.interfaces.find((i) => i.link !== iface)?.link;
+  const bob = world.settings.zones
+    .find((z) => z.name === 'bob.example')
+    ?.records.find((r) => r.name === 'web' && r.type === 'A')?.value;
+  const edgeOutside = nodeOf(world, 'edge').firewall?.guardedLinks[0];
+  if (!iface || !home.interfaces.some((i) => i.link === iface) || !homeWan || !bob || !edgeOutside)
+    throw new Error(
+      "lab 09: the world lacks alice on a home link, the home router's uplink, web.bob.example or the edge's guarded side",
+    );
+  return {
+    alice: addressOf(world, 'alice'),
+    iface,
+    homeLan: iface,
+    homeWan,
+    homePublic: addressOf(world, 'home', homeWan),
+    bob,
+    webPrivate: addressOf(world, 'web'),
+    edgeOutside,
+  };
+}
 
 /** The stream's port, for UDP and for TCP alike (5004 is RTP's customary port). */
 export const PORT = 5004;
 /** One frame every PACE_MS milliseconds, over both transports. */
 export const PACE_MS = 10;
+/** Each stream is the seed's length plus or minus up to SPREAD frames, drawn per run. */
+export const SPREAD = 40;
+/** Where the lab's files put Bob's streamer on web (files/web/...). */
+export const STREAMER = '/srv/stream/streamer.js';
 const STREAM_LOG = '/var/log/stream/streams.log';
 const WITNESS_DIR = '/var/lib/hurrynet';
 const UDP_WITNESS = `${WITNESS_DIR}/stream-udp.txt`;
 const TCP_WITNESS = `${WITNESS_DIR}/stream-tcp.txt`;
+const FORGED_WITNESS = `${WITNESS_DIR}/stream-forged.txt`;
 
 // ---- variation --------------------------------------------------------------------------------
 
@@ -63,53 +96,49 @@ export const LOSS_MAX = 30;
 export const LATE_MIN = 3;
 export const LATE_MAX = 8;
 
-export interface StreamVars {
-  /** Frames per stream. */
+export type StreamVars = {
+  /** The middle of this learner's stream lengths (each run draws its own, within SPREAD). */
   frames: number;
   /** The ISP's loss rate for Bob's stream packets, in percent. */
   lossPercent: number;
   /** How often Bob's streamer sends a frame just after its successor, in percent. */
   latePercent: number;
-}
+};
 
-function vary(rng: Rng): Vars {
-  return {
-    frames: rng.int(FRAMES_MIN / 10, FRAMES_MAX / 10) * 10,
-    lossPercent: rng.int(LOSS_MIN, LOSS_MAX),
-    latePercent: rng.int(LATE_MIN, LATE_MAX),
-  };
-}
-
-export function streamVars(v: Vars): StreamVars {
-  return { frames: Number(v.frames), lossPercent: Number(v.lossPercent), latePercent: Number(v.latePercent) };
-}
+const vary = draws<StreamVars>({
+  frames: (r) => r.int(FRAMES_MIN / 10, FRAMES_MAX / 10) * 10,
+  lossPercent: (r) => r.int(LOSS_MIN, LOSS_MAX),
+  latePercent: (r) => r.int(LATE_MIN, LATE_MAX),
+});
 
 const probability = (percent: number) => (percent / 100).toFixed(2);
 
 // ---- faults: the streamer, the way in, the loss, the grader's witness ------------------------
 
-function streamerSource(): string {
-  return readFileSync(join(projectRoot(), 'labs', '09-tcp-vs-udp', 'streamer.js'), 'utf8');
-}
-
-function faults(vars: Vars): Fault[] {
-  const v = streamVars(vars);
-  const lossRule = (proto: string) => `iptables -A FORWARD -s ${BOB} -p ${proto} --sport ${PORT} -m statistic --mode random --probability ${probability(v.lossPercent)} -j DROP`;
-  const allowRule = (proto: string) => `iptables -I FORWARD 2 -i ${EDGE_OUTSIDE} -d ${WEB_PRIVATE} -p ${proto} --dport ${PORT} -m conntrack --ctstate NEW -j ACCEPT`;
-  const tcpdump = (file: string, opts: string, filter: string) =>
-    `setsid nohup tcpdump -i ${HOME_LAN} -l -nn -S ${opts} '${filter}' >${file} 2>${file}.log </dev/null &`;
+function faults(v: StreamVars, world: World): Fault[] {
+  const w = streamWorld(world);
+  const lossRule = (proto: string) =>
+    `iptables -A FORWARD -s ${w.bob} -p ${proto} --sport ${PORT} -m statistic --mode random --probability ${probability(v.lossPercent)} -j DROP`;
+  const allowRule = (proto: string) =>
+    `iptables -I FORWARD 2 -i ${w.edgeOutside} -d ${w.webPrivate} -p ${proto} --dport ${PORT} -m conntrack --ctstate NEW -j ACCEPT`;
+  // -Q in: only what arrives on that interface. On the ISP side that is Bob's real packets; on
+  // the LAN side a packet "from Bob" can only have been made on Alice's network.
+  const tcpdump = (iface: string, file: string, opts: string, filter: string) =>
+    `setsid nohup tcpdump -i ${iface} -Q in -l -nn -A -s 160 ${opts} '${filter}' >${file} 2>${file}.log </dev/null &`;
+  const fromBob = `src host ${w.bob} and dst host ${w.homePublic}`;
   return [
-    {
-      node: 'web',
-      description: `Bob's live streamer on port ${PORT} (UDP and TCP), ${v.frames} frames per stream`,
-      script: [
-        'mkdir -p /srv/stream /var/log/stream',
-        `cat > /srv/stream/streamer.js <<'HURRYNET_STREAMER'\n${streamerSource()}HURRYNET_STREAMER`,
-        `setsid nohup node /srv/stream/streamer.js ${PORT} ${v.frames} ${PACE_MS} ${probability(v.latePercent)} ${STREAM_LOG} >/var/log/stream/streamer.out 2>&1 </dev/null &`,
-        `for i in $(seq 1 150); do listening udp ${PORT} && listening tcp ${PORT} && exit 0; sleep 0.1; done`,
-        'echo "the streamer did not start: $(cat /var/log/stream/streamer.out)" >&2; exit 1',
-      ].join('\n'),
-    },
+    startProgram(
+      'web',
+      `Bob's live streamer on port ${PORT} (UDP and TCP), streams of ${v.frames - SPREAD} to ${v.frames + SPREAD} frames`,
+      {
+        start: `node ${STREAMER} ${PORT} ${v.frames} ${SPREAD} ${PACE_MS} ${probability(v.latePercent)} ${STREAM_LOG}`,
+        listens: [
+          { proto: 'udp', port: PORT },
+          { proto: 'tcp', port: PORT },
+        ],
+        log: '/var/log/stream/streamer.out',
+      },
+    ),
     {
       node: 'edge',
       description: `Bob's security group lets the stream's port in (udp and tcp ${PORT})`,
@@ -122,13 +151,15 @@ function faults(vars: Vars): Fault[] {
     },
     {
       node: 'home',
-      description: "the grader's own capture of the stream on Alice's network (frame numbers and TCP sequence numbers)",
+      description:
+        "the grader's own record of the stream where it enters the home router from the ISP (frames, stream ids, TCP sequence numbers)",
       script: [
         `mkdir -p ${WITNESS_DIR}`,
-        tcpdump(UDP_WITNESS, '-A -s 128', `src host ${BOB} and udp src port ${PORT}`),
-        tcpdump(TCP_WITNESS, '-s 96', `src host ${BOB} and tcp src port ${PORT}`),
-        `for i in $(seq 1 150); do grep -q listening ${UDP_WITNESS}.log && grep -q listening ${TCP_WITNESS}.log && exit 0; sleep 0.1; done`,
-        `echo "the router's capture did not start: $(cat ${UDP_WITNESS}.log ${TCP_WITNESS}.log)" >&2; exit 1`,
+        tcpdump(w.homeWan, UDP_WITNESS, '', `${fromBob} and udp src port ${PORT}`),
+        tcpdump(w.homeWan, TCP_WITNESS, '-S', `${fromBob} and tcp src port ${PORT}`),
+        tcpdump(w.homeLan, FORGED_WITNESS, '', `src host ${w.bob} and src port ${PORT}`),
+        `for i in $(seq 1 150); do grep -q listening ${UDP_WITNESS}.log && grep -q listening ${TCP_WITNESS}.log && grep -q listening ${FORGED_WITNESS}.log && exit 0; sleep 0.1; done`,
+        `echo "the router's capture did not start: $(cat ${UDP_WITNESS}.log ${TCP_WITNESS}.log ${FORGED_WITNESS}.log)" >&2; exit 1`,
       ].join('\n'),
     },
   ];
@@ -139,44 +170,81 @@ function faults(vars: Vars): Fault[] {
 interface Observation {
   udp: UdpStream[];
   tcp: TcpFlow[];
+  /** Packets claiming to be Bob's that arrived from Alice's LAN, and the stream ids they named. */
+  forged: { packets: number; ids: string[] };
   ok: boolean;
   evidence: Evidence[];
   transient: boolean;
 }
 
-const toAlice = (client: string) => client.startsWith(`${ALICE}:`);
-
-const cache = new WeakMap<CheckContext, Promise<Observation>>();
-
-/** One reading of the router's captures per grading run, shared by the checks. */
-function observe(ctx: CheckContext): Promise<Observation> {
-  let o = cache.get(ctx);
-  if (!o) {
-    o = (async () => {
-      const router = ctx.node('home');
-      const [u, t] = await Promise.all([readLarge(router, UDP_WITNESS), readLarge(router, TCP_WITNESS)]);
-      const udp = u.ok ? parseUdpWitness(u.text).filter((s) => toAlice(s.client)) : [];
-      const tcp = t.ok ? parseTcpWitness(t.text).filter((f) => toAlice(f.client)) : [];
-      const transient = !!(u.transient || t.transient);
-      if (transient) cache.delete(ctx);
-      return { udp, tcp, ok: u.ok && t.ok, evidence: [u.evidence, t.evidence], transient };
-    })();
-    cache.set(ctx, o);
-  }
-  return o;
+/** What the LAN-side capture caught: packets that only a machine on Alice's network can have made. */
+export function parseForged(text: string): { packets: number; ids: string[] } {
+  const packets = text.split('\n').filter((l) => /^\d\d:\d\d:\d\d\.\d+ IP /.test(l)).length;
+  const ids = [...new Set([...text.matchAll(new RegExp(FRAME.source, 'g'))].map((m) => m[3] as string))];
+  return { packets, ids };
 }
 
-/** The router's view of the streams, without the counts (those are the answers). */
-function streamList(o: Observation, what: 'udp' | 'tcp'): Evidence {
+/** The router's captures, read once per grading run and shared by the checks (again after a transient failure). */
+function recordReader(w: StreamWorld): (ctx: CheckContext) => Promise<Observation> {
+  const toAlice = (client: string) => client.startsWith(`${w.homePublic}:`);
+  return oncePerRun(
+    async (ctx) => {
+      const router = ctx.node('home');
+      const [u, t, f] = await Promise.all([
+        readLarge(router, UDP_WITNESS, 'latin1'),
+        readLarge(router, TCP_WITNESS, 'latin1'),
+        readLarge(router, FORGED_WITNESS, 'latin1'),
+      ]);
+      const udp = u.ok ? parseUdpWitness(u.text).filter((s) => toAlice(s.client)) : [];
+      const tcp = t.ok ? parseTcpWitness(t.text).filter((x) => toAlice(x.client)) : [];
+      const forged = f.ok ? parseForged(f.text) : { packets: 0, ids: [] };
+      return {
+        udp,
+        tcp,
+        forged,
+        ok: u.ok && t.ok,
+        evidence: [u.evidence, t.evidence],
+        transient: !!(u.transient || t.transient || f.transient),
+      };
+    },
+    (o) => !o.transient,
+  );
+}
+
+/** What every check of one grading run shares: the world's facts and one reading of the record. */
+interface Grading {
+  w: StreamWorld;
+  observe(ctx: CheckContext): Promise<Observation>;
+}
+
+const clock = (t: number) => {
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const s = Math.floor(t % 60);
+  return [h, m, s].map((x) => String(x).padStart(2, '0')).join(':');
+};
+
+/**
+ * The router's view of the streams, without ids or counts (those are the answers): when each run
+ * arrived and to which port of Alice's network, so a learner can tell her runs apart.
+ */
+function streamList(w: StreamWorld, o: Observation, what: 'udp' | 'tcp'): Evidence {
   const lines =
     what === 'udp'
-      ? o.udp.map((s) => `UDP stream ${s.stream} of ${s.frames} frames to ${s.client}`)
-      : o.tcp.map((f) => `TCP connection to ${f.client}: ${f.finBytes === undefined ? 'not finished (no FIN from Bob yet)' : f.complete ? 'complete up to Bob\'s FIN' : 'FIN seen, but bytes are missing'}`);
+      ? o.udp.map((s) => `UDP stream to ${s.client}, from ${clock(s.first)} to ${clock(s.last)}`)
+      : o.tcp.map(
+          (f) =>
+            `TCP connection to ${f.client} at ${clock(f.first)}: ${f.finBytes === undefined ? 'not finished (no FIN from Bob yet)' : f.complete ? "complete up to Bob's FIN" : 'FIN seen, but bytes are missing'}`,
+        );
   return {
     where: 'home',
-    command: `the grader's capture on the home router (${what === 'udp' ? UDP_WITNESS : TCP_WITNESS}), streams to ${ALICE}`,
+    command: `the grader's record on the home router (packets from ${w.bob}:${PORT} coming in from the ISP, to ${w.homePublic})`,
     exitCode: o.ok ? 0 : 1,
-    output: lines.length ? lines.join('\n') : o.ok ? '(no stream from Bob reached Alice yet)' : '(the capture could not be read)',
+    output: lines.length
+      ? lines.join('\n')
+      : o.ok
+        ? '(no stream from Bob reached Alice yet)'
+        : '(the record could not be read)',
   };
 }
 
@@ -185,166 +253,392 @@ async function dropCounters(ctx: CheckContext): Promise<Evidence> {
   return { ...e, command: `iptables -L FORWARD -v -n -x (the loss on the ISP router: packets dropped so far)` };
 }
 
-async function streamerLog(ctx: CheckContext): Promise<Evidence> {
-  const r = await readFile(ctx.node('web'), STREAM_LOG);
-  return { ...r.evidence, command: `tail -n 6 ${STREAM_LOG} (Bob's streamer: what it sent)`, output: r.text.trim().split('\n').slice(-6).join('\n') || '(no stream sent yet)' };
+/** Bob's own record of one stream (what he sent, to which address and port). */
+async function bobsRecord(ctx: CheckContext, id: string): Promise<Evidence> {
+  const e = await ctx.node('web').run(`grep -F ${q(`"stream":"${id}"`)} ${STREAM_LOG} | tail -n 1`, 5000);
+  return {
+    ...e,
+    command: `grep stream ${id} ${STREAM_LOG} (Bob's streamer: what it sent)`,
+    output: e.output.trim() || '(Bob has no stream with that id)',
+  };
 }
 
-// ---- checks -----------------------------------------------------------------------------------
+async function streamerLog(ctx: CheckContext): Promise<Evidence> {
+  const r = await readFile(ctx.node('web'), STREAM_LOG);
+  return {
+    ...r.evidence,
+    command: `tail -n 6 ${STREAM_LOG} (Bob's streamer: what it sent)`,
+    output: r.text.trim().split('\n').slice(-6).join('\n') || '(no stream sent yet)',
+  };
+}
+
+/**
+ * What on Alice's laptop would answer in Bob's place, for the reasons: a redirect of the stream's
+ * port in her nat table, Bob's address on one of her interfaces, a hosts entry for his name.
+ * Read with clean binaries in her namespace (the hosts file from the node itself).
+ */
+async function localStandIns(ctx: CheckContext, w: StreamWorld): Promise<{ notes: string[]; evidence: Evidence[] }> {
+  const probe = await ctx.probe('alice');
+  const [nat, addr, hosts] = await Promise.all([
+    probe.run(
+      `iptables-save -t nat 2>/dev/null | grep -E -- '-j (REDIRECT|DNAT)' | grep -E -- '${PORT}|${w.bob.replace(/\./g, '\\.')}' || true`,
+      5000,
+    ),
+    probe.run(`ip -4 -o addr show | grep -F ' ${w.bob}/' || true`, 5000),
+    ctx.node('alice').run(`grep -v '^#' /etc/hosts | grep -w -F ${q(BOB_NAME)} || true`, 5000),
+  ]);
+  const notes: string[] = [];
+  const rules = nat.output.split('\n').filter((l) => l.trim());
+  if (rules.length)
+    notes.push(`alice's own nat table redirects the stream to a program on the laptop (${rules[0]?.trim()})`);
+  if (addr.output.trim())
+    notes.push(
+      `Bob's address ${w.bob} is on alice herself (${addr.output.trim().split(/\s+/).slice(1, 4).join(' ')}), so the laptop answers for him`,
+    );
+  const entry = hosts.output.split('\n').find((l) => l.trim() && !l.trim().startsWith(w.bob));
+  if (entry) notes.push(`alice's /etc/hosts sends ${BOB_NAME} elsewhere (${entry.trim()})`);
+  return {
+    notes,
+    evidence: [
+      { ...nat, command: 'iptables-save -t nat (on alice: redirects of the stream)' },
+      { ...addr, command: `ip -4 addr (on alice: is ${w.bob} one of hers?)` },
+      { ...hosts, command: `grep ${BOB_NAME} /etc/hosts (on alice)` },
+    ],
+  };
+}
+
+/** No stream of one transport came in from the ISP: say so, and name any stand-in or forgery. */
+async function noStream(ctx: CheckContext, g: Grading, o: Observation, what: 'udp' | 'tcp'): Promise<Verdict> {
+  const local = await localStandIns(ctx, g.w);
+  const forged = o.forged.packets
+    ? `; ${o.forged.packets} packet(s) that claim to come from Bob arrived from Alice's own network instead, and those do not count`
+    : '';
+  const stand = local.notes.length ? `; ${local.notes.join('; ')}` : '';
+  return fail(
+    `no ${what.toUpperCase()} stream from ${g.w.bob}:${PORT} has come in from the ISP for Alice's network yet${forged}${stand}`,
+    streamList(g.w, o, what),
+    await streamerLog(ctx),
+    ...local.evidence,
+  );
+}
+
+/** Why a stream id is not in the record, in words that name what happened. */
+async function unknownStream(
+  ctx: CheckContext,
+  g: Grading,
+  o: Observation,
+  key: string,
+  id: string,
+  what: 'udp' | 'tcp',
+): Promise<{ reason: string; evidence: Evidence[] }> {
+  const local = await localStandIns(ctx, g.w);
+  const forged = o.forged.ids.includes(id) || (o.forged.packets > 0 && !local.notes.length);
+  let why = '';
+  if (forged)
+    why = `: packets that claim to come from Bob (${o.forged.packets} of them) arrived at the home router from Alice's own network, so they were made there, and they do not count`;
+  else if (local.notes.length) why = `: ${local.notes.join('; ')}`;
+  const reason = `${key}: ${id} is not a ${what.toUpperCase()} stream Bob sent to Alice's network; the grader's record, taken where his packets enter the home router from the ISP, has no stream with that id${why}`;
+  return { reason, evidence: [streamList(g.w, o, what), ...local.evidence] };
+}
+
+// ---- answers ------------------------------------------------------------------------------------
 
 const number = (value: unknown) => {
   const s = String(value ?? '').trim();
   return /^\d+$/.test(s) ? Number(s) : NaN;
 };
 
-/** How far a learner's TCP retransmission count may be from the router's (capture details). */
-export function retransmissionTolerance(count: number): number {
-  return Math.max(2, Math.round(count * 0.1));
+/** A stream id as the learner wrote it (in any case). */
+export function streamId(value: unknown): string | undefined {
+  const s = String(value ?? '')
+    .trim()
+    .toLowerCase();
+  return new RegExp(`^${STREAM_ID}$`).test(s) ? s : undefined;
+}
+
+/** The bytes of a segment as tcpdump shows them, "A:B" (with or without "seq "). */
+export function byteRange(value: unknown): [number, number] | undefined {
+  const m = /^(?:seq\s+)?(\d+)\s*:\s*(\d+)$/i.exec(String(value ?? '').trim());
+  return m ? [Number(m[1]), Number(m[2])] : undefined;
 }
 
 /** Words that show the learner understood why: late data is useless, TCP waits and resends. */
-export const WHY_WORDS = /retransmi|resen[dt]|re-sen[dt]|wait|delay|late|stall|block|behind|lag|latenc|real[- ]?time|live|stale|out of date|too old|skip|on time|in time|freez|buffer|head[- ]of[- ]line/i;
+export const WHY_WORDS =
+  /retransmi|resen[dt]|re-sen[dt]|wait|delay|late|stall|block|behind|lag|latenc|real[- ]?time|live|stale|out of date|too old|skip|on time|in time|freez|buffer|head[- ]of[- ]line/i;
 
-async function answersFile(ctx: CheckContext): Promise<{ values?: Record<string, unknown>; file: Evidence; error?: string }> {
-  const a = await ctx.answers();
-  const file: Evidence = { where: 'alice', command: 'cat /root/answers.yaml', exitCode: a.ok ? 0 : 1, output: a.ok ? a.raw : a.error };
-  return a.ok ? { values: a.values, file } : { file, error: a.error };
+const ID_HINT = 'the id printed on every frame of that run, "stream XXXXXXXX" (8 letters)';
+
+type Found<T> =
+  | { ok: true; item: T; values: Record<string, unknown>; file: Evidence; o: Observation }
+  | { ok: false; reason: string; evidence: Evidence[] };
+
+/** The id the answers give for one transport's run (udp_stream, tcp_stream), once the record has a run with it. */
+async function namedRun(ctx: CheckContext, g: Grading, what: 'udp' | 'tcp'): Promise<Found<string>> {
+  const key = `${what}_stream`;
+  const [a, o] = await Promise.all([ctx.answers(), g.observe(ctx)]);
+  const file = answersEvidence(a);
+  if (!a.ok) return { ok: false, reason: a.error, evidence: [file] };
+  if (!o.ok)
+    return { ok: false, reason: "the grader's record on the home router could not be read", evidence: o.evidence };
+  const id = streamId(a.values[key]);
+  if (!id) return { ok: false, reason: `answers.yaml needs "${key}: <id>": ${ID_HINT}`, evidence: [file] };
+  if (!(o[what] as { stream?: string }[]).some((x) => x.stream === id)) {
+    const u = await unknownStream(ctx, g, o, key, id, what);
+    return { ok: false, reason: u.reason, evidence: [file, ...u.evidence] };
+  }
+  return { ok: true, item: id, values: a.values, file, o };
 }
 
-function udpMatches(o: Observation, received: number): UdpStream[] {
-  return o.udp.filter((s) => Math.abs(s.received - received) <= 1);
+/** The UDP stream the answers name (udp_stream), as the grader's record has it. */
+async function namedUdp(ctx: CheckContext, g: Grading): Promise<Found<UdpStream>> {
+  const r = await namedRun(ctx, g, 'udp');
+  return r.ok ? { ...r, item: r.o.udp.find((x) => x.stream === r.item) as UdpStream } : r;
 }
 
-function checks(vars: Vars): Check[] {
-  const v = streamVars(vars);
+/** The TCP run the answers name (tcp_stream), complete, as the grader's record has it. */
+async function namedTcp(ctx: CheckContext, g: Grading): Promise<Found<TcpFlow>> {
+  const r = await namedRun(ctx, g, 'tcp');
+  if (!r.ok) return r;
+  const f = r.o.tcp.find((x) => x.stream === r.item && x.complete);
+  if (!f)
+    return {
+      ok: false,
+      reason: `tcp_stream ${r.item} is a TCP run that never arrived complete: read until Bob closes the connection, and answer for a run that finished`,
+      evidence: [r.file, streamList(g.w, r.o, 'tcp')],
+    };
+  return { ...r, item: f };
+}
+
+type Counted<T> =
+  | { ok: true; item: T; given: number; values: Record<string, unknown>; file: Evidence; o: Observation }
+  | { ok: false; verdict: Verdict };
+
+/** A whole-number answer about the named run; `judged` says which run a failure to find it concerns. */
+function counted<T>(r: Found<T>, key: string, needs: string, judged = ''): Counted<T> {
+  if (!r.ok) return { ok: false, verdict: fail(`${judged}${r.reason}`, ...r.evidence) };
+  const given = number(r.values[key]);
+  if (Number.isNaN(given)) return { ok: false, verdict: fail(`answers.yaml needs "${key}: <number>"${needs}`, r.file) };
+  return { ...r, given };
+}
+
+// ---- checks -----------------------------------------------------------------------------------
+
+const udpStreamCheck = (g: Grading): Check => ({
+  id: 'udp-stream',
+  title: `Alice received Bob's stream over UDP (port ${PORT})`,
+  points: 1,
+  deadlineMs: 2000,
+  hint: `Send one datagram to ask for the stream and keep listening on the same socket: echo go | nc -u -w 2 ${BOB_NAME} ${PORT} > udp.txt`,
+  async run(ctx) {
+    const o = await g.observe(ctx);
+    if (!o.ok) return fail("the grader's record on the home router could not be read", ...o.evidence);
+    if (!o.udp.length) return noStream(ctx, g, o, 'udp');
+    return pass(`${o.udp.length} UDP stream(s) from Bob came in for Alice's network`, streamList(g.w, o, 'udp'));
+  },
+});
+
+const tcpStreamCheck = (g: Grading): Check => ({
+  id: 'tcp-stream',
+  title: `Alice received the whole stream over TCP (port ${PORT}), retransmissions and all`,
+  points: 1,
+  deadlineMs: 2000,
+  hint: `Connect and read until Bob closes: nc ${BOB_NAME} ${PORT} < /dev/null > tcp.txt (capture it at the same time: tcpdump -i ${g.w.iface} -nn -w tcp.pcap tcp port ${PORT})`,
+  async run(ctx) {
+    const o = await g.observe(ctx);
+    const list = streamList(g.w, o, 'tcp');
+    if (!o.ok) return fail("the grader's record on the home router could not be read", ...o.evidence);
+    const done = o.tcp.filter((f) => f.complete);
+    if (!done.length) {
+      if (o.tcp.length)
+        return fail(
+          `no TCP connection from Bob's port ${PORT} to Alice has finished with every byte delivered yet: read until Bob closes the connection`,
+          list,
+        );
+      return noStream(ctx, g, o, 'tcp');
+    }
+    if (!done.some((f) => f.retransmissions > 0))
+      return fail(
+        'the TCP stream arrived complete, but without a single retransmission: run it again (the loss is random)',
+        list,
+      );
+    return pass(
+      `${done.length} TCP stream(s) arrived complete for Alice's network, with lost segments sent again`,
+      list,
+    );
+  },
+});
+
+const udpReceivedCheck = (g: Grading): Check => ({
+  id: 'answer-udp-received',
+  title: 'answers.yaml: which UDP run you counted, and how many of its frames arrived (udp_stream, udp_received)',
+  points: 2,
+  deadlineMs: 1500,
+  hint: 'Count the frames of ONE run, all the way to the end of the stream (nc -w 2 waits two quiet seconds): wc -l udp.txt. Every frame is one datagram and one line; the stream id is on every line ("stream 5f3a9c21").',
+  async run(ctx) {
+    const r = counted(await namedUdp(ctx, g), 'udp_received', ' (a whole number)');
+    if (!r.ok) return r.verdict;
+    const { item: s, given } = r;
+    if (given !== s.received) {
+      if (given === s.frames)
+        return fail(
+          `udp_received: ${given} is every frame Bob sent in stream ${s.stream} (the N of "frame n of N"); over this lossy path some never arrive: count the lines`,
+          r.file,
+        );
+      return fail(
+        `udp_received: ${given} is not how many frames of stream ${s.stream} reached Alice's network`,
+        r.file,
+        streamList(g.w, r.o, 'udp'),
+      );
+    }
+    return pass(
+      `stream ${s.stream}: ${s.received} of ${s.frames} frames reached Alice (${((100 * (s.frames - s.received)) / s.frames).toFixed(0)} % lost)`,
+      r.file,
+      await bobsRecord(ctx, s.stream),
+      await dropCounters(ctx),
+    );
+  },
+});
+
+const udpLateCheck = (g: Grading): Check => ({
+  id: 'answer-udp-late',
+  title: 'answers.yaml: in that run, how many frames arrived after a higher-numbered one (udp_late)',
+  points: 1,
+  deadlineMs: 1500,
+  hint: "Walk through the frame numbers in the order they arrived and remember the highest so far; a frame below it came late. awk can do it: awk '{ if ($2 < max) late++; if ($2 > max) max = $2 } END { print late + 0 }' udp.txt",
+  async run(ctx) {
+    const r = counted(
+      await namedUdp(ctx, g),
+      'udp_late',
+      ' (a whole number, 0 if none)',
+      'udp_late is judged for the run udp_stream names: ',
+    );
+    if (!r.ok) return r.verdict;
+    const { item: s, given: late } = r;
+    if (late !== s.late)
+      return fail(
+        `udp_late: ${late} is not how many frames of stream ${s.stream} arrived after a higher-numbered one`,
+        r.file,
+      );
+    return pass(`stream ${s.stream}: ${s.late} frame(s) arrived after a higher-numbered one`, r.file);
+  },
+});
+
+const tcpReceivedCheck = (g: Grading): Check => ({
+  id: 'answer-tcp-received',
+  title: 'answers.yaml: which TCP run you read, and how many of its frames arrived (tcp_stream, tcp_received)',
+  points: 1,
+  deadlineMs: 1500,
+  hint: 'Count the lines of one complete TCP run: wc -l tcp.txt, and compare with the N of "frame n of N". Its stream id is on every line.',
+  async run(ctx) {
+    const r = counted(await namedTcp(ctx, g), 'tcp_received', '');
+    if (!r.ok) return r.verdict;
+    const { item: f, given } = r;
+    if (f.frames === undefined)
+      return fail(
+        `the grader's record of TCP run ${f.stream} shows no frame count`,
+        r.file,
+        streamList(g.w, r.o, 'tcp'),
+      );
+    if (given !== f.frames)
+      return fail(
+        `tcp_received: ${given} is not what the TCP run ${f.stream} delivered`,
+        r.file,
+        streamList(g.w, r.o, 'tcp'),
+      );
+    return pass(
+      `all ${f.frames} frames of stream ${f.stream} arrived over TCP, in order, although the path lost packets`,
+      r.file,
+      await bobsRecord(ctx, f.stream as string),
+    );
+  },
+});
+
+const tcpRetransmissionsCheck = (g: Grading): Check => ({
+  id: 'answer-tcp-retransmissions',
+  title:
+    'answers.yaml: how many retransmitted segments your capture of that run shows, and the bytes of the first (tcp_retransmissions, tcp_first_resend)',
+  points: 2,
+  deadlineMs: 1500,
+  hint: `In tcpdump -nn -r tcp.pcap 'tcp src port ${PORT}', Bob's data segments show "seq A:B"; a retransmission starts (A) below the highest B seen before it. Count them for the run tcp_stream names, and write the "A:B" of the first one as tcp_first_resend.`,
+  async run(ctx) {
+    const r = counted(
+      await namedTcp(ctx, g),
+      'tcp_retransmissions',
+      '',
+      'tcp_retransmissions is judged for the run tcp_stream names: ',
+    );
+    if (!r.ok) return r.verdict;
+    const { item: f, given } = r;
+    if (given === 0 && f.retransmissions > 0)
+      return fail('tcp_retransmissions: 0, yet the path loses packets: look for sequence numbers that go back', r.file);
+    if (given !== f.retransmissions)
+      return fail(
+        `tcp_retransmissions: ${given} is not what a capture of the TCP run ${f.stream} shows`,
+        r.file,
+        streamList(g.w, r.o, 'tcp'),
+      );
+    const range = byteRange(r.values.tcp_first_resend);
+    if (!range)
+      return fail(
+        'answers.yaml needs "tcp_first_resend: A:B": the seq A:B of the first retransmitted segment, as tcpdump prints it',
+        r.file,
+      );
+    const first = f.firstResend;
+    if (!first || range[0] !== first[0] || range[1] !== first[1])
+      return fail(
+        `tcp_first_resend: ${range.join(':')} is not the first segment Bob sent again in the TCP run ${f.stream}`,
+        r.file,
+      );
+    return pass(
+      `the TCP run ${f.stream} had ${f.retransmissions} retransmitted segments among ${f.dataSegments} data segments, the first one seq ${first.join(':')}`,
+      r.file,
+      await dropCounters(ctx),
+    );
+  },
+});
+
+const liveStreamCheck: Check = {
+  id: 'answer-live-stream',
+  title: 'answers.yaml: which transport suits a live stream, and why (live_stream, why)',
+  points: 2,
+  deadlineMs: 1500,
+  hint: 'Think of a live video call: is a frame that arrives half a second late still useful? What does TCP do with everything behind a lost segment while it waits for the resend?',
+  async run(ctx) {
+    const a = await ctx.answers();
+    const file = answersEvidence(a);
+    if (!a.ok) return fail(a.error, file);
+    const choice = normalizeAnswer(a.values.live_stream);
+    const why = String(a.values.why ?? '').trim();
+    if (!choice) return fail('answers.yaml needs "live_stream: udp" or "live_stream: tcp"', file);
+    if (choice !== 'udp')
+      return fail(`live_stream: ${choice} is not the transport that keeps a live stream on time`, file);
+    if (why.length < 15 || !WHY_WORDS.test(why))
+      return fail(
+        '"why" needs a sentence about timing: what happens to late or lost frames, and what TCP would do instead',
+        file,
+      );
+    return pass(
+      'UDP, because for live media a late frame is as bad as a lost one, and TCP would hold everything back to resend it',
+      file,
+    );
+  },
+};
+
+function checks(_v: StreamVars, world: World): Check[] {
+  const w = streamWorld(world);
+  const g: Grading = { w, observe: recordReader(w) };
   return [
-    {
-      id: 'udp-stream',
-      title: `Alice received Bob's stream over UDP (port ${PORT})`,
-      points: 1,
-      deadlineMs: 2000,
-      hint: `Send one datagram to ask for the stream and keep listening on the same socket: echo go | nc -u -w 2 ${BOB_NAME} ${PORT} > udp.txt`,
-      async run(ctx) {
-        const o = await observe(ctx);
-        const list = streamList(o, 'udp');
-        if (!o.ok) return fail("the grader's capture on the home router could not be read", ...o.evidence);
-        if (!o.udp.length) return fail(`the home router has forwarded no UDP stream from ${BOB}:${PORT} to Alice's laptop yet`, list, await streamerLog(ctx));
-        return pass(`the home router forwarded ${o.udp.length} UDP stream(s) from Bob to Alice's laptop`, list);
-      },
-    },
-    {
-      id: 'tcp-stream',
-      title: `Alice received the whole stream over TCP (port ${PORT}), retransmissions and all`,
-      points: 1,
-      deadlineMs: 2000,
-      hint: `Connect and read until Bob closes: nc ${BOB_NAME} ${PORT} < /dev/null > tcp.txt (capture it at the same time: tcpdump -i ${IFACE} -nn -w tcp.pcap tcp port ${PORT})`,
-      async run(ctx) {
-        const o = await observe(ctx);
-        const list = streamList(o, 'tcp');
-        if (!o.ok) return fail("the grader's capture on the home router could not be read", ...o.evidence);
-        const done = o.tcp.filter((f) => f.complete);
-        if (!done.length) {
-          if (o.tcp.length) return fail(`no TCP connection from Bob's port ${PORT} to Alice has finished with every byte delivered yet: read until Bob closes the connection`, list);
-          return fail(`the home router has forwarded no TCP stream from ${BOB}:${PORT} to Alice's laptop yet`, list, await streamerLog(ctx));
-        }
-        if (!done.some((f) => f.retransmissions > 0)) return fail('the TCP stream arrived complete, but without a single retransmission: run it again (the loss is random)', list);
-        return pass(`${done.length} TCP stream(s) arrived complete at Alice's laptop, with lost segments sent again`, list);
-      },
-    },
-    {
-      id: 'answer-udp-received',
-      title: `answers.yaml: how many of the ${v.frames} frames arrived over UDP (udp_received)`,
-      points: 2,
-      deadlineMs: 1500,
-      hint: 'Count the frames of ONE run, all the way to the end of the stream (nc -w 2 waits two quiet seconds): wc -l udp.txt. Every frame is one datagram and one line.',
-      async run(ctx) {
-        const [a, o] = await Promise.all([answersFile(ctx), observe(ctx)]);
-        if (!a.values) return fail(a.error ?? 'no answers', a.file);
-        const given = number(a.values.udp_received);
-        if (Number.isNaN(given)) return fail('answers.yaml needs "udp_received: <number>" (a whole number)', a.file);
-        if (!o.udp.length) return fail('the home router has forwarded no UDP stream to Alice yet, so there is nothing to compare with', a.file, streamList(o, 'udp'));
-        if (given === v.frames && !o.udp.some((s) => s.received === v.frames)) return fail(`udp_received: ${given} is every frame Bob sent; over this lossy path some never arrive`, a.file);
-        const m = udpMatches(o, given);
-        if (!m.length) return fail(`udp_received: ${given} matches none of the UDP streams the home router delivered to Alice's laptop`, a.file, streamList(o, 'udp'));
-        const s = m[0] as UdpStream;
-        return pass(`stream ${s.stream}: ${s.received} of ${s.frames} frames reached Alice (${((100 * (s.frames - s.received)) / s.frames).toFixed(0)} % lost)`, a.file, await dropCounters(ctx));
-      },
-    },
-    {
-      id: 'answer-udp-late',
-      title: 'answers.yaml: in that run, how many frames arrived after a higher-numbered one (udp_late)',
-      points: 1,
-      deadlineMs: 1500,
-      hint: "Walk through the frame numbers in the order they arrived and remember the highest so far; a frame below it came late. awk can do it: awk '{ if ($2 < max) late++; if ($2 > max) max = $2 } END { print late + 0 }' udp.txt",
-      async run(ctx) {
-        const [a, o] = await Promise.all([answersFile(ctx), observe(ctx)]);
-        if (!a.values) return fail(a.error ?? 'no answers', a.file);
-        const received = number(a.values.udp_received);
-        const late = number(a.values.udp_late);
-        if (Number.isNaN(late)) return fail('answers.yaml needs "udp_late: <number>" (a whole number, 0 if none)', a.file);
-        const m = Number.isNaN(received) ? [] : udpMatches(o, received);
-        if (!m.length) return fail('udp_late is judged for the run your udp_received describes, and that one matches no stream yet (see udp_received)', a.file);
-        const s = m.find((x) => Math.abs(x.late - late) <= 1);
-        if (!s) return fail(`udp_late: ${late} is not what arrived in the run with ${received} frames`, a.file);
-        return pass(`stream ${s.stream}: ${s.late} frame(s) arrived after a higher-numbered one`, a.file);
-      },
-    },
-    {
-      id: 'answer-tcp-received',
-      title: `answers.yaml: how many of the ${v.frames} frames arrived over TCP (tcp_received)`,
-      points: 1,
-      deadlineMs: 1500,
-      hint: 'Count the lines of one complete TCP run: wc -l tcp.txt',
-      async run(ctx) {
-        const [a, o] = await Promise.all([answersFile(ctx), observe(ctx)]);
-        if (!a.values) return fail(a.error ?? 'no answers', a.file);
-        const given = number(a.values.tcp_received);
-        if (Number.isNaN(given)) return fail('answers.yaml needs "tcp_received: <number>"', a.file);
-        if (!o.tcp.some((f) => f.complete)) return fail('no TCP stream has reached Alice complete yet, so this answer cannot be judged', a.file, streamList(o, 'tcp'));
-        if (given !== v.frames) return fail(`tcp_received: ${given} is not what a complete TCP run delivers`, a.file, streamList(o, 'tcp'));
-        return pass(`all ${v.frames} frames arrived over TCP, in order, although the path lost packets`, a.file, streamList(o, 'tcp'));
-      },
-    },
-    {
-      id: 'answer-tcp-retransmissions',
-      title: 'answers.yaml: how many retransmitted segments your TCP capture shows (tcp_retransmissions)',
-      points: 2,
-      deadlineMs: 1500,
-      hint: `In tcpdump -nn -r tcp.pcap 'tcp src port ${PORT}', Bob's data segments show "seq A:B"; a retransmission starts (A) below the highest B seen before it. Count them for one complete run.`,
-      async run(ctx) {
-        const [a, o] = await Promise.all([answersFile(ctx), observe(ctx)]);
-        if (!a.values) return fail(a.error ?? 'no answers', a.file);
-        const given = number(a.values.tcp_retransmissions);
-        if (Number.isNaN(given)) return fail('answers.yaml needs "tcp_retransmissions: <number>"', a.file);
-        const done = o.tcp.filter((f) => f.complete);
-        if (!done.length) return fail('no TCP stream has reached Alice complete yet, so this answer cannot be judged', a.file, streamList(o, 'tcp'));
-        if (given === 0) return fail('tcp_retransmissions: 0, yet the path loses packets: look for sequence numbers that go back', a.file);
-        const f = done.find((x) => Math.abs(x.retransmissions - given) <= retransmissionTolerance(x.retransmissions));
-        if (!f) return fail(`tcp_retransmissions: ${given} is not close to what any complete TCP run to Alice's laptop shows`, a.file, streamList(o, 'tcp'));
-        return pass(`the TCP run to ${f.client} had ${f.retransmissions} retransmitted segments among ${f.dataSegments} data segments`, a.file, await dropCounters(ctx));
-      },
-    },
-    {
-      id: 'answer-live-stream',
-      title: 'answers.yaml: which transport suits a live stream, and why (live_stream, why)',
-      points: 2,
-      deadlineMs: 1500,
-      hint: 'Think of a live video call: is a frame that arrives half a second late still useful? What does TCP do with everything behind a lost segment while it waits for the resend?',
-      async run(ctx) {
-        const a = await answersFile(ctx);
-        if (!a.values) return fail(a.error ?? 'no answers', a.file);
-        const choice = normalizeAnswer(a.values.live_stream);
-        const why = String(a.values.why ?? '').trim();
-        if (!choice) return fail('answers.yaml needs "live_stream: udp" or "live_stream: tcp"', a.file);
-        if (choice !== 'udp') return fail(`live_stream: ${choice} is not the transport that keeps a live stream on time`, a.file);
-        if (why.length < 15 || !WHY_WORDS.test(why)) return fail('"why" needs a sentence about timing: what happens to late or lost frames, and what TCP would do instead', a.file);
-        return pass('UDP, because for live media a late frame is as bad as a lost one, and TCP would hold everything back to resend it', a.file);
-      },
-    },
+    udpStreamCheck(g),
+    tcpStreamCheck(g),
+    udpReceivedCheck(g),
+    udpLateCheck(g),
+    tcpReceivedCheck(g),
+    tcpRetransmissionsCheck(g),
+    liveStreamCheck,
   ];
 }
 
-export default defineLab({
+export default defineLab<StreamVars>({
   number: 9,
   slug: 'tcp-vs-udp',
   title: 'TCP vs UDP: a live stream over a lossy path',
@@ -353,22 +647,26 @@ export default defineLab({
   goal: "Receive Bob's live stream on Alice's laptop over UDP and over TCP through a path that loses packets, measure what arrives, find TCP's retransmissions in a capture, and decide which transport fits a live stream.",
   submissionNodes: ['alice'],
   questions: [
-    { key: 'udp_received', prompt: 'How many frames of one UDP run arrived' },
+    { key: 'udp_stream', prompt: 'The id of the UDP run you counted (on every frame: "stream XXXXXXXX")' },
+    { key: 'udp_received', prompt: 'How many frames of that UDP run arrived' },
     { key: 'udp_late', prompt: 'In that run, how many frames arrived after a higher-numbered frame' },
-    { key: 'tcp_received', prompt: 'How many frames of one TCP run arrived' },
-    { key: 'tcp_retransmissions', prompt: 'How many retransmitted segments from Bob your capture of a TCP run shows' },
+    { key: 'tcp_stream', prompt: 'The id of the TCP run you read and captured' },
+    { key: 'tcp_received', prompt: 'How many frames of that TCP run arrived' },
+    { key: 'tcp_retransmissions', prompt: 'How many retransmitted segments from Bob your capture of that run shows' },
+    { key: 'tcp_first_resend', prompt: 'The bytes (seq A:B) of the first retransmitted segment' },
     { key: 'live_stream', prompt: 'Which transport fits a live stream: udp or tcp' },
     { key: 'why', prompt: 'Why, in one sentence' },
   ],
   vary,
-  task(vars) {
-    const v = streamVars(vars);
+  task() {
+    // Nothing here predicts an answer: each run has its own id and length, printed in its frames.
     return {
       stream_server: BOB_NAME,
       stream_port: `${PORT} (udp and tcp)`,
-      frames: String(v.frames),
       frame_interval: `${PACE_MS} ms`,
-      answers: '/root/answers.yaml with udp_received, udp_late, tcp_received, tcp_retransmissions, live_stream, why',
+      frames: 'every run has its own length and id, printed on each frame: "frame n of N stream XXXXXXXX"',
+      answers:
+        '/root/answers.yaml with udp_stream, udp_received, udp_late, tcp_stream, tcp_received, tcp_retransmissions, tcp_first_resend, live_stream, why',
     };
   },
   faults,

@@ -1,20 +1,21 @@
 // The grader's own view of the streams: two tcpdump processes on Alice's home router print every
-// packet Bob's streamer got through to Alice's network (text, one header line per packet; the
-// UDP one with the payload, which carries the frame number). These pure functions turn that text
-// into streams: per UDP stream, which frames arrived and how many came late; per TCP connection,
-// whether every byte up to Bob's FIN arrived and how many segments were retransmissions.
-import { gunzipSync } from 'node:zlib';
-import type { Evidence, Host } from '../../checks/types.js';
-import { q } from '../../checks/probes.js';
+// packet of Bob's streamer that came in from the ISP (text, one header line per packet, then the
+// first bytes of the payload, which carry the frame number, the stream's length and its id).
+// These pure functions turn that text into streams: per UDP stream, which frames arrived and how
+// many came late; per TCP connection, which stream it carried, whether every byte up to Bob's FIN
+// arrived, how many segments were retransmissions and which bytes the first one carried.
 
 const HEADER = /^(\d\d):(\d\d):(\d\d\.\d+) IP (\d+\.\d+\.\d+\.\d+)\.(\d+) > (\d+\.\d+\.\d+\.\d+)\.(\d+): (.*)$/;
-const FRAME = /frame (\d+) of (\d+) stream (\d+)/;
+/** A stream id: 8 of the consonants files/web/srv/stream/streamer.js draws from (never a number to a YAML reader). */
+export const STREAM_ID = '[bcdfghjkmnpqrstvwxz]{8}';
+/** One frame's line: its number, the stream's length and the stream's id. */
+export const FRAME = new RegExp(`frame (\\d+) of (\\d+) stream (${STREAM_ID})\\b`);
 const SEQ_SPACE = 2 ** 32;
 
 export interface UdpStream {
-  /** The stream number Bob's streamer put in every frame. */
-  stream: number;
-  /** Where the frames went on Alice's network, e.g. 192.168.1.101:41234. */
+  /** The id Bob's streamer put in every frame of this stream. */
+  stream: string;
+  /** Where the frames went, e.g. 203.0.113.5:41234 (Alice's network, behind its NAT). */
   client: string;
   /** How many frames the stream has ("frame 17 of 300"). */
   frames: number;
@@ -28,14 +29,20 @@ export interface UdpStream {
 }
 
 export interface TcpFlow {
-  /** Alice's end of the connection, e.g. 192.168.1.101:47584. */
+  /** Alice's end of the connection as the ISP delivers it, e.g. 203.0.113.5:47584. */
   client: string;
+  /** The id of the stream this connection carried (from its payload), when a frame was seen. */
+  stream?: string;
+  /** How many frames that stream has. */
+  frames?: number;
   /** Bob's initial sequence number (from his SYN-ACK). */
   isn: number;
   /** Segments that carried data (retransmissions included). */
   dataSegments: number;
   /** Data segments that started below the highest sequence number already seen. */
   retransmissions: number;
+  /** The bytes of the first retransmission, relative to Bob's first data byte (1), as tcpdump shows them. */
+  firstResend?: [number, number];
   /** Bytes of data up to Bob's FIN, when a FIN was seen. */
   finBytes?: number;
   /** Every byte from the first up to the FIN arrived. */
@@ -53,7 +60,9 @@ export function parseUdpWitness(text: string): UdpStream[] {
   for (const line of text.split('\n')) {
     const h = HEADER.exec(line);
     if (h) {
-      pending = /^UDP, length \d+/.test(h[8] as string) ? { client: `${h[6]}:${h[7]}`, t: seconds(h[1] as string, h[2] as string, h[3] as string) } : undefined;
+      pending = /^UDP, length \d+/.test(h[8] as string)
+        ? { client: `${h[6]}:${h[7]}`, t: seconds(h[1] as string, h[2] as string, h[3] as string) }
+        : undefined;
       continue;
     }
     if (!pending) continue;
@@ -63,7 +72,17 @@ export function parseUdpWitness(text: string): UdpStream[] {
     const key = `${f[3]}|${pending.client}`;
     let s = streams.get(key);
     if (!s) {
-      s = { stream: Number(f[3]), client: pending.client, frames: Number(f[2]), received: 0, late: 0, first: pending.t, last: pending.t, seen: new Set(), max: 0 };
+      s = {
+        stream: f[3] as string,
+        client: pending.client,
+        frames: Number(f[2]),
+        received: 0,
+        late: 0,
+        first: pending.t,
+        last: pending.t,
+        seen: new Set(),
+        max: 0,
+      };
       streams.set(key, s);
     }
     s.last = pending.t;
@@ -83,13 +102,23 @@ interface FlowState extends TcpFlow {
   ranges: [number, number][];
 }
 
-/** Reads the TCP witness (tcpdump -S): header lines of the segments Bob sent to Alice's network. */
+/** Reads the TCP witness (tcpdump -S -A): the segments Bob sent to Alice's network, each header with its first payload bytes. */
 export function parseTcpWitness(text: string): TcpFlow[] {
   const flows: FlowState[] = [];
   const open = new Map<string, FlowState>();
+  // The flow whose payload the following lines show (tcpdump -A prints it after the header).
+  let payloadOf: FlowState | undefined;
   for (const line of text.split('\n')) {
     const h = HEADER.exec(line);
-    if (!h) continue;
+    if (!h) {
+      const f = payloadOf && payloadOf.stream === undefined ? FRAME.exec(line) : null;
+      if (f && payloadOf) {
+        payloadOf.stream = f[3] as string;
+        payloadOf.frames = Number(f[2]);
+      }
+      continue;
+    }
+    payloadOf = undefined;
     const rest = h[8] as string;
     const flags = /^Flags \[([^\]]*)\]/.exec(rest)?.[1];
     if (flags === undefined) continue;
@@ -102,7 +131,17 @@ export function parseTcpWitness(text: string): TcpFlow[] {
       if (!Number.isFinite(isn)) continue;
       const known = open.get(client);
       if (known && known.isn === isn) continue; // a retransmitted SYN-ACK
-      const flow: FlowState = { client, isn, dataSegments: 0, retransmissions: 0, complete: false, first: t, last: t, maxEnd: 1, ranges: [] };
+      const flow: FlowState = {
+        client,
+        isn,
+        dataSegments: 0,
+        retransmissions: 0,
+        complete: false,
+        first: t,
+        last: t,
+        maxEnd: 1,
+        ranges: [],
+      };
       flows.push(flow);
       open.set(client, flow);
       continue;
@@ -114,8 +153,12 @@ export function parseTcpWitness(text: string): TcpFlow[] {
     const start = rel(Number(seqM[1]));
     const end = seqM[2] !== undefined ? rel(Number(seqM[2])) : start;
     if (length > 0 && end > start) {
+      payloadOf = flow;
       flow.dataSegments++;
-      if (start < flow.maxEnd) flow.retransmissions++;
+      if (start < flow.maxEnd) {
+        flow.retransmissions++;
+        flow.firstResend ??= [start, end];
+      }
       flow.maxEnd = Math.max(flow.maxEnd, end);
       flow.ranges.push([start, end]);
     }
@@ -128,32 +171,4 @@ export function parseTcpWitness(text: string): TcpFlow[] {
     f.complete = covered >= f.finBytes + 1;
   }
   return flows.map(({ maxEnd: _m, ranges: _r, ...f }) => f);
-}
-
-const CHUNK = 14000;
-/** Only the newest part of a file is read (older streams or sessions fall off the front). */
-const MAX_BYTES = 4_000_000;
-
-/** Reads a possibly large text file from a node (gzip + base64 in chunks, each under the evidence cap). */
-export async function readLarge(host: Host, path: string): Promise<{ ok: boolean; text: string; evidence: Evidence; transient?: boolean }> {
-  const command = `read ${path} (the grader parses it itself)`;
-  const ev = (exitCode: number, output: string): Evidence => ({ where: host.where, command, exitCode, output });
-  const head = await host.run(`f=${q(path)}; [ -f "$f" ] || { echo "no such file: $f"; exit 3; }; t=$(mktemp); tail -c ${MAX_BYTES} -- "$f" | gzip -1 -n -c > "$t" && echo "$t $(stat -c %s "$t") $(stat -c %s "$f")"`, 10000);
-  if (head.exitCode === 3) return { ok: false, text: '', evidence: ev(3, head.output) };
-  const m = /^(\S+) (\d+) (\d+)$/m.exec(head.output);
-  if (head.exitCode !== 0 || !m) return { ok: false, text: '', evidence: ev(head.exitCode, head.output), transient: true };
-  const [, tmp, gzSize, rawSize] = m as unknown as [string, string, string, string];
-  try {
-    const offsets: number[] = [];
-    for (let o = 0; o < Number(gzSize); o += CHUNK) offsets.push(o);
-    const parts = await Promise.all(offsets.map((o) => host.run(`tail -c +${o + 1} -- ${tmp} | head -c ${CHUNK} | base64 -w0`, 10000)));
-    const bad = parts.find((p) => p.exitCode !== 0);
-    if (bad) return { ok: false, text: '', evidence: ev(bad.exitCode, bad.output), transient: true };
-    const text = gunzipSync(Buffer.concat(parts.map((p) => Buffer.from(p.output.trim(), 'base64')))).toString('latin1');
-    return { ok: true, text, evidence: ev(0, `${rawSize} bytes`) };
-  } catch (err) {
-    return { ok: false, text: '', evidence: ev(1, `could not read the copy: ${(err as Error).message}`), transient: true };
-  } finally {
-    await host.run(`rm -f -- ${tmp}`, 5000);
-  }
 }

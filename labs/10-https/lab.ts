@@ -8,32 +8,23 @@
 //
 // The CA is computed from the seed (x509.ts): the grader recomputes the root it trusts in-process,
 // so nothing the learner changes on a node can move the trust anchor. The handshake is inspected by
-// clean openssl and curl in a sidecar in alice's network namespace, Bob's access log confirms the
-// HTTPS request arrived, and alice's own trust store is read for the trust check (a faked trust
-// store only hurts alice).
-import { randomBytes } from 'node:crypto';
-import { defineLab, type Fault, type Rng, type Vars } from '../../orchestrator/lab.js';
-import { canonicalWorld, findNode } from '../../orchestrator/world.js';
+// clean openssl and curl on the grader's own fresh machine on Alice's home network (the server is
+// what is judged, so not from alice's namespace, where a REDIRECT or an address on lo would put a
+// local server in its place), Bob's access log confirms the HTTPS request arrived, and alice's own
+// trust store is read for the trust check (the one claim about alice herself).
+import { defineLab, draws, FILES, heredoc, nonce, writeFile, type Fault, type World } from '../kit/index.js';
+import { alicePublic, aliceSide, loggedRequests, WEB_HOST, webPublic } from '../kit/web.js';
 import { fail, pass, type Check, type CheckContext, type Evidence } from '../../checks/types.js';
 import { q } from '../../checks/probes.js';
 import { answerCheck, normalizeAnswer } from '../../checks/answers.js';
 import { certificateDer, deriveKey, pem, type DistinguishedName } from './x509.js';
 
-// ---- facts from the world data ------------------------------------------------------------------
-
-export const HOST = 'web.bob.example';
-const zone = canonicalWorld.settings.zones.find((z) => z.name === 'bob.example');
-/** Bob's public address (web.bob.example). */
-export const BOB_PUBLIC = zone?.records.find((r) => r.name === 'web' && r.type === 'A')?.value as string;
-/** Alice's home router's public address: the client address Bob's server sees. */
-export const ALICE_PUBLIC = (findNode(canonicalWorld, 'home')?.interfaces.find((i) => i.link === 'access')?.addresses[0] ?? '').split('/')[0] as string;
-if (!BOB_PUBLIC || !ALICE_PUBLIC) throw new Error('lab 10: the world lacks web.bob.example or the home router');
+// ---- the lab's files on the nodes ---------------------------------------------------------------
 
 export const TLS_DIR = '/etc/hurrynet/tls';
 export const CA_DIR = '/root/ca';
 export const ALICE_CA = '/root/lab-ca.crt';
-const TLS_LOG = '/var/log/web/tls.log';
-const ACCESS_LOG = '/var/log/web/access.log';
+const TLS_LOG = `${FILES.webLogDir}/tls.log`;
 const BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 /** Reloads the web server's TLS files (the pattern never matches the shell running a script). */
 const RELOAD = "pkill -HUP -f '^node server.js'";
@@ -42,16 +33,23 @@ const RELOAD = "pkill -HUP -f '^node server.js'";
 
 export const FAULTS = ['wrong-name', 'expired', 'missing-intermediate'] as const;
 export type FaultKind = (typeof FAULTS)[number];
-export const WRONG_NAMES = ['www2.bob.example', 'web2.bob.example', 'shop.bob.example', 'old.bob.example', 'bob.example'];
+export const WRONG_NAMES = [
+  'www2.bob.example',
+  'web2.bob.example',
+  'shop.bob.example',
+  'old.bob.example',
+  'bob.example',
+] as const;
 export const VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
+export type TlsVersion = (typeof VERSIONS)[number];
 const LETTERS = 'BCDFGHKMNPRSTWXZ';
 
-export interface Https10Vars {
+export type HttpsVars = {
   fault: FaultKind;
   /** The name the broken certificate carries in the wrong-name fault (else the right one). */
   certName: string;
   /** The lowest TLS version Bob's policy lets the server accept (task card). */
-  minVersion: (typeof VERSIONS)[number];
+  minVersion: TlsVersion;
   /** Serial of the certificate the server sends at start, in hex as openssl prints it. */
   serial: string;
   rootName: string;
@@ -60,34 +58,25 @@ export interface Https10Vars {
   caKey: string;
   /** For the expired fault: how many days ago the certificate expired. */
   expiredDaysAgo: number;
-}
+};
 
-export function httpsVars(v: Vars): Https10Vars {
-  return {
-    fault: String(v.fault) as FaultKind,
-    certName: String(v.certName),
-    minVersion: String(v.minVersion) as Https10Vars['minVersion'],
-    serial: String(v.serial),
-    rootName: String(v.rootName),
-    issuerName: String(v.issuerName),
-    caKey: String(v.caKey),
-    expiredDaysAgo: Number(v.expiredDaysAgo),
-  };
-}
+const hex = (n: number, digits: number) => n.toString(16).padStart(digits, '0');
 
-function vary(rng: Rng): Vars {
-  // Every value is drawn for every fault, so the sequence of draws never depends on the fault.
-  const fault = rng.pick(FAULTS);
-  const wrongName = rng.pick(WRONG_NAMES);
-  const minVersion = rng.pick(VERSIONS);
-  const serialBytes = [rng.int(0x10, 0x7f), ...Array.from({ length: 7 }, () => rng.int(0, 255))];
-  const serial = serialBytes.map((b) => b.toString(16).padStart(2, '0')).join('').toUpperCase();
-  const rootName = `Hurrynet Lab Root CA R${rng.int(10, 99)}`;
-  const issuerName = `Bob Issuing CA ${rng.pick([...LETTERS])}${rng.int(10, 99)}`;
-  const caKey = Array.from({ length: 4 }, () => rng.int(0, 0xffff).toString(16).padStart(4, '0')).join('');
-  const expiredDaysAgo = rng.int(3, 60);
-  return { fault, certName: fault === 'wrong-name' ? wrongName : HOST, minVersion, serial, rootName, issuerName, caKey, expiredDaysAgo };
-}
+const vary = draws<HttpsVars>({
+  fault: (r) => r.pick(FAULTS),
+  // Depends on the fault drawn before it: only the wrong-name fault carries another name.
+  certName: (r, d) => (d.fault === 'wrong-name' ? r.pick(WRONG_NAMES) : WEB_HOST),
+  minVersion: (r) => r.pick(VERSIONS),
+  serial: (r) =>
+    [r.int(0x10, 0x7f), ...Array.from({ length: 7 }, () => r.int(0, 255))]
+      .map((b) => hex(b, 2))
+      .join('')
+      .toUpperCase(),
+  rootName: (r) => `Hurrynet Lab Root CA R${r.int(10, 99)}`,
+  issuerName: (r) => `Bob Issuing CA ${r.pick([...LETTERS])}${r.int(10, 99)}`,
+  caKey: (r) => Array.from({ length: 4 }, () => hex(r.int(0, 0xffff), 4)).join(''),
+  expiredDaysAgo: (r) => r.int(3, 60),
+});
 
 // ---- the lab's certificate authority (deterministic in the seed) ---------------------------------
 
@@ -104,20 +93,43 @@ export interface LabCa {
   issuingKeyPem: string;
 }
 
-export function labCa(vars: Vars): LabCa {
-  const v = httpsVars(vars);
+export function labCa(v: HttpsVars): LabCa {
   const root = deriveKey(`${v.caKey}:root`);
   const issuing = deriveKey(`${v.caKey}:issuing`);
   const rootDn: DistinguishedName = { organization: ROOT_ORG, commonName: v.rootName };
   const issuingDn: DistinguishedName = { organization: BOB_ORG, commonName: v.issuerName };
-  const rootPem = pem(certificateDer({ serial: Buffer.from([1]), subject: rootDn, issuer: rootDn, notBefore: CA_FROM, notAfter: ROOT_UNTIL, publicKey: root.publicKey, signingKey: root, ca: { pathLength: 1 } }));
-  const issuingPem = pem(certificateDer({ serial: Buffer.from([0x10, 0x02]), subject: issuingDn, issuer: rootDn, notBefore: CA_FROM, notAfter: ISSUING_UNTIL, publicKey: issuing.publicKey, signingKey: root, ca: { pathLength: 0 } }));
+  const rootPem = pem(
+    certificateDer({
+      serial: Buffer.from([1]),
+      subject: rootDn,
+      issuer: rootDn,
+      notBefore: CA_FROM,
+      notAfter: ROOT_UNTIL,
+      publicKey: root.publicKey,
+      signingKey: root,
+      ca: { pathLength: 1 },
+    }),
+  );
+  const issuingPem = pem(
+    certificateDer({
+      serial: Buffer.from([0x10, 0x02]),
+      subject: issuingDn,
+      issuer: rootDn,
+      notBefore: CA_FROM,
+      notAfter: ISSUING_UNTIL,
+      publicKey: issuing.publicKey,
+      signingKey: root,
+      ca: { pathLength: 0 },
+    }),
+  );
   return { rootPem, issuingPem, issuingKeyPem: issuing.pem };
 }
 
 /** The certificate the server starts with: broken in the way of this seed's fault. */
-export function startCertificate(vars: Vars, now = Date.now()): { certPem: string; keyPem: string; notBefore: Date; notAfter: Date } {
-  const v = httpsVars(vars);
+export function startCertificate(
+  v: HttpsVars,
+  now = Date.now(),
+): { certPem: string; keyPem: string; notBefore: Date; notAfter: Date } {
   const issuing = deriveKey(`${v.caKey}:issuing`);
   const server = deriveKey(`${v.caKey}:server`);
   const expired = v.fault === 'expired';
@@ -136,34 +148,33 @@ export function startCertificate(vars: Vars, now = Date.now()): { certPem: strin
   return { certPem: pem(der), keyPem: server.pem, notBefore, notAfter };
 }
 
-const other = (version: string) => (version === 'TLSv1.2' ? 'TLSv1.3' : 'TLSv1.2');
+const other = (version: TlsVersion): TlsVersion => (version === 'TLSv1.2' ? 'TLSv1.3' : 'TLSv1.2');
 
-function taskCard(v: Https10Vars): Record<string, string> {
+function taskCard(v: HttpsVars): Record<string, string> {
   return {
-    url: `https://${HOST}/`,
+    url: `https://${WEB_HOST}/`,
     lab_ca_certificate: ALICE_CA,
     min_tls_version: v.minVersion,
   };
 }
 
-const heredoc = (path: string, content: string, tag = 'HURRYNET_PEM') => `cat > ${path} <<'${tag}'\n${content.trimEnd()}\n${tag}`;
-
-export function faults(vars: Vars): Fault[] {
-  const v = httpsVars(vars);
-  const ca = labCa(vars);
-  const start = startCertificate(vars);
-  const card = Object.entries(taskCard(v)).map(([k, val]) => `${k}: ${val}`).join('\n');
+export function faults(v: HttpsVars): Fault[] {
+  const ca = labCa(v);
+  const start = startCertificate(v);
+  const card = Object.entries(taskCard(v))
+    .map(([k, val]) => `${k}: ${val}`)
+    .join('\n');
   const web = [
-    `mkdir -p ${CA_DIR} ${TLS_DIR} /var/log/web`,
     heredoc(`${CA_DIR}/lab-root-ca.crt`, ca.rootPem),
     heredoc(`${CA_DIR}/bob-issuing-ca.crt`, ca.issuingPem),
-    `( umask 077\n${heredoc(`${CA_DIR}/bob-issuing-ca.key`, ca.issuingKeyPem)}\n)`,
+    heredoc(`${CA_DIR}/bob-issuing-ca.key`, ca.issuingKeyPem, '0600'),
     heredoc(`${TLS_DIR}/server.crt`, start.certPem),
-    `( umask 077\n${heredoc(`${TLS_DIR}/server.key`, start.keyPem)}\n)`,
+    heredoc(`${TLS_DIR}/server.key`, start.keyPem, '0600'),
     v.fault === 'missing-intermediate' ? `rm -f ${TLS_DIR}/chain.crt` : heredoc(`${TLS_DIR}/chain.crt`, ca.issuingPem),
-    `printf '{ "minVersion": "%s" }\\n' ${other(v.minVersion)} > ${TLS_DIR}/options.json`,
+    heredoc(`${TLS_DIR}/options.json`, `{ "minVersion": "${other(v.minVersion)}" }`),
     // Bob's copy of the task card: his policy is his server's business too.
-    heredoc('/root/TASK.txt', card, 'HURRYNET_TASK'),
+    heredoc(FILES.taskCard, card),
+    `mkdir -p ${FILES.webLogDir}`,
     `before=$(grep -c . ${TLS_LOG} 2>/dev/null || true)`,
     RELOAD,
     'for i in $(seq 100); do',
@@ -174,7 +185,7 @@ export function faults(vars: Vars): Fault[] {
   ].join('\n');
   return [
     { node: 'web', description: "Bob's issuing CA, and a broken certificate for his HTTPS server", script: web },
-    { node: 'alice', description: "the lab CA's certificate, handed to Alice (not installed)", script: heredoc(ALICE_CA, ca.rootPem) },
+    writeFile('alice', ALICE_CA, ca.rootPem, "the lab CA's certificate, handed to Alice (not installed)"),
   ];
 }
 
@@ -209,7 +220,8 @@ export interface Handshake {
 
 /** Parses the sections of the handshake script's output (pure, for the unit tests). */
 export function parseHandshake(output: string): Omit<Handshake, 'evidence'> {
-  const section = (name: string) => new RegExp(`^== ${name}\\n([\\s\\S]*?)(?=^== |$(?![\\s\\S]))`, 'm').exec(output)?.[1] ?? '';
+  const section = (name: string) =>
+    new RegExp(`^== ${name}\\n([\\s\\S]*?)(?=^== |$(?![\\s\\S]))`, 'm').exec(output)?.[1] ?? '';
   const hs = section('handshake');
   const leaf = section('leaf');
   const chain = section('chain');
@@ -236,23 +248,34 @@ export function parseHandshake(output: string): Omit<Handshake, 'evidence'> {
     notAfter: date('notAfter'),
     now: Number(/^now: (\d+)/m.exec(output)?.[1]) || undefined,
     chainOk,
-    chainError: chainOk ? undefined : chainError ?? (chain.trim() || undefined),
+    chainError: chainOk ? undefined : (chainError ?? (chain.trim() || undefined)),
     protocol,
   };
 }
 
-/** A temporary file in the probe holding the lab root (the grader's own copy). */
-function rootFile(vars: Vars): string {
-  return `root=$(mktemp)\n${heredoc('"$root"', labCa(vars).rootPem, 'HN_ROOT')}`;
+/**
+ * Shell lines that put the grader's own copy of the lab root in a file of the probe, as "$root"
+ * (the scripts remove it when done).
+ */
+function rootFile(v: HttpsVars): string {
+  const path = `/tmp/hurrynet-lab-root-${nonce()}.crt`;
+  return `${heredoc(path, labCa(v).rootPem)}\nroot=${q(path)}`;
 }
 
-/** The handshake as a clean openssl in alice's network namespace sees it, checked against the lab root. */
-export async function handshake(ctx: CheckContext): Promise<Handshake> {
-  const probe = await ctx.probe('alice');
+/** A tool's own time limit, stretched with the machine's load like the grader's (which stays above it). */
+const toolSeconds = (ctx: CheckContext, seconds: number) => Math.ceil(seconds * Math.max(1, ctx.timeScale));
+
+/**
+ * The handshake as a clean openssl sees it from the grader's fresh laptop on Alice's network
+ * (through her router and NAT, but nothing set on alice applies), checked against the lab root.
+ */
+export async function handshake(ctx: CheckContext, v: HttpsVars, world: World): Promise<Handshake> {
+  const probe = await aliceSide(ctx, world);
+  const bob = webPublic(world);
   const script = [
-    rootFile(ctx.vars),
+    rootFile(v),
     'd=$(mktemp -d)',
-    `timeout 6 openssl s_client -connect ${BOB_PUBLIC}:443 -servername ${HOST} -CAfile "$root" -verify_hostname ${HOST} -showcerts </dev/null >"$d/hs" 2>&1`,
+    `timeout ${toolSeconds(ctx, 6)} openssl s_client -connect ${bob}:443 -servername ${WEB_HOST} -CAfile "$root" -verify_hostname ${WEB_HOST} -showcerts </dev/null >"$d/hs" 2>&1`,
     `awk -v d="$d" '/-----BEGIN CERTIFICATE-----/{n++; f=d "/c" n ".pem"} f{print > f} /-----END CERTIFICATE-----/{f=""}' "$d/hs"`,
     'echo "== handshake"',
     `grep -E '^ *[0-9]+ s:|^ +i:|^ +v:|^New,|^Verify return|errno=|error:|Connection refused' "$d/hs" | cut -c1-200`,
@@ -267,17 +290,28 @@ export async function handshake(ctx: CheckContext): Promise<Handshake> {
     'rm -rf "$d" "$root"',
   ].join('\n');
   const e = await probe.run(script, 12000);
-  const shown = { ...e, command: `openssl s_client -connect ${BOB_PUBLIC}:443 -servername ${HOST} -CAfile <lab CA> -verify_hostname ${HOST} -showcerts; openssl x509 -noout -serial -subject -issuer -dates -ext subjectAltName (leaf); openssl verify -no_check_time -CAfile <lab root> -untrusted <the rest> (leaf)` };
+  const shown = {
+    ...e,
+    command: `openssl s_client -connect ${bob}:443 -servername ${WEB_HOST} -CAfile <lab CA> -verify_hostname ${WEB_HOST} -showcerts; openssl x509 -noout -serial -subject -issuer -dates -ext subjectAltName (leaf); openssl verify -no_check_time -CAfile <lab root> -untrusted <the rest> (leaf)`,
+  };
   return { ...parseHandshake(e.output), evidence: shown };
 }
 
-/** Does a TLS handshake offering only this version complete? */
-async function handshakeWith(ctx: CheckContext, version: 'TLSv1.2' | 'TLSv1.3'): Promise<{ ok: boolean; evidence: Evidence }> {
-  const probe = await ctx.probe('alice');
+/**
+ * Does a TLS handshake offering only this version complete, or does the server refuse it (an
+ * alert)? Neither means no answer at all, which proves nothing about the versions it accepts.
+ */
+async function handshakeWith(
+  ctx: CheckContext,
+  world: World,
+  version: TlsVersion,
+): Promise<{ ok: boolean; refused: boolean; evidence: Evidence }> {
+  const probe = await aliceSide(ctx, world);
   const flag = version === 'TLSv1.2' ? '-tls1_2' : '-tls1_3';
-  const cmd = `timeout 6 openssl s_client -connect ${BOB_PUBLIC}:443 -servername ${HOST} ${flag} </dev/null 2>&1 | grep -E '^New,|alert|Connection refused|errno=' | cut -c1-160`;
+  const cmd = `timeout ${toolSeconds(ctx, 6)} openssl s_client -connect ${webPublic(world)}:443 -servername ${WEB_HOST} ${flag} </dev/null 2>&1 | grep -E '^New,|alert|Connection refused|errno=' | cut -c1-160`;
   const e = await probe.run(cmd, 10000);
-  return { ok: new RegExp(`^New, ${version.replace('.', '\\.')}, Cipher is`, 'm').test(e.output), evidence: e };
+  const ok = new RegExp(`^New, ${version.replace('.', '\\.')}, Cipher is`, 'm').test(e.output);
+  return { ok, refused: !ok && /alert/.test(e.output), evidence: e };
 }
 
 const dateText = (d?: Date) => (d ? d.toISOString().replace('.000Z', 'Z') : 'unknown');
@@ -307,151 +341,217 @@ export function serialOf(answer: string): string {
 
 // ---- checks -----------------------------------------------------------------------------------------
 
-function checks(vars: Vars): Check[] {
-  const v = httpsVars(vars);
-  const rootLines = pemLines(labCa(vars).rootPem);
+const trustCheck = (v: HttpsVars): Check => {
+  const rootLines = pemLines(labCa(v).rootPem);
+  return {
+    id: 'trust',
+    title: "Alice's laptop trusts the lab CA (its certificate is in her system's trust store)",
+    points: 2,
+    hint: `On alice: cp ${ALICE_CA} /usr/local/share/ca-certificates/lab-ca.crt && update-ca-certificates (the file name must end in .crt; the tool should report "1 added").`,
+    async run(ctx) {
+      // Bash builtins only (no grep, ls or cat of alice's, which a submission can replace): the
+      // certificate's lines must stand in the bundle in a row, as a TLS library reads them.
+      const cmd = [
+        `[[ -f ${BUNDLE} ]] || { echo "no ${BUNDLE}"; exit 3; }`,
+        `want=(${rootLines.map((l) => `'${l}'`).join(' ')})`,
+        'i=0; best=0',
+        'while IFS= read -r l || [[ -n $l ]]; do',
+        "  l=${l%$'\\r'}",
+        '  if [[ $l == "${want[i]}" ]]; then i=$((i + 1)); [[ $i -gt $best ]] && best=$i; [[ $i -eq ${#want[@]} ]] && break',
+        '  elif [[ $l == "${want[0]}" ]]; then i=1',
+        '  else i=0; fi',
+        `done < ${BUNDLE}`,
+        `echo "lines of the lab CA certificate found in a row in ${BUNDLE}: $best of \${#want[@]}"`,
+        'for f in /usr/local/share/ca-certificates/*; do [[ -e $f ]] && echo "${f##*/}"; done',
+        'true',
+      ].join('\n');
+      const e = await ctx.node('alice').run(cmd, 10000);
+      const shown = {
+        ...e,
+        command: `the lab CA certificate's lines, looked for in a row in ${BUNDLE} (bash builtins only); the files in /usr/local/share/ca-certificates/`,
+      };
+      const m = /found in a row in \S+: (\d+) of (\d+)/.exec(e.output);
+      if (e.exitCode !== 0 || !m) return fail(`alice has no system trust store at ${BUNDLE}`, shown);
+      if (Number(m[1]) < rootLines.length)
+        return fail(
+          "the lab CA's certificate is not in alice's trust store, so curl cannot verify any certificate it issued",
+          shown,
+        );
+      return pass(`${BUNDLE} on alice contains the lab CA "${v.rootName}"`, shown);
+    },
+  };
+};
+
+const chainCheck = (v: HttpsVars, world: World): Check => ({
+  id: 'chain',
+  title: `The server sends its certificate with Bob's issuing CA, a chain that leads to the lab CA`,
+  points: 2,
+  hint: `Look at what the server sends: openssl s_client -connect ${WEB_HOST}:443 -servername ${WEB_HOST} -showcerts </dev/null. It should send two certificates: its own (0) and "${v.issuerName}" (1). On web, ${TLS_DIR}/chain.crt holds what is sent after server.crt (Bob's issuing CA is ${CA_DIR}/bob-issuing-ca.crt); reload with: pkill -HUP -x node`,
+  async run(ctx) {
+    const h = await handshake(ctx, v, world);
+    if (!h.sent) return fail(`no certificate came back from ${WEB_HOST}:443 (is HTTPS running on web?)`, h.evidence);
+    if (!h.chainOk) {
+      const alone =
+        h.sent === 1
+          ? `the server sent only its own certificate, and a client that trusts the lab CA cannot find its issuer "${h.issuer ?? '?'}" in any store`
+          : `the certificates the server sent do not lead to the lab CA (${h.chainError ?? 'verification failed'})`;
+      return fail(alone, h.evidence);
+    }
+    return pass(`${h.sent} certificates sent; they verify up to the lab CA "${v.rootName}"`, h.evidence);
+  },
+});
+
+const nameCheck = (v: HttpsVars, world: World): Check => ({
+  id: 'name',
+  title: `The server's certificate is for ${WEB_HOST} (in its subjectAltName)`,
+  points: 2,
+  hint: `Read the names with: openssl s_client -connect ${WEB_HOST}:443 -servername ${WEB_HOST} </dev/null 2>/dev/null | openssl x509 -noout -subject -ext subjectAltName. A new certificate needs subjectAltName=DNS:${WEB_HOST} (clients ignore the CN when there is a subjectAltName, and browsers ignore the CN altogether).`,
+  async run(ctx) {
+    const h = await handshake(ctx, v, world);
+    if (!h.sent) return fail(`no certificate came back from ${WEB_HOST}:443`, h.evidence);
+    if (h.dnsNames.includes(WEB_HOST)) return pass(`the certificate names ${h.dnsNames.join(', ')}`, h.evidence);
+    if (!h.dnsNames.length)
+      return fail(
+        `the certificate has no DNS names in a subjectAltName (its subject is ${h.subject ?? '?'}); clients want ${WEB_HOST} there`,
+        h.evidence,
+      );
+    return fail(
+      `the certificate is for ${h.dnsNames.join(', ')}, not for ${WEB_HOST}: a client that asked for ${WEB_HOST} must refuse it`,
+      h.evidence,
+    );
+  },
+});
+
+const datesCheck = (v: HttpsVars, world: World): Check => ({
+  id: 'dates',
+  title: "The server's certificate is valid now (not expired, not yet to come)",
+  points: 2,
+  hint: `Read the dates with: openssl s_client -connect ${WEB_HOST}:443 -servername ${WEB_HOST} </dev/null 2>/dev/null | openssl x509 -noout -dates. An expired certificate cannot be repaired: issue a new one with Bob's issuing CA (openssl x509 -req ... -days 90) and install it.`,
+  async run(ctx) {
+    const h = await handshake(ctx, v, world);
+    if (!h.sent) return fail(`no certificate came back from ${WEB_HOST}:443`, h.evidence);
+    if (!h.notBefore || !h.notAfter || !h.now) return fail('the certificate dates could not be read', h.evidence);
+    const now = h.now * 1000;
+    if (h.notAfter.getTime() <= now) return fail(`the certificate expired on ${dateText(h.notAfter)}`, h.evidence);
+    if (h.notBefore.getTime() > now)
+      return fail(`the certificate is not valid before ${dateText(h.notBefore)}`, h.evidence);
+    return pass(`valid from ${dateText(h.notBefore)} to ${dateText(h.notAfter)}`, h.evidence);
+  },
+});
+
+const protocolCheck = (v: HttpsVars, world: World): Check => ({
+  id: 'protocol',
+  title: `The server follows Bob's policy: TLS 1.3, and ${v.minVersion === 'TLSv1.2' ? 'still TLS 1.2 for older clients' : 'nothing older'}`,
+  points: 2,
+  hint: `Test each version from alice: openssl s_client -connect ${WEB_HOST}:443 -servername ${WEB_HOST} -tls1_2 </dev/null (and -tls1_3). The lowest version the server accepts is "minVersion" in ${TLS_DIR}/options.json on web, e.g. { "minVersion": "${v.minVersion}" }; reload with: pkill -HUP -x node`,
+  async run(ctx) {
+    const [v13, v12] = await Promise.all([handshakeWith(ctx, world, 'TLSv1.3'), handshakeWith(ctx, world, 'TLSv1.2')]);
+    const seen = [v13.evidence, v12.evidence];
+    if (!v13.ok) return fail('a TLS 1.3 handshake does not complete: the server must speak TLS 1.3', ...seen);
+    if (v.minVersion === 'TLSv1.2' && !v12.ok)
+      return fail('the server refuses TLS 1.2, but the policy on your task card says it must still accept it', ...seen);
+    if (v.minVersion === 'TLSv1.3' && v12.ok)
+      return fail('the server still accepts TLS 1.2, but the policy on your task card says TLS 1.3 only', ...seen);
+    if (v.minVersion === 'TLSv1.3' && !v12.refused)
+      return fail(
+        'a TLS 1.2 handshake got no answer at all (neither completed nor refused with an alert), so it cannot be told whether the server refuses TLS 1.2',
+        ...seen,
+      );
+    return pass(
+      `TLS 1.3 completes and TLS 1.2 is ${v12.ok ? 'accepted' : 'refused'}, as the policy (${v.minVersion} and newer) says`,
+      ...seen,
+    );
+  },
+});
+
+const httpsCheck = (v: HttpsVars, world: World): Check => ({
+  id: 'https',
+  title: `A clean curl that trusts only the lab CA gets Bob's page from https://${WEB_HOST}/`,
+  points: 2,
+  hint: `From alice: curl -v https://${WEB_HOST}/ . Read the line after "SSL certificate problem" (or "SSL: no alternative certificate subject name") and fix that first.`,
+  deadlineMs: 4000,
+  async run(ctx) {
+    const probe = await aliceSide(ctx, world);
+    const bob = webPublic(world);
+    const client = alicePublic(world);
+    const token = nonce();
+    const path = `/?hn=${token}`;
+    const cmd = [
+      rootFile(v),
+      'd=$(mktemp -d)',
+      `curl -sS -m ${toolSeconds(ctx, 5)} --cacert "$root" --resolve ${WEB_HOST}:443:${bob} -o "$d/body" -w '%{http_code}' ${q(`https://${WEB_HOST}${path}`)} >"$d/code" 2>"$d/err"`,
+      'rc=$?',
+      'echo "status: $(cat "$d/code")"; grep "^curl:" "$d/err"; head -n 2 "$d/body" | cut -c1-120',
+      'rm -rf "$d" "$root"; exit $rc',
+    ].join('\n');
+    const e = await probe.run(cmd, 9000);
+    const shown = {
+      ...e,
+      command: `curl --cacert <lab CA> --resolve ${WEB_HOST}:443:${bob} https://${WEB_HOST}${path}`,
+    };
+    if (e.exitCode !== 0)
+      return fail(`curl refused the connection: ${/curl: \(\d+\) (.*)/.exec(e.output)?.[1] ?? 'no answer'}`, shown);
+    if (!/^status: 200$/m.test(e.output) || !/Hello from Bob/.test(e.output))
+      return fail("the connection verified, but Bob's page did not come back", shown);
+    const log = await loggedRequests(ctx.node('web'), token);
+    if (!log.entries.some((x) => x.client === client))
+      return fail(
+        `the page came back, but Bob's access log has no request for ${path} from ${client}: the answer did not come from Bob's server`,
+        shown,
+        log.evidence,
+      );
+    return pass(
+      `verified with the lab CA, 200 OK from Bob's server (his log shows the request from ${client})`,
+      shown,
+      log.evidence,
+    );
+  },
+});
+
+/** The answer checks: what the learner found at the start, compared with this seed's own values. */
+const answerChecks = (v: HttpsVars): Check[] => [
+  answerCheck({
+    id: 'answer-problem',
+    title: 'answers.yaml: what was wrong with the certificate at the start',
+    points: 1,
+    key: 'problem',
+    hint: 'One of: wrong-name, expired, missing-intermediate. curl -v and openssl s_client name it once alice trusts the lab CA.',
+    expected: async () => ({ value: v.fault, evidence: [] }),
+    matches: (given, expected) => faultNamed(given) === expected,
+  }),
+  answerCheck({
+    id: 'answer-serial',
+    title: 'answers.yaml: the serial number of the certificate the server sent at the start',
+    points: 1,
+    key: 'old_serial',
+    hint: `openssl s_client -connect ${WEB_HOST}:443 -servername ${WEB_HOST} </dev/null 2>/dev/null | openssl x509 -noout -serial (before you replace the certificate; ${TLS_LOG} on web records every certificate the server loaded).`,
+    expected: async () => ({ value: v.serial, evidence: [] }),
+    matches: (given, expected) => serialOf(given) === serialOf(expected),
+  }),
+  answerCheck({
+    id: 'answer-issuer',
+    title: "answers.yaml: the name (CN) of the CA that signed the server's certificate",
+    points: 1,
+    key: 'issuer',
+    hint: 'The "i:" line of certificate 0 in openssl s_client -showcerts, or openssl x509 -noout -issuer.',
+    expected: async () => ({ value: v.issuerName, evidence: [] }),
+    matches: (given, expected) => normalizeAnswer(given).replace(/^.*cn\s*=\s*/, '') === normalizeAnswer(expected),
+  }),
+];
+
+function checks(v: HttpsVars, world: World): Check[] {
   return [
-    {
-      id: 'trust',
-      title: "Alice's laptop trusts the lab CA (its certificate is in her system's trust store)",
-      points: 2,
-      hint: `On alice: cp ${ALICE_CA} /usr/local/share/ca-certificates/lab-ca.crt && update-ca-certificates (the file name must end in .crt; the tool should report "1 added").`,
-      async run(ctx) {
-        const cmd = [
-          `test -f ${BUNDLE} || { echo "no ${BUNDLE}"; exit 3; }`,
-          `echo "lines of the lab CA certificate found in ${BUNDLE}: $(grep -c -x -F -f - ${BUNDLE} <<'HN_ROOT'`,
-          ...rootLines,
-          'HN_ROOT',
-          ')"',
-          'ls /usr/local/share/ca-certificates/ 2>&1 | head -n 5',
-        ].join('\n');
-        const e = await ctx.node('alice').run(cmd, 5000);
-        const shown = { ...e, command: `grep -c -x -F -f <lab CA certificate> ${BUNDLE}; ls /usr/local/share/ca-certificates/` };
-        const found = Number(/found in \S+: (\d+)/.exec(e.output)?.[1] ?? 0);
-        if (e.exitCode !== 0) return fail(`alice has no system trust store at ${BUNDLE}`, shown);
-        if (found < rootLines.length) return fail("the lab CA's certificate is not in alice's trust store, so curl cannot verify any certificate it issued", shown);
-        return pass(`${BUNDLE} on alice contains the lab CA "${v.rootName}"`, shown);
-      },
-    },
-    {
-      id: 'chain',
-      title: `The server sends its certificate with Bob's issuing CA, a chain that leads to the lab CA`,
-      points: 2,
-      hint: `Look at what the server sends: openssl s_client -connect ${HOST}:443 -servername ${HOST} -showcerts </dev/null. It should send two certificates: its own (0) and "${v.issuerName}" (1). On web, ${TLS_DIR}/chain.crt holds what is sent after server.crt (Bob's issuing CA is ${CA_DIR}/bob-issuing-ca.crt); reload with: pkill -HUP -x node`,
-      async run(ctx) {
-        const h = await handshake(ctx);
-        if (!h.sent) return fail(`no certificate came back from ${HOST}:443 (is HTTPS running on web?)`, h.evidence);
-        if (!h.chainOk) {
-          const alone = h.sent === 1 ? `the server sent only its own certificate, and alice cannot find its issuer "${h.issuer ?? '?'}" in any store` : `the certificates the server sent do not lead to the lab CA (${h.chainError ?? 'verification failed'})`;
-          return fail(alone, h.evidence);
-        }
-        return pass(`${h.sent} certificates sent; they verify up to the lab CA "${v.rootName}"`, h.evidence);
-      },
-    },
-    {
-      id: 'name',
-      title: `The server's certificate is for ${HOST} (in its subjectAltName)`,
-      points: 2,
-      hint: `Read the names with: openssl s_client -connect ${HOST}:443 -servername ${HOST} </dev/null 2>/dev/null | openssl x509 -noout -subject -ext subjectAltName. A new certificate needs subjectAltName=DNS:${HOST} (clients ignore the CN when there is a subjectAltName, and browsers ignore the CN altogether).`,
-      async run(ctx) {
-        const h = await handshake(ctx);
-        if (!h.sent) return fail(`no certificate came back from ${HOST}:443`, h.evidence);
-        if (h.dnsNames.includes(HOST)) return pass(`the certificate names ${h.dnsNames.join(', ')}`, h.evidence);
-        if (!h.dnsNames.length) return fail(`the certificate has no DNS names in a subjectAltName (its subject is ${h.subject ?? '?'}); clients want ${HOST} there`, h.evidence);
-        return fail(`the certificate is for ${h.dnsNames.join(', ')}, not for ${HOST}: a client that asked for ${HOST} must refuse it`, h.evidence);
-      },
-    },
-    {
-      id: 'dates',
-      title: "The server's certificate is valid now (not expired, not yet to come)",
-      points: 2,
-      hint: `Read the dates with: openssl s_client -connect ${HOST}:443 -servername ${HOST} </dev/null 2>/dev/null | openssl x509 -noout -dates. An expired certificate cannot be repaired: issue a new one with Bob's issuing CA (openssl x509 -req ... -days 90) and install it.`,
-      async run(ctx) {
-        const h = await handshake(ctx);
-        if (!h.sent) return fail(`no certificate came back from ${HOST}:443`, h.evidence);
-        if (!h.notBefore || !h.notAfter || !h.now) return fail('the certificate dates could not be read', h.evidence);
-        const now = h.now * 1000;
-        if (h.notAfter.getTime() <= now) return fail(`the certificate expired on ${dateText(h.notAfter)}`, h.evidence);
-        if (h.notBefore.getTime() > now) return fail(`the certificate is not valid before ${dateText(h.notBefore)}`, h.evidence);
-        return pass(`valid from ${dateText(h.notBefore)} to ${dateText(h.notAfter)}`, h.evidence);
-      },
-    },
-    {
-      id: 'protocol',
-      title: `The server follows Bob's policy: TLS 1.3, and ${v.minVersion === 'TLSv1.2' ? 'still TLS 1.2 for older clients' : 'nothing older'}`,
-      points: 2,
-      hint: `Test each version from alice: openssl s_client -connect ${HOST}:443 -servername ${HOST} -tls1_2 </dev/null (and -tls1_3). The lowest version the server accepts is "minVersion" in ${TLS_DIR}/options.json on web, e.g. { "minVersion": "${v.minVersion}" }; reload with: pkill -HUP -x node`,
-      async run(ctx) {
-        const [v13, v12] = await Promise.all([handshakeWith(ctx, 'TLSv1.3'), handshakeWith(ctx, 'TLSv1.2')]);
-        if (!v13.ok) return fail('a TLS 1.3 handshake does not complete: the server must speak TLS 1.3', v13.evidence, v12.evidence);
-        if (v.minVersion === 'TLSv1.2' && !v12.ok) return fail('the server refuses TLS 1.2, but the policy on your task card says it must still accept it', v13.evidence, v12.evidence);
-        if (v.minVersion === 'TLSv1.3' && v12.ok) return fail('the server still accepts TLS 1.2, but the policy on your task card says TLS 1.3 only', v13.evidence, v12.evidence);
-        return pass(`TLS 1.3 completes and TLS 1.2 is ${v12.ok ? 'accepted' : 'refused'}, as the policy (${v.minVersion} and newer) says`, v13.evidence, v12.evidence);
-      },
-    },
-    {
-      id: 'https',
-      title: `A clean curl that trusts only the lab CA gets Bob's page from https://${HOST}/`,
-      points: 2,
-      hint: `From alice: curl -v https://${HOST}/ . Read the line after "SSL certificate problem" (or "SSL: no alternative certificate subject name") and fix that first.`,
-      deadlineMs: 4000,
-      async run(ctx) {
-        const probe = await ctx.probe('alice');
-        const path = `/?hn=${randomBytes(4).toString('hex')}`;
-        const cmd = [
-          rootFile(ctx.vars),
-          'd=$(mktemp -d)',
-          `curl -sS -m 5 --cacert "$root" --resolve ${HOST}:443:${BOB_PUBLIC} -o "$d/body" -w '%{http_code}' ${q(`https://${HOST}${path}`)} >"$d/code" 2>"$d/err"`,
-          'rc=$?',
-          'echo "status: $(cat "$d/code")"; grep "^curl:" "$d/err"; head -n 2 "$d/body" | cut -c1-120',
-          'rm -rf "$d" "$root"; exit $rc',
-        ].join('\n');
-        const e = await probe.run(cmd, 9000);
-        const shown = { ...e, command: `curl --cacert <lab CA> --resolve ${HOST}:443:${BOB_PUBLIC} https://${HOST}${path}` };
-        if (e.exitCode !== 0) return fail(`curl refused the connection: ${/curl: \(\d+\) (.*)/.exec(e.output)?.[1] ?? 'no answer'}`, shown);
-        if (!/^status: 200$/m.test(e.output) || !/Hello from Bob/.test(e.output)) return fail("the connection verified, but Bob's page did not come back", shown);
-        const log = await ctx.node('web').run(`grep -F -- ${q(`"path":"${path}"`)} ${ACCESS_LOG} | tail -n 1`, 5000);
-        if (!log.output.includes(`"client":"${ALICE_PUBLIC}"`)) return fail(`the page came back, but Bob's access log has no request for ${path} from ${ALICE_PUBLIC}: the answer did not come from Bob's server`, shown, log);
-        return pass(`verified with the lab CA, 200 OK from Bob's server (his log shows the request from ${ALICE_PUBLIC})`, shown, log);
-      },
-    },
-    answerCheck({
-      id: 'answer-problem',
-      title: 'answers.yaml: what was wrong with the certificate at the start',
-      points: 1,
-      key: 'problem',
-      hint: 'One of: wrong-name, expired, missing-intermediate. curl -v and openssl s_client name it once alice trusts the lab CA.',
-      async expected() {
-        return { value: v.fault, evidence: [] };
-      },
-      matches: (given, expected) => faultNamed(given) === expected,
-    }),
-    answerCheck({
-      id: 'answer-serial',
-      title: 'answers.yaml: the serial number of the certificate the server sent at the start',
-      points: 1,
-      key: 'old_serial',
-      hint: `openssl s_client -connect ${HOST}:443 -servername ${HOST} </dev/null 2>/dev/null | openssl x509 -noout -serial (before you replace the certificate; ${TLS_LOG} on web records every certificate the server loaded).`,
-      async expected() {
-        return { value: v.serial, evidence: [] };
-      },
-      matches: (given, expected) => serialOf(given) === serialOf(expected),
-    }),
-    answerCheck({
-      id: 'answer-issuer',
-      title: "answers.yaml: the name (CN) of the CA that signed the server's certificate",
-      points: 1,
-      key: 'issuer',
-      hint: 'The "i:" line of certificate 0 in openssl s_client -showcerts, or openssl x509 -noout -issuer.',
-      async expected() {
-        return { value: v.issuerName, evidence: [] };
-      },
-      matches: (given, expected) => normalizeAnswer(given).replace(/^.*cn\s*=\s*/, '') === normalizeAnswer(expected),
-    }),
+    trustCheck(v),
+    chainCheck(v, world),
+    nameCheck(v, world),
+    datesCheck(v, world),
+    protocolCheck(v, world),
+    httpsCheck(v, world),
+    ...answerChecks(v),
   ];
 }
 
-export default defineLab({
+export default defineLab<HttpsVars>({
   number: 10,
   slug: 'https',
   title: 'HTTPS: TLS and certificates',
@@ -460,12 +560,15 @@ export default defineLab({
   goal: "Make Alice's laptop trust the lab's certificate authority, find out with openssl s_client why Bob's HTTPS certificate is refused, and fix Bob's server so that curl https://web.bob.example/ verifies.",
   submissionNodes: ['alice', 'web'],
   questions: [
-    { key: 'problem', prompt: 'What was wrong with the certificate at the start: wrong-name, expired or missing-intermediate' },
+    {
+      key: 'problem',
+      prompt: 'What was wrong with the certificate at the start: wrong-name, expired or missing-intermediate',
+    },
     { key: 'old_serial', prompt: 'The serial number of the certificate the server sent at the start' },
     { key: 'issuer', prompt: "The common name (CN) of the CA that signed the server's certificate" },
   ],
   vary,
-  task: (vars) => taskCard(httpsVars(vars)),
+  task: taskCard,
   faults,
   checks,
 });

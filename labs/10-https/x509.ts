@@ -52,7 +52,9 @@ function bitString(bytes: Buffer, unusedBits = 0): Buffer {
 function time(d: Date): Buffer {
   const iso = d.toISOString(); // 2026-11-25T11:57:37.679Z
   const digits = iso.slice(0, 19).replace(/[-T:]/g, ''); // 20261125115737
-  return d.getUTCFullYear() < 2050 ? tlv(0x17, Buffer.from(`${digits.slice(2)}Z`)) : tlv(0x18, Buffer.from(`${digits}Z`));
+  return d.getUTCFullYear() < 2050
+    ? tlv(0x17, Buffer.from(`${digits.slice(2)}Z`))
+    : tlv(0x18, Buffer.from(`${digits}Z`));
 }
 
 // ---- keys -------------------------------------------------------------------------------------------
@@ -70,8 +72,16 @@ export interface KeyPair {
 /** An Ed25519 key pair derived from a label: the same label always gives the same key. */
 export function deriveKey(label: string): KeyPair {
   const seed = createHash('sha256').update(`hurrynet lab ca key:${label}`).digest();
-  const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]), format: 'der', type: 'pkcs8' });
-  return { privateKey, publicKey: createPublicKey(privateKey), pem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string };
+  const privateKey = createPrivateKey({
+    key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]),
+    format: 'der',
+    type: 'pkcs8',
+  });
+  return {
+    privateKey,
+    publicKey: createPublicKey(privateKey),
+    pem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+  };
 }
 
 // ---- certificates -----------------------------------------------------------------------------------
@@ -94,7 +104,9 @@ function extension(id: string, critical: boolean, value: Buffer): Buffer {
 function keyId(publicKey: KeyObject): Buffer {
   const spki = publicKey.export({ type: 'spki', format: 'der' });
   // An Ed25519 SubjectPublicKeyInfo is 12 bytes of header, then the 32-byte key.
-  return createHash('sha1').update(spki.subarray(spki.length - 32)).digest();
+  return createHash('sha1')
+    .update(spki.subarray(spki.length - 32))
+    .digest();
 }
 
 export interface CertificateSpec {

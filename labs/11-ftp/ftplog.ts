@@ -136,7 +136,13 @@ export function parseVsftpdLog(text: string): Session[] {
     }
     const t = /^(OK|FAIL) (UPLOAD|DOWNLOAD):/.exec(rest);
     if (t && quoted) {
-      s.transfers.push({ kind: t[2] === 'UPLOAD' ? 'upload' : 'download', path: quoted[1] as string, mode: s.mode?.mode, via: s.mode?.via, ok: t[1] === 'OK' });
+      s.transfers.push({
+        kind: t[2] === 'UPLOAD' ? 'upload' : 'download',
+        path: quoted[1] as string,
+        mode: s.mode?.mode,
+        via: s.mode?.via,
+        ok: t[1] === 'OK',
+      });
       s.mode = undefined;
     }
   }

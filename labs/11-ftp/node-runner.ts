@@ -7,10 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Driver } from '../../orchestrator/driver.js';
-import { imageSet } from '../../orchestrator/images.js';
-import { projectRoot } from '../../orchestrator/paths.js';
-import { containerName, LABEL, PROJECT } from '../../orchestrator/plan.js';
+import { Driver } from '../../orchestrator/runtime/driver.js';
+import { imageSet } from '../../orchestrator/runtime/images.js';
+import { projectRoot } from '../../orchestrator/runtime/paths.js';
+import { containerName, LABEL, PROJECT } from '../../orchestrator/runtime/plan.js';
 
 export const APP_DIR = '/opt/hurrynet-ts';
 
@@ -51,7 +51,12 @@ async function nodeImage(d: Driver, instance: string): Promise<string> {
 }
 
 /** Runs JavaScript (CommonJS) with basic-ftp available, in a Node.js sidecar sharing alice's network. */
-export async function runOnAliceNetwork(instance: string, js: string, env: Record<string, string>, timeoutSeconds = 20): Promise<NodeRun> {
+export async function runOnAliceNetwork(
+  instance: string,
+  js: string,
+  env: Record<string, string>,
+  timeoutSeconds = 20,
+): Promise<NodeRun> {
   driver ??= new Driver();
   const local = mkdtempSync(join(tmpdir(), 'hurrynet-ts-'));
   const app = join(local, APP_DIR.replace(/^\//, ''));
@@ -63,13 +68,20 @@ export async function runOnAliceNetwork(instance: string, js: string, env: Recor
   try {
     await driver.startSidecar(name, containerName(instance, 'alice'), await nodeImage(driver, instance), labels, 120);
     await driver.copyDir(name, local, '/');
-    const r = await driver.exec(name, ['timeout', '-s', 'KILL', String(timeoutSeconds), 'node', `${APP_DIR}/client.cjs`], {
-      env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-      workdir: APP_DIR,
-      timeoutMs: (timeoutSeconds + 10) * 1000,
-    });
+    const r = await driver.exec(
+      name,
+      ['timeout', '-s', 'KILL', String(timeoutSeconds), 'node', `${APP_DIR}/client.cjs`],
+      {
+        env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+        workdir: APP_DIR,
+        timeoutMs: (timeoutSeconds + 10) * 1000,
+      },
+    );
     const output = (r.stdout + (r.stderr ? `\n${r.stderr}` : '')).trim();
-    return { exitCode: r.exitCode, output: r.exitCode === 137 ? `${output}\n(stopped after ${timeoutSeconds} s)` : output };
+    return {
+      exitCode: r.exitCode,
+      output: r.exitCode === 137 ? `${output}\n(stopped after ${timeoutSeconds} s)` : output,
+    };
   } catch (err) {
     return { exitCode: -1, output: `the grader could not run the program: ${(err as Error).message}` };
   } finally {

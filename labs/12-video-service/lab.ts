@@ -5,55 +5,71 @@
 // finish: the lab starts with Bob's placeholders (no store folder, 10 s segments), one broken store
 // setting and one broken transcoder, both chosen per seed.
 //
-// Graded by doing what a viewer and an uploader would do, from a clean probe in Alice's network
-// namespace (through her NAT and Bob's edge): the grader makes a fresh clip of a random length on
-// the web node (ffmpeg lavfi, with a nonce in its metadata), uploads it with curl -F, then finds the
-// same bytes on the FTP node (far end: the file's sha256 and vsftpd's log of the upload from the web
-// node), and fetches the playlist and every segment over HTTP, checking their lengths against the
-// clip and the seed's segment length. Bad uploads must get clear JSON errors, and no upload the
-// service accepted may be left behind (the service's own records, checked against the store).
-import { randomBytes, randomInt } from 'node:crypto';
-import { defineLab, type Fault, type Vars } from '../../orchestrator/lab.js';
-import { canonicalWorld, findNode, type Node } from '../../orchestrator/world.js';
-import { fail, pass, type Check, type CheckContext, type Evidence, type Host } from '../../checks/types.js';
+// Graded by doing what a viewer and an uploader would do, from a fresh machine the grader puts on
+// Alice's LAN (through her NAT and Bob's edge; nothing the learner sets on alice, such as a hosts
+// entry or a redirect to a relay of her own, is in its way): the grader makes a fresh clip of a
+// random length on the web node (ffmpeg lavfi, with a nonce in its metadata), uploads it with
+// curl -F, then finds the same bytes on the FTP node (far end: the file's sha256 and vsftpd's log of
+// the upload from the web node), and fetches the playlist and every segment over HTTP. How long
+// each segment lasts is read from the segments themselves (the timestamps of their video frames,
+// parsed by the grader), never taken from the playlist's #EXTINF claims or from an ffprobe on the
+// web node, both of which the learner writes; the lengths must fit the clip and the seed's segment
+// length. Bad uploads must get clear JSON errors. No upload may be lost: at start the lab uploads a
+// clip of its own while the store is broken (marked with a per-seed nonce at its end), and once the
+// store works those very bytes must be on it, put there by the web node; the service's records
+// (a file on the learner's node) are checked against the store as well, never trusted alone.
+import { randomInt } from 'node:crypto';
+import { addressOf, defineLab, draws, FILES, heredoc, nonce, type Fault, type World } from '../kit/index.js';
+import { aliceLan, alicePublic, aliceSide, loggedRequests, WEB_HOST } from '../kit/web.js';
+import {
+  fail,
+  pass,
+  type Check,
+  type CheckContext,
+  type Evidence,
+  type Host,
+  type Verdict,
+} from '../../checks/types.js';
 import { q, resolveWith } from '../../checks/probes.js';
 
-// ---- facts from the world data ----------------------------------------------------------------
+// ---- names and the service's files on the web node (see images/web/app/video.js) ----------------
 
-const bare = (cidr: string) => cidr.split('/')[0] as string;
-const addressOn = (node: Node | undefined, link: string) => bare(node?.interfaces.find((i) => i.link === link)?.addresses[0] ?? '');
-const homeNode = findNode(canonicalWorld, 'home');
-const webNode = findNode(canonicalWorld, 'web');
-const ftpNode = findNode(canonicalWorld, 'ftp');
-const vpc = canonicalWorld.links.find((l) => l.name === 'vpc');
-if (!homeNode || !webNode || !ftpNode || !vpc) throw new Error('lab 12: the world lacks the home, web or ftp node or the vpc link');
-
-/** The home router: Alice's resolver (home side) and her public address (access side). */
-export const RESOLVER = addressOn(homeNode, 'home');
-export const ALICE_PUBLIC = addressOn(homeNode, 'access');
-/** Bob's web node and file store, by their private addresses in the VPC. */
-export const WEB = addressOn(webNode, 'vpc');
-export const FTP = addressOn(ftpNode, 'vpc');
-export const VPC_PREFIX = vpc.prefix;
-export const PUBLIC_NAME = 'web.bob.example';
 export const STORE_PUBLIC_NAME = 'ftp.bob.example';
-export const BASE_URL = `http://${PUBLIC_NAME}`;
-
-// ---- the service's files on the web node (see images/web/app/video.js) ---------------------------
-
+export const BASE_URL = `http://${WEB_HOST}`;
 export const VIDEO_DIR = '/srv/web/video';
 export const CONFIG_FILE = `${VIDEO_DIR}/config.json`;
+/** Bob's working transcoder as the web image ships it; the lab breaks it in place (HLS_BREAKS). */
 export const TRANSCODER = `${VIDEO_DIR}/transcode.sh`;
-export const STATE_FILE = '/srv/web/data/video/videos.json';
-export const VIDEO_LOG = '/var/log/web/video.log';
-export const ACCESS_LOG = '/var/log/web/access.log';
+export const STATE_FILE = `${FILES.webDataDir}/video/videos.json`;
+export const VIDEO_LOG = `${FILES.webLogDir}/video.log`;
 /** Bob's account on the store (images/ftp/Dockerfile); vsftpd chroots it to its home. */
 export const STORE_USER = 'bob';
 export const STORE_PASSWORD = 'bobpass';
 export const STORE_HOME = '/home/bob';
-export const VSFTPD_LOG = '/var/log/vsftpd.log';
+/** The name of the upload the lab makes at start, while the store is still broken. */
+export const HELD_NAME = 'holiday.mp4';
 /** The segment length Bob left in the config: never a seed's value. */
 export const PLACEHOLDER_SECONDS = 10;
+
+/** What the lab needs to know about this learner's world. */
+export interface Site {
+  /** Alice's home router on her LAN: her resolver. */
+  resolver: string;
+  /** Alice's public address: the client Bob's server sees after her NAT. */
+  alicePublic: string;
+  /** Bob's web node and file store, by their private addresses in the VPC. */
+  web: string;
+  ftp: string;
+}
+
+export function siteOf(world: World): Site {
+  return {
+    resolver: addressOf(world, 'home', aliceLan(world)),
+    alicePublic: alicePublic(world),
+    web: addressOf(world, 'web', 'vpc'),
+    ftp: addressOf(world, 'ftp', 'vpc'),
+  };
+}
 
 // ---- variation ------------------------------------------------------------------------------------
 
@@ -62,32 +78,54 @@ export const STORE_FAULTS = ['host-public', 'host-typo', 'password', 'port'] as 
 export const HLS_FAULTS = ['keyframes', 'option', 'window', 'outdir'] as const;
 export type StoreFault = (typeof STORE_FAULTS)[number];
 export type HlsFault = (typeof HLS_FAULTS)[number];
-const FOLDER_WORDS = ['clips', 'reels', 'footage', 'movies', 'uploads', 'videos', 'originals', 'masters'];
-const COLOURS = ['amber', 'teal', 'violet', 'coral', 'indigo', 'olive', 'crimson', 'slate'];
+export const FOLDER_WORDS = [
+  'clips',
+  'reels',
+  'footage',
+  'movies',
+  'uploads',
+  'videos',
+  'originals',
+  'masters',
+] as const;
+export const COLOURS = ['amber', 'teal', 'violet', 'coral', 'indigo', 'olive', 'crimson', 'slate'] as const;
 /** Free addresses in Bob's VPC next to the store's (digits swapped or off by one). */
 export const TYPO_HOSTS = ['10.0.1.12', '10.0.1.20', '10.0.1.22', '10.0.1.210'] as const;
 export const WRONG_PASSWORDS = ['bobpas', 'Bobpass', 'bob-pass', 'password'] as const;
 /** Port 20 is FTP's old active-mode data port, 2121 a common "alternative" FTP port. */
 export const WRONG_PORTS = [20, 2121] as const;
 
-export interface VideoVars {
-  segmentSeconds: number;
+export type VideoVars = {
+  segmentSeconds: (typeof SEGMENT_SECONDS)[number];
   folder: string;
   storeFault: StoreFault;
   hlsFault: HlsFault;
-  /** The broken store setting's value (an address, a password or a port). */
-  wrongValue: string;
-}
+  /** The broken store setting's value: an address or a password (strings), or a port (a number). */
+  wrongValue: string | number;
+  /** The nonce that marks the upload the lab makes at start, while the store is broken. */
+  held: string;
+};
 
-export function videoVars(v: Vars): VideoVars {
-  return {
-    segmentSeconds: Number(v.segmentSeconds),
-    folder: String(v.folder),
-    storeFault: String(v.storeFault) as StoreFault,
-    hlsFault: String(v.hlsFault) as HlsFault,
-    wrongValue: String(v.wrongValue),
-  };
-}
+const vary = draws<VideoVars>({
+  segmentSeconds: (r) => r.pick(SEGMENT_SECONDS),
+  folder: (r) => `${r.pick(FOLDER_WORDS)}-${r.pick(COLOURS)}`,
+  storeFault: (r) => r.pick(STORE_FAULTS),
+  hlsFault: (r) => r.pick(HLS_FAULTS),
+  // Depends on the store fault drawn before it: the wrong value of the setting that is broken.
+  wrongValue: (r, d) => {
+    switch (d.storeFault) {
+      case 'host-typo':
+        return r.pick(TYPO_HOSTS);
+      case 'password':
+        return r.pick(WRONG_PASSWORDS);
+      case 'port':
+        return r.pick(WRONG_PORTS);
+      default:
+        return STORE_PUBLIC_NAME;
+    }
+  },
+  held: (r) => Array.from({ length: 16 }, () => '0123456789abcdef'[r.int(0, 15)]).join(''),
+});
 
 // ---- the files the lab writes ---------------------------------------------------------------------
 
@@ -100,17 +138,18 @@ export interface StoreSettings {
 }
 
 /** The correct store settings for this learner. */
-export function goodStore(v: VideoVars): StoreSettings {
-  return { host: FTP, port: 21, user: STORE_USER, password: STORE_PASSWORD, folder: v.folder };
+export function goodStore(v: VideoVars, world: World): StoreSettings {
+  return { host: siteOf(world).ftp, port: 21, user: STORE_USER, password: STORE_PASSWORD, folder: v.folder };
 }
 
 /** Bob's unfinished config: no folder yet, his placeholder segment length, one wrong store setting. */
-export function startConfig(v: VideoVars): string {
-  const store: StoreSettings = { ...goodStore(v), folder: '' };
+export function startConfig(v: VideoVars, world: World): string {
+  const store: StoreSettings = { ...goodStore(v, world), folder: '' };
+  const wrong = v.wrongValue;
   if (v.storeFault === 'host-public') store.host = STORE_PUBLIC_NAME;
-  if (v.storeFault === 'host-typo') store.host = v.wrongValue;
-  if (v.storeFault === 'password') store.password = v.wrongValue;
-  if (v.storeFault === 'port') store.port = Number(v.wrongValue);
+  if (v.storeFault === 'host-typo' && typeof wrong === 'string') store.host = wrong;
+  if (v.storeFault === 'password' && typeof wrong === 'string') store.password = wrong;
+  if (v.storeFault === 'port' && typeof wrong === 'number') store.port = wrong;
   return configText(store, PLACEHOLDER_SECONDS);
 }
 
@@ -118,34 +157,20 @@ export function configText(store: StoreSettings, segmentSeconds: number): string
   return `${JSON.stringify({ store, hls: { segmentSeconds }, maxUploadMB: 50 }, null, 2)}\n`;
 }
 
-const SCRIPT_HEAD = `#!/bin/bash
-# Bob's transcoder: turns one uploaded video into an HLS stream, a playlist (index.m3u8) and
-# segments of a few seconds each. The video service runs it as
-#   transcode.sh INPUT OUTPUT_DIR SEGMENT_SECONDS
-# and serves OUTPUT_DIR at http://web.bob.example/hls/<id>/.
-set -euo pipefail
-`;
+/** Each broken transcoder is one sed edit of Bob's working one, which the web image ships. */
+export const HLS_BREAKS: Record<HlsFault, string> = {
+  keyframes: '/-force_key_frames/d',
+  option: 's/ -hls_time / -hls_segment_time /',
+  window: 's/ -hls_playlist_type vod -hls_list_size 0 / -hls_list_size 2 /',
+  outdir: 's|^out=\\$2$|out=/tmp/hls/$(basename "$2")|',
+};
 
-/** The transcoder: correct without a fault, else with this seed's mistake. */
-export function transcodeScript(fault?: HlsFault): string {
-  const out = fault === 'outdir' ? 'out=/tmp/hls/$(basename "$2")' : 'out=$2';
-  const keyframes = fault === 'keyframes' ? [] : ['  -force_key_frames "expr:gte(t,n_forced*$seconds)" \\'];
-  const time = fault === 'option' ? '-hls_segment_time "$seconds"' : '-hls_time "$seconds"';
-  const list = fault === 'window' ? '-hls_list_size 2' : '-hls_playlist_type vod -hls_list_size 0';
+/** The shell lines that break the transcoder at `path` the seed's way, and fail when the edit finds nothing to change. */
+export function breakTranscoder(fault: HlsFault, path = TRANSCODER): string {
   return [
-    SCRIPT_HEAD + 'input=$1',
-    out,
-    'seconds=$3',
-    '',
-    'mkdir -p "$out"',
-    'ffmpeg -nostdin -hide_banner -loglevel error -y -i "$input" \\',
-    "  -map 0:v:0 -map '0:a:0?' \\",
-    '  -c:v libx264 -preset veryfast -crf 28 -pix_fmt yuv420p -c:a aac -b:a 96k \\',
-    ...keyframes,
-    `  -f hls ${time} ${list} \\`,
-    '  -hls_segment_filename "$out/segment%03d.ts" \\',
-    '  "$out/index.m3u8"',
-    '',
+    `sed -i.bob ${q(HLS_BREAKS[fault])} ${q(path)}`,
+    `if cmp -s ${q(path)} ${q(`${path}.bob`)}; then echo "the ${fault} edit changed nothing in ${path}" >&2; exit 1; fi`,
+    `rm -f ${q(`${path}.bob`)}`,
   ].join('\n');
 }
 
@@ -166,7 +191,12 @@ export interface Segment {
 }
 
 /** The segments of an HLS media playlist, and whether it is complete (#EXT-X-ENDLIST). */
-export function parsePlaylist(text: string): { ok: boolean; segments: Segment[]; ended: boolean; mediaSequence: number } {
+export function parsePlaylist(text: string): {
+  ok: boolean;
+  segments: Segment[];
+  ended: boolean;
+  mediaSequence: number;
+} {
   const segments: Segment[] = [];
   let pending: number | undefined;
   for (const raw of text.split(/\r?\n/)) {
@@ -194,10 +224,59 @@ export function segmentProblem(segments: Segment[], segmentSeconds: number): str
   if (!segments.length) return 'the playlist lists no segments';
   for (const [i, s] of segments.entries()) {
     const last = i === segments.length - 1;
-    if (s.seconds > segmentSeconds + SEGMENT_TOLERANCE) return `${s.uri} lasts ${s.seconds} s, longer than the ${segmentSeconds} s segments the task asks for`;
-    if (!last && Math.abs(s.seconds - segmentSeconds) > SEGMENT_TOLERANCE) return `${s.uri} lasts ${s.seconds} s; every segment but the last should last ${segmentSeconds} s`;
+    if (s.seconds > segmentSeconds + SEGMENT_TOLERANCE)
+      return `${s.uri} lasts ${s.seconds} s, longer than the ${segmentSeconds} s segments the task asks for`;
+    if (!last && Math.abs(s.seconds - segmentSeconds) > SEGMENT_TOLERANCE)
+      return `${s.uri} lasts ${s.seconds} s; every segment but the last should last ${segmentSeconds} s`;
   }
   return '';
+}
+
+// ---- the grader's own reading of a segment (MPEG-TS), instead of anything the learner writes -------
+
+const TS_PACKET = 188;
+const PTS_HZ = 90000;
+
+export interface TsReading {
+  /** Every 188-byte packet starts with the sync byte 0x47. */
+  ts: boolean;
+  /** Video frames: PES packets of a video stream (one per frame, as ffmpeg writes them). */
+  frames: number;
+  /** Seconds of video the segment holds: from its earliest to its latest frame, plus one frame. */
+  seconds: number;
+}
+
+/**
+ * Reads the video timestamps of an MPEG-TS segment: the PTS of every video PES packet. That is
+ * what a player's decoder goes by, whatever the playlist's #EXTINF lines say about the segment.
+ */
+export function readTs(data: Uint8Array): TsReading {
+  if (data.length < TS_PACKET || data.length % TS_PACKET !== 0) return { ts: false, frames: 0, seconds: 0 };
+  const pts: number[] = [];
+  for (let at = 0; at < data.length; at += TS_PACKET) {
+    const p = data.subarray(at, at + TS_PACKET);
+    if (p[0] !== 0x47) return { ts: false, frames: 0, seconds: 0 };
+    const start = ((p[1] as number) & 0x40) !== 0;
+    const control = ((p[3] as number) >> 4) & 3;
+    if (!start || !(control & 1)) continue;
+    const offset = control & 2 ? 5 + (p[4] as number) : 4;
+    const pes = p.subarray(offset);
+    // A PES header: 00 00 01, a video stream id (0xE0-0xEF), and a PTS when flagged.
+    if (pes.length < 14 || pes[0] !== 0 || pes[1] !== 0 || pes[2] !== 1) continue;
+    const id = pes[3] as number;
+    if (id < 0xe0 || id > 0xef || !(((pes[7] as number) >> 6) & 2)) continue;
+    const b = (i: number) => pes[9 + i] as number;
+    pts.push(((b(0) >> 1) & 7) * 2 ** 30 + ((b(1) << 22) | ((b(2) >> 1) << 15) | (b(3) << 7) | (b(4) >> 1)));
+  }
+  if (!pts.length) return { ts: true, frames: 0, seconds: 0 };
+  const sorted = [...pts].sort((x, y) => x - y);
+  const steps = sorted
+    .slice(1)
+    .map((x, i) => x - (sorted[i] as number))
+    .filter((d) => d > 0);
+  const frame = steps.length ? Math.min(...steps) : 0;
+  const span = (sorted.at(-1) as number) - (sorted[0] as number) + frame;
+  return { ts: true, frames: pts.length, seconds: Math.round((span / PTS_HZ) * 1000) / 1000 };
 }
 
 // ---- observations shared by the checks (one grader run per check run) ----------------------------
@@ -222,317 +301,661 @@ interface UploadRun {
   evidence: Evidence[];
 }
 
+/** One segment the playlist lists, as the grader fetched and read it. */
+export interface FetchedSegment {
+  uri: string;
+  /** What the playlist's #EXTINF claims for it. */
+  listed: number;
+  /** Its URL is on Bob's site (else the playlist sends a player elsewhere, and it is not fetched). */
+  onSite: boolean;
+  /** HTTP status (0: no answer, or not fetched), bytes, and what its video frames say. */
+  status: number;
+  bytes: number;
+  ts: boolean;
+  frames: number;
+  seconds: number;
+}
+
 interface StreamRun {
   ok: boolean;
   reason: string;
-  playlistUrl?: string;
   segments: Segment[];
   ended: boolean;
   mediaSequence: number;
-  /** Per segment: HTTP status, bytes, whether it looks like MPEG-TS. */
-  fetched: { uri: string; status: number; bytes: number; ts: boolean }[];
+  fetched: FetchedSegment[];
   evidence: Evidence[];
 }
 
 /** How long the grader waits for its upload to be stored and transcoded (a working pipeline: 1-3 s). */
 const UPLOAD_TIMEOUT = 30;
-const uploads = new WeakMap<CheckContext, Promise<UploadRun>>();
-const streams = new WeakMap<CheckContext, Promise<StreamRun>>();
+/** Base64 characters per command, so that one answer stays well below a node's output limit. */
+const B64_CHUNK = 15000;
 
-const short = (e: Evidence, max = 1500): Evidence => ({ ...e, output: e.output.length > max ? `${e.output.slice(0, max)}\n...` : e.output });
+const short = (e: Evidence, max = 1500): Evidence => ({
+  ...e,
+  output: e.output.length > max ? `${e.output.slice(0, max)}\n...` : e.output,
+});
+const sum = (xs: number[]) => Math.round(xs.reduce((a, x) => a + x, 0) * 1000) / 1000;
 
-async function makeClip(web: Host, segmentSeconds: number): Promise<{ clip?: Clip; b64?: string; evidence: Evidence[] }> {
-  const nonce = randomBytes(6).toString('hex');
+/** A file on a host as base64, in pieces small enough for one command each. */
+async function base64Of(host: Host, path: string, bytes: number): Promise<string | undefined> {
+  const pieces = Math.max(1, Math.ceil((Math.ceil(bytes / 3) * 4) / B64_CHUNK));
+  const parts = await Promise.all(
+    Array.from({ length: pieces }, (_, i) =>
+      host.run(`base64 -w0 ${q(path)} | cut -c${i * B64_CHUNK + 1}-${(i + 1) * B64_CHUNK}`, 10000),
+    ),
+  );
+  return parts.some((x) => x.exitCode !== 0) ? undefined : parts.map((x) => x.output.trim()).join('');
+}
+
+/** A file from the grader's machine, as bytes. */
+async function fileBytes(host: Host, path: string): Promise<Uint8Array | undefined> {
+  const size = await host.run(`stat -c %s ${q(path)} 2>/dev/null || echo missing`, 5000);
+  const bytes = Number(size.output.trim());
+  if (!Number.isFinite(bytes) || bytes <= 0) return undefined;
+  const b64 = await base64Of(host, path, bytes);
+  return b64 === undefined ? undefined : new Uint8Array(Buffer.from(b64, 'base64'));
+}
+
+async function makeClip(
+  web: Host,
+  segmentSeconds: number,
+): Promise<{ clip?: Clip; b64?: string; evidence: Evidence[] }> {
+  const id = nonce(6);
   const seconds = clipSeconds(segmentSeconds, randomInt(0, 1000) / 1000);
-  const file = `/tmp/hurrynet-grader-${nonce}.mp4`;
+  const file = `/tmp/hurrynet-grader-${id}.mp4`;
   const gen = await web.run(
     `ffmpeg -nostdin -v error -y -f lavfi -i testsrc=size=160x120:rate=10:duration=${seconds} -c:v libx264 -preset veryfast -crf 35 -pix_fmt yuv420p ` +
-      `-metadata comment=hurrynet-grader-${nonce} -movflags +faststart ${file} && stat -c %s ${file} && sha256sum ${file}`,
+      `-metadata comment=hurrynet-grader-${id} -movflags +faststart ${file} && stat -c %s ${file} && sha256sum ${file}`,
     30000,
   );
   const m = /^(\d+)\n([0-9a-f]{64}) /m.exec(gen.output);
   if (gen.exitCode !== 0 || !m) return { evidence: [gen] };
   const bytes = Number(m[1]);
-  // The probe has no ffmpeg, so the clip travels as base64 in pieces small enough for one command.
-  let b64 = '';
-  const CHUNK = 15000;
-  for (let from = 1; ; from += CHUNK) {
-    const part = await web.run(`base64 -w0 ${file} | cut -c${from}-${from + CHUNK - 1}`, 10000);
-    if (part.exitCode !== 0) return { evidence: [gen, part] };
-    const text = part.output.trim();
-    b64 += text;
-    if (text.length < CHUNK) break;
-  }
+  // The probe has no ffmpeg, so the clip travels as base64.
+  const b64 = await base64Of(web, file, bytes);
   await web.run(`rm -f ${file}`, 5000);
-  return { clip: { nonce, seconds, sha256: m[2] as string, bytes, name: `grader-${nonce}.mp4` }, b64, evidence: [{ ...gen, output: `${seconds} s clip, ${bytes} bytes\n${gen.output}` }] };
-}
-
-function graderUpload(ctx: CheckContext): Promise<UploadRun> {
-  let run = uploads.get(ctx);
-  if (!run) {
-    run = (async (): Promise<UploadRun> => {
-      const v = videoVars(ctx.vars);
-      const [probe, made] = await Promise.all([ctx.probe('alice'), makeClip(ctx.node('web'), v.segmentSeconds)]);
-      const { address, result } = await resolveWith(probe, PUBLIC_NAME, RESOLVER);
-      if (!address) return { status: 0, broken: `${PUBLIC_NAME} does not resolve through Alice's home router`, evidence: [result.evidence] };
-      if (!made.clip || made.b64 === undefined) return { status: 0, broken: 'the grader could not make its test clip with ffmpeg on the web node', address, evidence: made.evidence };
-      const clip = made.clip;
-      const local = `/tmp/${clip.name}`;
-      const b64file = `/tmp/${clip.nonce}.b64`;
-      for (let i = 0; i < made.b64.length; i += 60000) {
-        const put = await probe.run(`printf '%s' ${q(made.b64.slice(i, i + 60000))} >> ${b64file}`, 10000);
-        if (put.exitCode !== 0) return { status: 0, broken: 'the grader could not copy its clip into the probe', clip, evidence: [short(put)] };
-      }
-      const check = await probe.run(`base64 -d ${b64file} > ${local} && sha256sum ${local}`, 10000);
-      if (!check.output.startsWith(clip.sha256)) return { status: 0, broken: 'the clip copied into the probe is damaged', clip, evidence: [check] };
-      const up = await probe.run(
-        `curl -sS -m ${UPLOAD_TIMEOUT} -A hurrynet-grader/${clip.nonce} --resolve ${PUBLIC_NAME}:80:${address} -F ${q(`file=@${local};type=video/mp4`)} ` +
-          `-w '\\n%{http_code}' ${BASE_URL}/upload`,
-        (UPLOAD_TIMEOUT + 5) * 1000,
-      );
-      const lines = up.output.replace(/\n$/, '').split('\n');
-      const status = up.exitCode === 0 ? Number(lines.at(-1)) : 0;
-      let json: Record<string, unknown> | undefined;
-      try {
-        json = JSON.parse(lines.slice(0, -1).join('\n')) as Record<string, unknown>;
-      } catch {
-        json = undefined;
-      }
-      const id = typeof json?.id === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(json.id) ? json.id : undefined;
-      const shown: Evidence = { ...up, command: `curl -F file=@${clip.name} ${BASE_URL}/upload   (a ${clip.seconds} s clip, ${clip.bytes} bytes, sha256 ${clip.sha256.slice(0, 16)}...)` };
-      return { clip, status, json, id, address, evidence: [...made.evidence, short(shown)] };
-    })();
-    uploads.set(ctx, run);
-  }
-  return run;
+  if (b64 === undefined) return { evidence: [gen] };
+  return {
+    clip: { nonce: id, seconds, sha256: m[2] as string, bytes, name: `grader-${id}.mp4` },
+    b64,
+    evidence: [{ ...gen, output: `${seconds} s clip, ${bytes} bytes\n${gen.output}` }],
+  };
 }
 
 /** The upload's error in the service's words, for reasons. */
 function serviceSaid(u: UploadRun): string {
   const err = typeof u.json?.error === 'string' ? u.json.error : '';
   const detail = typeof u.json?.detail === 'string' ? u.json.detail.trim().split('\n').slice(0, 2).join(' / ') : '';
-  return err ? `${u.status}: ${err}${detail ? ` (${detail.slice(0, 200)})` : ''}` : u.status ? `HTTP ${u.status}` : `no answer within ${UPLOAD_TIMEOUT} s`;
+  return err
+    ? `${u.status}: ${err}${detail ? ` (${detail.slice(0, 200)})` : ''}`
+    : u.status
+      ? `HTTP ${u.status}`
+      : `no answer within ${UPLOAD_TIMEOUT} s`;
 }
 
-function graderStream(ctx: CheckContext): Promise<StreamRun> {
-  let run = streams.get(ctx);
-  if (!run) {
-    run = (async (): Promise<StreamRun> => {
-      const u = await graderUpload(ctx);
-      const none = (reason: string, evidence: Evidence[] = u.evidence.slice(-1)): StreamRun => ({ ok: false, reason, segments: [], ended: false, mediaSequence: 0, fetched: [], evidence });
-      if (u.broken) return none(u.broken);
-      if (!u.id) return none(`the upload was not accepted (${serviceSaid(u)}), so there is no stream to fetch`);
-      if (u.status !== 201) return none(`the upload got ${serviceSaid(u)}, so there is no stream to fetch`);
-      const advertised = typeof u.json?.playlist === 'string' && /^\/[A-Za-z0-9._/-]+\.m3u8$/.test(u.json.playlist) ? u.json.playlist : `/hls/${u.id}/index.m3u8`;
-      const playlistUrl = `${BASE_URL}${advertised}`;
-      const probe = await ctx.probe('alice');
-      const resolve = `--resolve ${PUBLIC_NAME}:80:${u.address}`;
-      const pl = await probe.run(`curl -sS -m 10 ${resolve} -w '\\n%{http_code} %{content_type}' ${q(playlistUrl)}`, 15000);
-      const lines = pl.output.replace(/\n$/, '').split('\n');
-      const [code, type] = (lines.at(-1) ?? '').split(' ');
-      const text = lines.slice(0, -1).join('\n');
-      const shownPl: Evidence = short({ ...pl, command: `curl ${playlistUrl}` }, 2500);
-      if (pl.exitCode !== 0 || code !== '200') return none(`GET ${advertised} from Alice's side answered ${pl.exitCode === 0 ? code : 'nothing'}`, [shownPl]);
-      const parsed = parsePlaylist(text);
-      if (!parsed.ok) return none(`${advertised} is not an HLS playlist (it does not start with #EXTM3U; Content-Type ${type || 'none'})`, [shownPl]);
-      // Every segment, fetched the way a player would: relative to the playlist's URL.
-      const base = new URL(playlistUrl);
-      const urls = parsed.segments.map((s) => new URL(s.uri, base).href).filter((h) => h.startsWith(`${BASE_URL}/`));
-      const fetch = urls.length
-        ? await probe.run(
-            urls
-              .map((h) => `c=$(curl -sS -m 10 ${resolve} -o /tmp/seg -w '%{http_code} %{size_download}' ${q(h)} 2>&1); ` +
-                `s=$(od -An -tx1 -j0 -N1 /tmp/seg 2>/dev/null | tr -d ' ')$(od -An -tx1 -j188 -N1 /tmp/seg 2>/dev/null | tr -d ' '); echo "${h.slice(BASE_URL.length)} $c $s"; rm -f /tmp/seg`)
-              .join('\n'),
-            20000,
-          )
-        : undefined;
-      const fetched = parsed.segments.map((s, i) => {
-        const line = fetch?.output.split('\n').find((l) => l.startsWith(`${(urls[i] ?? '').slice(BASE_URL.length)} `)) ?? '';
-        const [, status, bytes, sync] = line.split(' ');
-        return { uri: s.uri, status: Number(status) || 0, bytes: Number(bytes) || 0, ts: sync === '4747' };
-      });
-      const evidence = [shownPl, ...(fetch ? [short({ ...fetch, command: `curl each segment listed in ${advertised} (status, bytes, first bytes of packets 1 and 2)` }, 2500)] : [])];
-      return { ok: true, reason: '', playlistUrl, segments: parsed.segments, ended: parsed.ended, mediaSequence: parsed.mediaSequence, fetched, evidence };
-    })();
-    streams.set(ctx, run);
+/** A segment's URL, when it is on Bob's site (a player is sent elsewhere for any other). */
+function siteUrl(uri: string, playlist: URL): string | undefined {
+  try {
+    const href = new URL(uri, playlist).href;
+    return href.startsWith(`${BASE_URL}/`) ? href : undefined;
+  } catch {
+    return undefined;
   }
-  return run;
 }
+
+/** What the grader learns once per check run: its upload, and the stream made from it. */
+interface Grader {
+  upload(ctx: CheckContext): Promise<UploadRun>;
+  stream(ctx: CheckContext): Promise<StreamRun>;
+}
+
+/** The grader's viewer and uploader, a fresh machine on Alice's LAN, with one run per check context. */
+function grader(v: VideoVars, world: World, site: Site): Grader {
+  const uploads = new WeakMap<CheckContext, Promise<UploadRun>>();
+  const streams = new WeakMap<CheckContext, Promise<StreamRun>>();
+  const once = <T>(cache: WeakMap<CheckContext, Promise<T>>, ctx: CheckContext, run: () => Promise<T>): Promise<T> => {
+    const known = cache.get(ctx) ?? run();
+    cache.set(ctx, known);
+    return known;
+  };
+  const upload = (ctx: CheckContext) => once(uploads, ctx, () => graderUpload(ctx, v, world, site));
+  return { upload, stream: (ctx) => once(streams, ctx, async () => graderStream(ctx, await upload(ctx), world)) };
+}
+
+async function graderUpload(ctx: CheckContext, v: VideoVars, world: World, site: Site): Promise<UploadRun> {
+  const [probe, made] = await Promise.all([aliceSide(ctx, world), makeClip(ctx.node('web'), v.segmentSeconds)]);
+  const { address, result } = await resolveWith(probe, WEB_HOST, site.resolver);
+  if (!address)
+    return {
+      status: 0,
+      broken: `${WEB_HOST} does not resolve through Alice's home router`,
+      evidence: [result.evidence],
+    };
+  if (!made.clip || made.b64 === undefined)
+    return {
+      status: 0,
+      broken: 'the grader could not make its test clip with ffmpeg on the web node',
+      address,
+      evidence: made.evidence,
+    };
+  const clip = made.clip;
+  const local = `/tmp/${clip.name}`;
+  const b64file = `/tmp/${clip.nonce}.b64`;
+  for (let i = 0; i < made.b64.length; i += 60000) {
+    const put = await probe.run(`printf '%s' ${q(made.b64.slice(i, i + 60000))} >> ${b64file}`, 10000);
+    if (put.exitCode !== 0)
+      return { status: 0, broken: 'the grader could not copy its clip into the probe', clip, evidence: [short(put)] };
+  }
+  const check = await probe.run(`base64 -d ${b64file} > ${local} && sha256sum ${local}`, 10000);
+  if (!check.output.startsWith(clip.sha256))
+    return { status: 0, broken: 'the clip copied into the probe is damaged', clip, evidence: [check] };
+  // The nonce in the URL finds this very request in Bob's access log.
+  const url = `${BASE_URL}/upload?hn=${clip.nonce}`;
+  const up = await probe.run(
+    `curl -sS -m ${UPLOAD_TIMEOUT} --resolve ${WEB_HOST}:80:${address} -F ${q(`file=@${local};type=video/mp4`)} -w '\\n%{http_code}' ${q(url)}`,
+    (UPLOAD_TIMEOUT + 5) * 1000,
+  );
+  const lines = up.output.replace(/\n$/, '').split('\n');
+  const status = up.exitCode === 0 ? Number(lines.at(-1)) : 0;
+  let json: Record<string, unknown> | undefined;
+  try {
+    json = JSON.parse(lines.slice(0, -1).join('\n')) as Record<string, unknown>;
+  } catch {
+    json = undefined;
+  }
+  const id = typeof json?.id === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(json.id) ? json.id : undefined;
+  const shown: Evidence = {
+    ...up,
+    command: `curl -F file=@${clip.name} ${url}   (a ${clip.seconds} s clip, ${clip.bytes} bytes, sha256 ${clip.sha256.slice(0, 16)}...)`,
+  };
+  return { clip, status, json, id, address, evidence: [...made.evidence, short(shown)] };
+}
+
+async function graderStream(ctx: CheckContext, u: UploadRun, world: World): Promise<StreamRun> {
+  const none = (reason: string, evidence: Evidence[] = u.evidence.slice(-1)): StreamRun => ({
+    ok: false,
+    reason,
+    segments: [],
+    ended: false,
+    mediaSequence: 0,
+    fetched: [],
+    evidence,
+  });
+  if (u.broken) return none(u.broken);
+  if (!u.id) return none(`the upload was not accepted (${serviceSaid(u)}), so there is no stream to fetch`);
+  if (u.status !== 201) return none(`the upload got ${serviceSaid(u)}, so there is no stream to fetch`);
+  const advertised =
+    typeof u.json?.playlist === 'string' && /^\/[A-Za-z0-9._/-]+\.m3u8$/.test(u.json.playlist)
+      ? u.json.playlist
+      : `/hls/${u.id}/index.m3u8`;
+  const playlistUrl = `${BASE_URL}${advertised}`;
+  const probe = await aliceSide(ctx, world);
+  const resolve = `--resolve ${WEB_HOST}:80:${u.address}`;
+  const pl = await probe.run(`curl -sS -m 10 ${resolve} -w '\\n%{http_code} %{content_type}' ${q(playlistUrl)}`, 15000);
+  const lines = pl.output.replace(/\n$/, '').split('\n');
+  const [code, type] = (lines.at(-1) ?? '').split(' ');
+  const text = lines.slice(0, -1).join('\n');
+  const shownPl: Evidence = short({ ...pl, command: `curl ${playlistUrl}` }, 2500);
+  if (pl.exitCode !== 0 || code !== '200')
+    return none(`GET ${advertised} from Alice's side answered ${pl.exitCode === 0 ? code : 'nothing'}`, [shownPl]);
+  const parsed = parsePlaylist(text);
+  if (!parsed.ok)
+    return none(
+      `${advertised} is not an HLS playlist (it does not start with #EXTM3U; Content-Type ${type || 'none'})`,
+      [shownPl],
+    );
+  // Every segment on Bob's site, fetched the way a player would (relative to the playlist's URL).
+  // Each keeps its own number in the list, so that its status and bytes stay its own whichever
+  // segments the playlist sends elsewhere.
+  const base = new URL(playlistUrl);
+  const listed = parsed.segments.map((s, i) => ({ ...s, i, url: siteUrl(s.uri, base), file: `/tmp/hurrynet-seg${i}` }));
+  const onSite = listed.filter((s) => s.url !== undefined);
+  const fetch = onSite.length
+    ? await probe.run(
+        onSite
+          .map(
+            (s) =>
+              `echo "${s.i} ${(s.url as string).slice(BASE_URL.length)} $(curl -sS -m 10 ${resolve} -o ${s.file} -w '%{http_code} %{size_download}' ${q(s.url as string)} 2>&1)"`,
+          )
+          .join('\n'),
+        20000,
+      )
+    : undefined;
+  const answers = fetch?.output.split('\n') ?? [];
+  // The segments' bytes come back to the grader, which reads their timestamps itself.
+  const fetched = await Promise.all(
+    listed.map(async (s): Promise<FetchedSegment> => {
+      const seen = { uri: s.uri, listed: s.seconds, onSite: s.url !== undefined };
+      if (!s.url) return { ...seen, status: 0, bytes: 0, ts: false, frames: 0, seconds: 0 };
+      const [, , status, bytes] = (answers.find((l) => l.startsWith(`${s.i} `)) ?? '').split(' ');
+      const data = await fileBytes(probe, s.file);
+      const r = data ? readTs(data) : undefined;
+      return {
+        ...seen,
+        status: Number(status) || 0,
+        bytes: Number(bytes) || 0,
+        ts: !!r?.ts,
+        frames: r?.frames ?? 0,
+        seconds: r?.seconds ?? 0,
+      };
+    }),
+  );
+  const reading: Evidence = {
+    where: probe.where,
+    command: `the grader's reading of each segment's video timestamps (MPEG-TS PES PTS)`,
+    exitCode: 0,
+    output: fetched
+      .map(
+        (f) =>
+          `${f.uri}: ${f.onSite ? `HTTP ${f.status}, ${f.bytes} bytes, ${f.ts ? `${f.frames} video frames, ${f.seconds} s` : 'not MPEG-TS'}` : `not on ${BASE_URL}, not fetched`}`,
+      )
+      .join('\n'),
+  };
+  const evidence = [
+    shownPl,
+    ...(fetch ? [short({ ...fetch, command: `curl each segment listed in ${advertised} (status, bytes)` }, 2500)] : []),
+    reading,
+  ];
+  return {
+    ok: true,
+    reason: '',
+    segments: parsed.segments,
+    ended: parsed.ended,
+    mediaSequence: parsed.mediaSequence,
+    fetched,
+    evidence,
+  };
+}
+
+/** The file the lab's own upload at start carries at its end: an MP4 "free" box with the nonce. */
+export function heldTrailer(held: string): string {
+  return `\\000\\000\\000\\030free${held}`;
+}
+
+/** The lab's own upload from the start, as the store has it. */
+interface HeldUpload {
+  /** Where the store holds it (its last bytes are the nonce), if anywhere. */
+  path?: string;
+  /** vsftpd's log shows the web node put it there. */
+  fromWeb: boolean;
+  evidence: Evidence;
+}
+
+async function heldOnStore(ctx: CheckContext, held: string, site: Site): Promise<HeldUpload> {
+  const e = await ctx
+    .node('ftp')
+    .run(
+      `find ${STORE_HOME} -type f -exec sh -c '[ "$(tail -c 20 "$1" | head -c 4)" = free ] && [ "$(tail -c 16 "$1")" = ${held} ] && echo "$1"' _ {} \\; | head -n 1 | ` +
+        `while read -r f; do echo "$f"; grep -F "\\"\${f#${STORE_HOME}}\\"" ${FILES.vsftpdLog} | grep -F 'OK UPLOAD' | tail -n 1; done`,
+      8000,
+    );
+  const [path, log = ''] = e.output.split('\n');
+  const found = path?.startsWith(`${STORE_HOME}/`) ? path : undefined;
+  return {
+    path: found,
+    fromWeb: !!found && uploadedBy(log, site.web),
+    evidence: {
+      ...e,
+      command: `find the upload made at the start (${HELD_NAME}, ending in its nonce) on the store, and vsftpd's log of it`,
+    },
+  };
+}
+
+/** vsftpd's log shows an upload from this client address. */
+const uploadedBy = (log: string, client: string) =>
+  new RegExp(`OK UPLOAD: Client "${client.replace(/\./g, '\\.')}"`).test(log);
 
 // ---- checks -------------------------------------------------------------------------------------
 
 const ONCE = 1000; // checks that share the grader's upload judge it once; retrying would not change it
 
-function checks(vars: Vars): Check[] {
-  const v = videoVars(vars);
+/** The service's JSON error of one bad upload, from curl's body and its last line (status, type). */
+function jsonError(block: string): { code?: string; type?: string; error: string } {
+  const lines = block.trim().split('\n');
+  const [code, type] = (lines.at(-1) ?? '').split(' ');
+  try {
+    return {
+      code,
+      type,
+      error: String((JSON.parse(lines.slice(1, -1).join('\n')) as { error?: unknown }).error ?? ''),
+    };
+  } catch {
+    return { code, type, error: '' };
+  }
+}
+
+const errorsCheck = (world: World, site: Site): Check => ({
+  id: 'errors',
+  title: 'Bad uploads get clear JSON errors (no file part, empty file name, not a video)',
+  points: 1,
+  hint: `Try them yourself from Alice's laptop: curl -i -F note=hi ${BASE_URL}/upload ; curl -i -F 'file=@/etc/hostname;filename=' ${BASE_URL}/upload ; curl -i -F file=@/etc/hostname ${BASE_URL}/upload. Each should answer 4xx with {"error": "..."}; if not, restore Bob's video service (images/web/app/video.js) and check ${CONFIG_FILE} is valid JSON.`,
+  async run(ctx) {
+    const probe = await aliceSide(ctx, world);
+    const { address, result } = await resolveWith(probe, WEB_HOST, site.resolver);
+    if (!address) return fail(`${WEB_HOST} does not resolve through Alice's home router`, result.evidence);
+    const cases = [
+      { what: 'no file part', form: `-F note=hello`, want: [400] },
+      {
+        what: 'an empty file name',
+        form: `-F 'file=@/tmp/bad.txt;filename=;type=application/octet-stream'`,
+        want: [400],
+      },
+      {
+        what: 'a text file called clip.mp4',
+        form: `-F 'file=@/tmp/bad.txt;filename=clip.mp4;type=video/mp4'`,
+        want: [415, 400, 422],
+      },
+    ];
+    const e = await probe.run(
+      `printf 'these are notes, not a video\\n' > /tmp/bad.txt; ` +
+        cases
+          .map(
+            (c) =>
+              `echo "== ${c.what}"; curl -sS -m 20 --resolve ${WEB_HOST}:80:${address} ${c.form} -w '\\n%{http_code} %{content_type}\\n' ${BASE_URL}/upload`,
+          )
+          .join('; '),
+      30000,
+    );
+    const blocks = e.output.split(/^== /m).slice(1);
+    for (const [i, c] of cases.entries()) {
+      const { code, type, error } = jsonError(blocks[i] ?? '');
+      if (!c.want.includes(Number(code)))
+        return fail(`an upload with ${c.what} answered ${code || 'nothing'}, expected ${c.want.join(' or ')}`, e);
+      if (!/json/.test(type ?? '') || !error.trim())
+        return fail(`an upload with ${c.what} answered ${code} without a JSON {"error": ...} body`, e);
+    }
+    return pass(
+      'no file part and an empty file name got 400, a file that is not a video got 415, each with a JSON error',
+      e,
+    );
+  },
+});
+
+const uploadCheck = (g: Grader, site: Site): Check => ({
+  id: 'upload',
+  title: `A video uploaded from Alice's side is accepted (201 Created)`,
+  points: 2,
+  deadlineMs: ONCE,
+  hint: `Upload the sample from Alice's laptop and read the JSON answer: curl -s -o clip.mp4 ${BASE_URL}/sample.mp4 ; curl -i -F file=@clip.mp4 ${BASE_URL}/upload. A 503 names the store problem (check store.host, store.port and the password in ${CONFIG_FILE} against the topology and the handout; from inside Bob's network the store is reached by its private address), a 500 quotes ffmpeg (look at ${TRANSCODER}). tail ${VIDEO_LOG} on the web node shows every step.`,
+  async run(ctx) {
+    const u = await g.upload(ctx);
+    if (u.broken) return fail(u.broken, ...u.evidence);
+    if (u.status !== 201 || !u.id || !u.clip) return fail(`the grader's upload got ${serviceSaid(u)}`, ...u.evidence);
+    // Far end: the service saw the request arrive from Alice's public address (through her NAT).
+    const log = await loggedRequests(ctx.node('web'), u.clip.nonce);
+    const arrived = log.entries.some((x) => x.client === site.alicePublic && x.method === 'POST' && x.status === 201);
+    if (!arrived)
+      return fail(
+        `the upload was answered 201, but Bob's access log shows no POST from Alice's public address ${site.alicePublic} with 201`,
+        ...u.evidence,
+        log.evidence,
+      );
+    return pass(
+      `the ${u.clip.seconds} s clip was accepted as ${u.id} (201), arriving from ${site.alicePublic}`,
+      ...u.evidence,
+      log.evidence,
+    );
+  },
+});
+
+const storedCheck = (v: VideoVars, g: Grader, site: Site): Check => ({
+  id: 'stored',
+  title: `The upload arrives on Bob's FTP store, in the folder "${v.folder}"`,
+  points: 2,
+  deadlineMs: ONCE,
+  hint: `The service hands each upload to the store with basic-ftp; its folder is store.folder in ${CONFIG_FILE} (your task card names it). Check what the store has: on the web node, curl -s ftp://${STORE_USER}:<password>@${site.ftp}/${v.folder}/ lists the folder; the ftp node's ${FILES.vsftpdLog} logs every login and upload.`,
+  async run(ctx) {
+    const u = await g.upload(ctx);
+    if (u.broken || !u.clip) return fail(u.broken ?? 'there was no clip to look for', ...u.evidence);
+    if (!u.id)
+      return fail(
+        `the upload was not accepted (${serviceSaid(u)}), so there is nothing to look for on the store`,
+        ...u.evidence,
+      );
+    const name = `${u.id}.mp4`;
+    const path = `${STORE_HOME}/${v.folder}/${name}`;
+    const e = await ctx
+      .node('ftp')
+      .run(
+        `if [ -f ${q(path)} ]; then sha256sum ${q(path)}; else echo "missing: ${path}"; find ${STORE_HOME} -type f -name ${q(name)}; fi; ` +
+          `grep -F ${q(`"/${v.folder}/${name}"`)} ${FILES.vsftpdLog} 2>/dev/null | grep -F 'OK UPLOAD' | tail -n 1`,
+        8000,
+      );
+    if (e.output.startsWith('missing:')) {
+      const elsewhere = e.output
+        .split('\n')
+        .slice(1)
+        .find((l) => l.startsWith('/'));
+      if (elsewhere)
+        return fail(
+          `the clip is on the store, but at ${elsewhere} instead of in the folder ${v.folder}/`,
+          ...u.evidence,
+          e,
+        );
+      return fail(`the store has no ${name} (${serviceSaid(u)})`, ...u.evidence, e);
+    }
+    if (!e.output.startsWith(u.clip.sha256))
+      return fail(`${path} is not the clip the grader uploaded (its sha256 differs)`, ...u.evidence, e);
+    if (!uploadedBy(e.output, site.web))
+      return fail(
+        `${path} has the right bytes, but vsftpd's log shows no upload of it from the web node (${site.web})`,
+        ...u.evidence,
+        e,
+      );
+    return pass(
+      `${path} holds exactly the grader's clip (same sha256), uploaded over FTP by the web node ${site.web}`,
+      e,
+    );
+  },
+});
+
+const playlistCheck = (g: Grader): Check => ({
+  id: 'playlist',
+  title: "The playlist is served over HTTP from Alice's side and covers the whole clip",
+  points: 2,
+  deadlineMs: ONCE,
+  hint: `Fetch it as a player would: curl -i ${BASE_URL}/hls/<id>/index.m3u8 (the id is in the upload's answer). Add up the #EXTINF lines: they must cover the whole video, and a finished video (VOD) ends with #EXT-X-ENDLIST. If the playlist is missing, check where ${TRANSCODER} writes; if it lists only the last few segments, look at ffmpeg's -hls_list_size and -hls_playlist_type.`,
+  async run(ctx) {
+    const [u, s] = await Promise.all([g.upload(ctx), g.stream(ctx)]);
+    if (!s.ok) return fail(s.reason, ...s.evidence);
+    const total = sum(s.segments.map((x) => x.seconds));
+    const clip = u.clip?.seconds ?? 0;
+    if (Math.abs(total - clip) > TOTAL_TOLERANCE) {
+      const dropped =
+        s.mediaSequence > 0
+          ? ` (it starts at segment number ${s.mediaSequence}: the first ones were dropped from the list)`
+          : '';
+      return fail(
+        `the playlist lists ${s.segments.length} segments adding up to ${total} s, but the uploaded clip lasts ${clip} s${dropped}`,
+        ...s.evidence,
+      );
+    }
+    // What the segments really hold: their frames' timestamps, not the playlist's claims.
+    const media = sum(s.fetched.map((x) => x.seconds));
+    if (s.fetched.some((f) => !f.ts))
+      return fail(
+        `the playlist's segments are not all MPEG-TS video that Alice's side can fetch, so they cannot cover the clip`,
+        ...s.evidence,
+      );
+    if (Math.abs(media - clip) > TOTAL_TOLERANCE + 0.1)
+      return fail(
+        `the playlist's #EXTINF lines add up to ${total} s, but its segments hold ${media} s of video (their frames' timestamps), and the uploaded clip lasts ${clip} s`,
+        ...s.evidence,
+      );
+    if (!s.ended)
+      return fail(
+        'the playlist has no #EXT-X-ENDLIST, so a player treats the finished video as a live stream that may still grow',
+        ...s.evidence,
+      );
+    return pass(
+      `the playlist lists ${s.segments.length} segments adding up to ${total} s, and they hold ${media} s of video: the whole ${clip} s clip; it is complete`,
+      ...s.evidence,
+    );
+  },
+});
+
+/** Why a segment a player asks for does not come back, in the learner's terms ('' when it does). */
+function unserved(f: FetchedSegment): string {
+  if (!f.onSite) return `the segment ${f.uri} is not on ${BASE_URL}: the playlist sends a player elsewhere for it`;
+  if (f.status !== 200 || f.bytes === 0)
+    return `the segment ${f.uri} answered ${f.status || 'nothing'}${f.status === 200 ? ' with no bytes' : ''} from Alice's side`;
+  if (!f.ts) return `${f.uri} is not an MPEG-TS segment (its packets do not start with the sync byte 0x47)`;
+  return '';
+}
+
+const segmentsCheck = (v: VideoVars, g: Grader): Check => {
   const S = v.segmentSeconds;
+  return {
+    id: 'segments',
+    title: `Every segment is served over HTTP and lasts ${S} s`,
+    points: 2,
+    deadlineMs: ONCE,
+    hint: `Your task card asks for ${S} s segments: set hls.segmentSeconds in ${CONFIG_FILE}. ffmpeg can only start a segment at a keyframe, so the transcoder must also ask for a keyframe every ${S} s (-force_key_frames). curl -I each segment URL of the playlist to see it is served.`,
+    async run(ctx) {
+      const [u, s] = await Promise.all([g.upload(ctx), g.stream(ctx)]);
+      if (!s.ok) return fail(s.reason, ...s.evidence);
+      const problem = s.fetched.map(unserved).find(Boolean);
+      if (problem) return fail(problem, ...s.evidence);
+      // Each segment's length as its frames give it: a playlist can claim anything.
+      const claimed = s.fetched.find((f) => Math.abs(f.seconds - f.listed) > SEGMENT_TOLERANCE + 0.15);
+      if (claimed)
+        return fail(
+          `${claimed.uri} is listed as ${claimed.listed} s, but its frames' timestamps span ${claimed.seconds} s`,
+          ...s.evidence,
+        );
+      const lengths = segmentProblem(
+        s.fetched.map((f) => ({ uri: f.uri, seconds: f.seconds })),
+        S,
+      );
+      if (lengths) return fail(lengths, ...s.evidence);
+      const media = sum(s.fetched.map((x) => x.seconds));
+      const clip = u.clip?.seconds ?? 0;
+      if (Math.abs(media - clip) > TOTAL_TOLERANCE + 0.1)
+        return fail(`the segments hold ${media} s of video, but the clip lasts ${clip} s`, ...s.evidence);
+      return pass(
+        `all ${s.segments.length} segments were served to Alice's side as MPEG-TS video of ${s.fetched.map((x) => x.seconds).join(' + ')} s (their frames' timestamps), ${media} s in all`,
+        ...s.evidence,
+      );
+    },
+  };
+};
+
+interface VideoRecord {
+  id?: string;
+  name?: string;
+  state?: string;
+  storedName?: string;
+  error?: string;
+}
+
+/** Records of uploads that have not reached the store (yet, or ever). */
+const waitingIn = (videos: VideoRecord[]) =>
+  videos.filter((x) => x.state === 'waiting-for-store' || x.state === 'lost' || x.state === 'received');
+
+/** The service's records, or undefined when they cannot be read. */
+function recordsOf(text: string): VideoRecord[] | undefined {
+  try {
+    return (JSON.parse(text) as { videos?: VideoRecord[] }).videos ?? [];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Judges the records against the store, once they have settled (the far end decides, not the records). */
+async function lossVerdict(
+  ctx: CheckContext,
+  videos: VideoRecord[],
+  summary: Evidence,
+  held: HeldUpload,
+  site: Site,
+): Promise<Verdict> {
+  const waiting = waitingIn(videos);
+  if (waiting.length)
+    return fail(
+      `${waiting.length} upload(s) never reached the store: ${waiting.map((x) => `${x.id} (${x.state})`).join(', ')}`,
+      summary,
+      held.evidence,
+    );
+  if (!videos.length) return fail('the service has no record of any upload', summary);
+  // Every accepted upload must really be on the store (anywhere in Bob's folders).
+  const names = videos.map((x) => x.storedName).filter((n): n is string => !!n && /^[A-Za-z0-9._-]+$/.test(n));
+  if (!names.length) return fail("the service's records name no stored files", summary);
+  const found = await ctx
+    .node('ftp')
+    .run(`find ${STORE_HOME} -type f \\( ${names.map((n) => `-name ${q(n)}`).join(' -o ')} \\) -printf '%f\\n'`, 8000);
+  const absent = names.filter((n) => !found.output.split('\n').includes(n));
+  if (absent.length)
+    return fail(
+      `the service says ${absent.join(', ')} reached the store, but the store does not have ${absent.length === 1 ? 'it' : 'them'}`,
+      summary,
+      found,
+    );
+  // The upload made at start must be on the store, put there by the web node.
+  if (!held.path) {
+    const listed = videos.some((x) => x.name === HELD_NAME);
+    return fail(
+      `the upload the service accepted at the start of the lab (${HELD_NAME}, kept while the store was broken) never reached the store${listed ? '' : ", and the service's records no longer list it: it was lost"}`,
+      summary,
+      held.evidence,
+    );
+  }
+  if (!held.fromWeb)
+    return fail(
+      `${held.path} holds the upload made at the start, but vsftpd's log shows no upload of it from the web node (${site.web})`,
+      summary,
+      held.evidence,
+    );
+  return pass(
+    `all ${videos.length} upload(s) the service accepted are on the store, among them ${HELD_NAME} from the start of the lab (${held.path})`,
+    summary,
+    held.evidence,
+  );
+}
+
+const noLossCheck = (v: VideoVars, g: Grader, site: Site): Check => ({
+  id: 'no-loss',
+  title: 'No upload is lost: every upload the service accepted is on the store',
+  points: 1,
+  deadlineMs: ONCE,
+  hint: `The service keeps an upload the store refused in ${FILES.webDataDir}/video/spool and retries it every 5 s with the settings of the moment, so fixing the store settings flushes them; one such upload (${HELD_NAME}) has waited there since the lab started. curl ${BASE_URL}/videos lists every upload and its state. Deleting a kept upload, or its record, loses it.`,
+  async run(ctx) {
+    const u = await g.upload(ctx);
+    if (u.broken) return fail(u.broken, ...u.evidence);
+    // Uploads refused by the store are retried in the background: give a working store a moment.
+    const deadline = Date.now() + (u.status === 201 ? 8000 * Math.max(1, ctx.timeScale) : 0);
+    for (;;) {
+      const [state, held] = await Promise.all([
+        ctx.node('web').run(`cat ${STATE_FILE}`, 5000),
+        heldOnStore(ctx, v.held, site),
+      ]);
+      const videos = recordsOf(state.output);
+      if (!videos) return fail(`the service's records (${STATE_FILE}) cannot be read`, short(state));
+      if ((waitingIn(videos).length || !held.path) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      const summary: Evidence = {
+        ...state,
+        output:
+          videos.map((x) => `${x.id}  ${x.state}  ${x.name}${x.error ? `  (${x.error})` : ''}`).join('\n') ||
+          '(no uploads)',
+      };
+      return lossVerdict(ctx, videos, summary, held, site);
+    }
+  },
+});
+
+function checks(v: VideoVars, world: World): Check[] {
+  const site = siteOf(world);
+  const g = grader(v, world, site);
   return [
-    {
-      id: 'errors',
-      title: 'Bad uploads get clear JSON errors (no file part, empty file name, not a video)',
-      points: 1,
-      hint: `Try them yourself from Alice's laptop: curl -i -F note=hi ${BASE_URL}/upload ; curl -i -F 'file=@/etc/hostname;filename=' ${BASE_URL}/upload ; curl -i -F file=@/etc/hostname ${BASE_URL}/upload. Each should answer 4xx with {"error": "..."}; if not, restore Bob's video service (images/web/app/video.js) and check ${CONFIG_FILE} is valid JSON.`,
-      async run(ctx) {
-        const probe = await ctx.probe('alice');
-        const { address, result } = await resolveWith(probe, PUBLIC_NAME, RESOLVER);
-        if (!address) return fail(`${PUBLIC_NAME} does not resolve through Alice's home router`, result.evidence);
-        const cases = [
-          { what: 'no file part', form: `-F note=hello`, want: [400] },
-          { what: 'an empty file name', form: `-F 'file=@/tmp/bad.txt;filename=;type=application/octet-stream'`, want: [400] },
-          { what: 'a text file called clip.mp4', form: `-F 'file=@/tmp/bad.txt;filename=clip.mp4;type=video/mp4'`, want: [415, 400, 422] },
-        ];
-        const e = await probe.run(
-          `printf 'these are notes, not a video\\n' > /tmp/bad.txt; ` +
-            cases.map((c) => `echo "== ${c.what}"; curl -sS -m 20 --resolve ${PUBLIC_NAME}:80:${address} ${c.form} -w '\\n%{http_code} %{content_type}\\n' ${BASE_URL}/upload`).join('; '),
-          30000,
-        );
-        const blocks = e.output.split(/^== /m).slice(1);
-        for (const [i, c] of cases.entries()) {
-          const lines = (blocks[i] ?? '').trim().split('\n');
-          const [code, type] = (lines.at(-1) ?? '').split(' ');
-          let error = '';
-          try {
-            error = String((JSON.parse(lines.slice(1, -1).join('\n')) as { error?: unknown }).error ?? '');
-          } catch {
-            error = '';
-          }
-          if (!c.want.includes(Number(code))) return fail(`an upload with ${c.what} answered ${code || 'nothing'}, expected ${c.want.join(' or ')}`, e);
-          if (!/json/.test(type ?? '') || !error.trim()) return fail(`an upload with ${c.what} answered ${code} without a JSON {"error": ...} body`, e);
-        }
-        return pass('no file part and an empty file name got 400, a file that is not a video got 415, each with a JSON error', e);
-      },
-    },
-    {
-      id: 'upload',
-      title: `A video uploaded from Alice's side is accepted (201 Created)`,
-      points: 2,
-      deadlineMs: ONCE,
-      hint: `Upload the sample from Alice's laptop and read the JSON answer: curl -s -o clip.mp4 ${BASE_URL}/sample.mp4 ; curl -i -F file=@clip.mp4 ${BASE_URL}/upload. A 503 names the store problem (check store.host, store.port and the password in ${CONFIG_FILE} against the topology and the handout; from inside Bob's network the store is reached by its private address), a 500 quotes ffmpeg (look at ${TRANSCODER}). tail ${VIDEO_LOG} on the web node shows every step.`,
-      async run(ctx) {
-        const u = await graderUpload(ctx);
-        if (u.broken) return fail(u.broken, ...u.evidence);
-        if (u.status !== 201 || !u.id) return fail(`the grader's upload got ${serviceSaid(u)}`, ...u.evidence);
-        // Far end: the service saw the request arrive from Alice's public address (through her NAT).
-        const log = await ctx.node('web').run(`grep -F ${q(`hurrynet-grader/${u.clip?.nonce}`)} ${ACCESS_LOG} | tail -n 2`, 5000);
-        const arrived = log.output.split('\n').some((l) => l.includes(`"client":"${ALICE_PUBLIC}"`) && l.includes('"method":"POST"') && l.includes('"status":201'));
-        if (!arrived) return fail(`the upload was answered 201, but Bob's access log shows no POST from Alice's public address ${ALICE_PUBLIC} with 201`, ...u.evidence, log);
-        return pass(`the ${u.clip?.seconds} s clip was accepted as ${u.id} (201), arriving from ${ALICE_PUBLIC}`, ...u.evidence, log);
-      },
-    },
-    {
-      id: 'stored',
-      title: `The upload arrives on Bob's FTP store, in the folder "${v.folder}"`,
-      points: 2,
-      deadlineMs: ONCE,
-      hint: `The service hands each upload to the store with basic-ftp; its folder is store.folder in ${CONFIG_FILE} (your task card names it). Check what the store has: on the web node, curl -s ftp://${STORE_USER}:<password>@${FTP}/${v.folder}/ lists the folder; the ftp node's ${VSFTPD_LOG} logs every login and upload.`,
-      async run(ctx) {
-        const u = await graderUpload(ctx);
-        if (u.broken || !u.clip) return fail(u.broken ?? 'there was no clip to look for', ...u.evidence);
-        if (!u.id) return fail(`the upload was not accepted (${serviceSaid(u)}), so there is nothing to look for on the store`, ...u.evidence);
-        const name = `${u.id}.mp4`;
-        const path = `${STORE_HOME}/${v.folder}/${name}`;
-        const e = await ctx.node('ftp').run(
-          `if [ -f ${q(path)} ]; then sha256sum ${q(path)}; else echo "missing: ${path}"; find ${STORE_HOME} -type f -name ${q(name)}; fi; ` +
-            `grep -F ${q(`"/${v.folder}/${name}"`)} ${VSFTPD_LOG} 2>/dev/null | grep -F 'OK UPLOAD' | tail -n 1`,
-          8000,
-        );
-        if (e.output.startsWith('missing:')) {
-          const elsewhere = e.output.split('\n').slice(1).find((l) => l.startsWith('/'));
-          if (elsewhere) return fail(`the clip is on the store, but at ${elsewhere} instead of in the folder ${v.folder}/`, ...u.evidence, e);
-          return fail(`the store has no ${name} (${serviceSaid(u)})`, ...u.evidence, e);
-        }
-        if (!e.output.startsWith(u.clip.sha256)) return fail(`${path} is not the clip the grader uploaded (its sha256 differs)`, ...u.evidence, e);
-        if (!new RegExp(`OK UPLOAD: Client "${WEB.replace(/\./g, '\\.')}"`).test(e.output)) {
-          return fail(`${path} has the right bytes, but vsftpd's log shows no upload of it from the web node (${WEB})`, ...u.evidence, e);
-        }
-        return pass(`${path} holds exactly the grader's clip (same sha256), uploaded over FTP by the web node ${WEB}`, e);
-      },
-    },
-    {
-      id: 'playlist',
-      title: "The playlist is served over HTTP from Alice's side and covers the whole clip",
-      points: 2,
-      deadlineMs: ONCE,
-      hint: `Fetch it as a player would: curl -i ${BASE_URL}/hls/<id>/index.m3u8 (the id is in the upload's answer). Add up the #EXTINF lines: they must cover the whole video, and a finished video (VOD) ends with #EXT-X-ENDLIST. If the playlist is missing, check where ${TRANSCODER} writes; if it lists only the last few segments, look at ffmpeg's -hls_list_size and -hls_playlist_type.`,
-      async run(ctx) {
-        const u = await graderUpload(ctx);
-        const s = await graderStream(ctx);
-        if (!s.ok) return fail(s.reason, ...s.evidence);
-        const total = Math.round(s.segments.reduce((a, x) => a + x.seconds, 0) * 1000) / 1000;
-        const clip = u.clip?.seconds ?? 0;
-        if (Math.abs(total - clip) > TOTAL_TOLERANCE) {
-          const dropped = s.mediaSequence > 0 ? ` (it starts at segment number ${s.mediaSequence}: the first ones were dropped from the list)` : '';
-          return fail(`the playlist lists ${s.segments.length} segments adding up to ${total} s, but the uploaded clip lasts ${clip} s${dropped}`, ...s.evidence);
-        }
-        if (!s.ended) return fail('the playlist has no #EXT-X-ENDLIST, so a player treats the finished video as a live stream that may still grow', ...s.evidence);
-        return pass(`the playlist lists ${s.segments.length} segments adding up to ${total} s, the length of the ${clip} s clip, and is complete`, ...s.evidence.slice(0, 1));
-      },
-    },
-    {
-      id: 'segments',
-      title: `Every segment is served over HTTP and lasts ${S} s`,
-      points: 2,
-      deadlineMs: ONCE,
-      hint: `Your task card asks for ${S} s segments: set hls.segmentSeconds in ${CONFIG_FILE}. ffmpeg can only start a segment at a keyframe, so the transcoder must also ask for a keyframe every ${S} s (-force_key_frames). curl -I each segment URL of the playlist to see it is served.`,
-      async run(ctx) {
-        const u = await graderUpload(ctx);
-        const s = await graderStream(ctx);
-        if (!s.ok) return fail(s.reason, ...s.evidence);
-        const missing = s.fetched.find((f) => f.status !== 200 || f.bytes === 0);
-        if (missing) return fail(`the segment ${missing.uri} answered ${missing.status || 'nothing'}${missing.status === 200 ? ' with no bytes' : ''} from Alice's side`, ...s.evidence);
-        const notTs = s.fetched.find((f) => !f.ts);
-        if (notTs) return fail(`${notTs.uri} is not an MPEG-TS segment (its packets do not start with the sync byte 0x47)`, ...s.evidence);
-        const problem = segmentProblem(s.segments, S);
-        if (problem) return fail(problem, ...s.evidence);
-        // What a decoder makes of the served stream (ffprobe reads the playlist and segments over HTTP).
-        const probed = await ctx.node('web').run(`ffprobe -v error -show_entries format=duration -of csv=p=0 ${q(`http://127.0.0.1${new URL(s.playlistUrl ?? BASE_URL).pathname}`)}`, 15000);
-        const decoded = Number(probed.output.trim().split('\n').pop());
-        const clip = u.clip?.seconds ?? 0;
-        if (!(Math.abs(decoded - clip) <= TOTAL_TOLERANCE + 0.1)) {
-          return fail(`ffprobe decodes ${Number.isFinite(decoded) ? `${decoded} s` : 'nothing'} from the served stream, but the clip lasts ${clip} s`, ...s.evidence, probed);
-        }
-        return pass(`all ${s.segments.length} segments were served from Alice's side as MPEG-TS, ${s.segments.map((x) => x.seconds).join(' + ')} s, and decode to ${decoded} s`, ...s.evidence, probed);
-      },
-    },
-    {
-      id: 'no-loss',
-      title: 'No upload is lost: every upload the service accepted is on the store',
-      points: 1,
-      deadlineMs: ONCE,
-      hint: `The service keeps an upload the store refused in /srv/web/data/video/spool and retries it every 5 s with the settings of the moment, so fixing the store settings flushes them. curl ${BASE_URL}/videos lists every upload and its state.`,
-      async run(ctx) {
-        const u = await graderUpload(ctx);
-        if (u.broken) return fail(u.broken, ...u.evidence);
-        const web = ctx.node('web');
-        // Uploads refused by the store are retried in the background: give a working store a moment.
-        const deadline = Date.now() + (u.status === 201 ? 8000 : 0);
-        for (;;) {
-          const state = await web.run(`cat ${STATE_FILE}`, 5000);
-          let videos: { id?: string; name?: string; state?: string; storedName?: string; error?: string }[] = [];
-          try {
-            videos = (JSON.parse(state.output) as { videos: typeof videos }).videos ?? [];
-          } catch {
-            return fail(`the service's records (${STATE_FILE}) cannot be read`, short(state));
-          }
-          const waiting = videos.filter((x) => x.state === 'waiting-for-store' || x.state === 'lost' || x.state === 'received');
-          const summary: Evidence = { ...state, output: videos.map((x) => `${x.id}  ${x.state}  ${x.name}${x.error ? `  (${x.error})` : ''}`).join('\n') || '(no uploads)' };
-          if (waiting.length && Date.now() < deadline) {
-            await new Promise((r) => setTimeout(r, 500));
-            continue;
-          }
-          if (waiting.length) return fail(`${waiting.length} upload(s) never reached the store: ${waiting.map((x) => `${x.id} (${x.state})`).join(', ')}`, summary);
-          if (!videos.length) return fail('the service has no record of any upload', summary);
-          // Every accepted upload must really be on the store (anywhere in Bob's folders).
-          const names = videos.map((x) => x.storedName).filter((n): n is string => !!n && /^[A-Za-z0-9._-]+$/.test(n));
-          if (!names.length) return fail("the service's records name no stored files", summary);
-          const found = await ctx.node('ftp').run(`find ${STORE_HOME} -type f \\( ${names.map((n) => `-name ${q(n)}`).join(' -o ')} \\) -printf '%f\\n'`, 8000);
-          const absent = names.filter((n) => !found.output.split('\n').includes(n));
-          if (absent.length) return fail(`the service says ${absent.join(', ')} reached the store, but the store does not have ${absent.length === 1 ? 'it' : 'them'}`, summary, found);
-          return pass(`all ${videos.length} upload(s) the service accepted are on the store`, summary);
-        }
-      },
-    },
+    errorsCheck(world, site),
+    uploadCheck(g, site),
+    storedCheck(v, g, site),
+    playlistCheck(g),
+    segmentsCheck(v, g),
+    noLossCheck(v, g, site),
   ];
 }
 
@@ -541,31 +964,39 @@ function checks(vars: Vars): Check[] {
 function taskCard(v: VideoVars): Record<string, string> {
   return {
     upload_url: `${BASE_URL}/upload`,
-    segment_seconds: String(v.segmentSeconds),
+    segment_seconds: `${v.segmentSeconds}`,
     store_folder: v.folder,
   };
 }
 
-function faults(vars: Vars): Fault[] {
-  const v = videoVars(vars);
-  const card = Object.entries(taskCard(v)).map(([k, x]) => `${k}: ${x}`).join('\n');
+function faults(v: VideoVars, world: World): Fault[] {
+  const card = Object.entries(taskCard(v))
+    .map(([k, x]) => `${k}: ${x}`)
+    .join('\n');
   return [
     {
       node: 'web',
       description: "Bob's unfinished video pipeline (placeholders, one wrong store setting, one broken transcoder)",
       script: [
-        `mkdir -p ${VIDEO_DIR}`,
-        `cat > ${CONFIG_FILE} <<'HURRYNET_CONFIG'\n${startConfig(v)}HURRYNET_CONFIG`,
-        `cat > ${TRANSCODER} <<'HURRYNET_SCRIPT'\n${transcodeScript(v.hlsFault)}HURRYNET_SCRIPT`,
-        `chmod 0755 ${TRANSCODER}`,
+        heredoc(CONFIG_FILE, startConfig(v, world)),
+        breakTranscoder(v.hlsFault),
         // The learner works on this node too: the same task card as on Alice's laptop.
-        `cat > /root/TASK.txt <<'HURRYNET_TASK'\n${card}\nHURRYNET_TASK`,
+        heredoc(FILES.taskCard, card),
+        // An upload made now, while the store is broken: the service keeps it, and it must reach
+        // the store once the settings are fixed. Its last bytes (an MP4 "free" box) carry the
+        // seed's nonce, so the grader knows it on the store whatever the records say.
+        'held=/tmp/hurrynet-held.mp4',
+        'curl -sSf -m 120 -o "$held" http://127.0.0.1/sample.mp4',
+        `printf '${heldTrailer(v.held)}' >> "$held"`,
+        `setsid -f sh -c "curl -s -m 120 -o /dev/null -F 'file=@$held;filename=${HELD_NAME};type=video/mp4' http://127.0.0.1/upload; rm -f $held" </dev/null >/dev/null 2>&1`,
+        `for _ in $(seq 1 300); do grep -qF '"${HELD_NAME}"' ${STATE_FILE} 2>/dev/null && exit 0; sleep 0.1; done`,
+        `echo "the video service did not take the lab's own upload (${HELD_NAME})" >&2; exit 1`,
       ].join('\n'),
     },
   ];
 }
 
-export default defineLab({
+export default defineLab<VideoVars>({
   number: 12,
   slug: 'video-service',
   title: 'The video service: upload, store, stream',
@@ -574,19 +1005,8 @@ export default defineLab({
   goal: "Finish Bob's video pipeline on his web server: a video uploaded from Alice's laptop must reach the FTP store and come back as an HLS stream of the segment length your task card asks for.",
   submissionNodes: ['web'],
   questions: [],
-  vary(rng) {
-    const storeFault = rng.pick(STORE_FAULTS);
-    const wrongValue =
-      storeFault === 'host-typo' ? rng.pick(TYPO_HOSTS) : storeFault === 'password' ? rng.pick(WRONG_PASSWORDS) : storeFault === 'port' ? String(rng.pick(WRONG_PORTS)) : STORE_PUBLIC_NAME;
-    return {
-      segmentSeconds: rng.pick(SEGMENT_SECONDS),
-      folder: `${rng.pick(FOLDER_WORDS)}-${rng.pick(COLOURS)}`,
-      storeFault,
-      hlsFault: rng.pick(HLS_FAULTS),
-      wrongValue,
-    };
-  },
-  task: (vars) => taskCard(videoVars(vars)),
+  vary,
+  task: taskCard,
   faults,
   checks,
 });

@@ -6,65 +6,97 @@
 // diagnoses with ip/ifconfig, ping, dig/nslookup, traceroute and curl, fixes everything, and writes
 // in answers.yaml which fault each group had and the tool that showed it.
 //
-// Graded end to end from Alice's side with clean binaries in a sidecar in her network namespace:
-// her address and route, her resolver, Bob's names through the home router, ping, HTTP and an FTP
-// listing; HTTP and FTP are confirmed from the far end (Bob's access log, the FTP server's log,
-// each with a nonce the probe sent and the source address that arrived after NAT).
-import { randomBytes } from 'node:crypto';
-import { defineLab, type Fault, type Rng, type Vars } from '../../orchestrator/lab.js';
-import { contains } from '../../orchestrator/addresses.js';
-import { firewallCommands, natCommands } from '../../orchestrator/config.js';
-import { canonicalWorld, findNode, type Node } from '../../orchestrator/world.js';
+// Graded with clean binaries. Faults on the laptop are judged from a sidecar in Alice's namespace,
+// by behaviour: where a packet for the internet really goes (whatever table or rule sends it), and
+// whether her DNS queries reach the router's resolver (its log). Faults in the network are judged
+// from a fresh machine the grader attaches to Alice's LAN, which nothing set on her laptop can
+// steer: Bob's names through the home router, ping, HTTP and an FTP listing. Ping, HTTP and FTP
+// are also tried from alice herself, and HTTP and FTP are confirmed from the far end (Bob's access
+// log, the FTP server's log, each with a nonce the probe sent and the source address that arrived
+// after NAT).
+import { randomInt } from 'node:crypto';
 import { fail, pass, type Check, type CheckContext, type Evidence, type Host } from '../../checks/types.js';
-import { dig, ping, q, type DigResult } from '../../checks/probes.js';
+import { dig, ping, q, resolveWith, type DigResult, type PingResult } from '../../checks/probes.js';
 import { answerCheck, normalizeAnswer } from '../../checks/answers.js';
+import { contains } from '../../orchestrator/world/addresses.js';
+import { firewallCommands, natCommands } from '../../orchestrator/world/config.js';
+import { freshSeat } from '../../orchestrator/world/world.js';
+import {
+  accessEntriesWith,
+  addressOf,
+  addressesOf,
+  bare,
+  canonicalWorld,
+  cidrOf,
+  defineLab,
+  draws,
+  FILES,
+  nodeOf,
+  nonce,
+  writeFile,
+  type Fault,
+  type World,
+} from '../kit/index.js';
+import { digBrief, zoneAddress } from '../kit/dns.js';
+import { forwarding, readRoutesTo, readStandIns, tableNote, type ChosenRoute } from '../kit/routing.js';
 
-// ---- facts from the world data ----------------------------------------------------------------------
-
-function node(name: string): Node {
-  const n = findNode(canonicalWorld, name);
-  if (!n) throw new Error(`lab 13: the world has no ${name} node`);
-  return n;
-}
-function addressOn(name: string, link: string): string {
-  const cidr = node(name).interfaces.find((i) => i.link === link)?.addresses[0];
-  if (!cidr) throw new Error(`lab 13: ${name} has no address on ${link}`);
-  return cidr;
-}
-const bare = (cidr: string) => cidr.split('/')[0] as string;
+// ---- facts from the world -------------------------------------------------------------------------
 
 export const ZONE = 'bob.example';
-const zone = canonicalWorld.settings.zones.find((z) => z.name === ZONE);
-const recordOf = (name: string) => zone?.records.find((r) => r.name === name && r.type === 'A')?.value;
-/** Alice's laptop as the world defines it: address, prefix and gateway. */
-export const ALICE_CIDR = addressOn('alice', 'home');
-export const HOME_PREFIX = canonicalWorld.links.find((l) => l.name === 'home')?.prefix as string;
-export const ROUTER = bare(addressOn('home', 'home'));
-export const ALICE_PUBLIC = bare(addressOn('home', 'access'));
-export const ISP_ACCESS = bare(addressOn('isp', 'access'));
-export const DNS_SERVER = canonicalWorld.settings.resolver.upstream;
-export const EDGE_UPSTREAM = node('edge').routes.find((r) => r.to === 'default')?.via as string;
-/** The names whose records may go missing, and where they point. */
-export const RECORDS = { web: recordOf('web') as string, ftp: recordOf('ftp') as string };
-export const BOB_PUBLIC = RECORDS.web;
-const HOME_IFACE = 'home';
-if (!zone || !RECORDS.web || !RECORDS.ftp || !EDGE_UPSTREAM || !HOME_PREFIX) throw new Error('lab 13: the world lacks bob.example records or the edge route');
-
 const ZONE_FILE = `/etc/bind/zones/db.${ZONE}`;
-const ACCESS_LOG = '/var/log/web/access.log';
-const FTP_LOG = '/var/log/vsftpd.log';
+const HOME_IFACE = 'home';
+/** The names whose records may go missing. */
+export const NAMES = ['web', 'ftp'] as const;
+export type Name = (typeof NAMES)[number];
 
-/** The edge's security-group rules that let new HTTP and FTP flows in, as the world renders them. */
-function allowRule(to: string, port: string): string {
-  const rule = node('edge').firewall?.allow.find((r) => r.to === to && r.proto === 'tcp' && (r.ports ?? '').split(',').includes(port));
+/** The edge's security-group rule that lets new flows in to `to` on a tcp port, as the world renders it. */
+function allowRule(world: World, to: string, port: string): string {
+  const rule = nodeOf(world, 'edge').firewall?.allow.find(
+    (r) => r.to === to && r.proto === 'tcp' && (r.ports ?? '').split(',').includes(port),
+  );
   if (!rule) throw new Error(`lab 13: the edge has no rule for tcp ${port} to ${to}`);
   const cmd = firewallCommands({ guardedLinks: [], allow: [rule] }).find((c) => c.includes('NEW'));
   return (cmd as string).replace(/^iptables -A FORWARD /, '');
 }
-export const HTTP_RULE = allowRule(bare(addressOn('web', 'vpc')), '80');
-export const FTP_RULE = allowRule(bare(addressOn('ftp', 'vpc')), '21');
-const MASQUERADE = (natCommands(node('home').nat?.filter((r) => r.kind === 'masquerade') ?? [])[0] ?? '').replace(/^iptables -t nat -A POSTROUTING /, '');
-if (!MASQUERADE) throw new Error('lab 13: the home router has no masquerade rule');
+
+/** What this lab knows about a world (the lab's own in faults and checks). */
+export function troubleFacts(world: World) {
+  const records: Record<Name, string> = {
+    web: zoneAddress(world, `web.${ZONE}`),
+    ftp: zoneAddress(world, `ftp.${ZONE}`),
+  };
+  const homePrefix = world.links.find((l) => l.name === 'home')?.prefix ?? '';
+  const masquerade = (
+    natCommands(nodeOf(world, 'home').nat?.filter((r) => r.kind === 'masquerade') ?? [])[0] ?? ''
+  ).replace(/^iptables -t nat -A POSTROUTING /, '');
+  if (!homePrefix || !masquerade)
+    throw new Error("lab 13: the world lacks the home link or the home router's masquerade rule");
+  const backbone = world.links.find((l) => l.name === 'backbone')?.prefix ?? '';
+  const onBackbone = world.nodes.flatMap((n) => addressesOf(world, n.name, 'backbone'));
+  return {
+    /** Alice's laptop as the world defines it. */
+    aliceCidr: cidrOf(world, 'alice', 'home'),
+    homePrefix,
+    router: addressOf(world, 'home', 'home'),
+    alicePublic: addressOf(world, 'home', 'access'),
+    dnsServer: world.settings.resolver.upstream,
+    records,
+    bobPublic: records.web,
+    /** Where the grader's own fresh machine sits on Alice's LAN (ctx.fresh('home')). */
+    freshLan: bare(freshSeat(world, 'home').cidr),
+    httpRule: allowRule(world, addressOf(world, 'web', 'vpc'), '80'),
+    ftpRule: allowRule(world, addressOf(world, 'ftp', 'vpc'), '21'),
+    masquerade,
+    /** An address beyond the home router that no node uses: where a packet "for the internet" goes. */
+    beyond(): string {
+      for (;;) {
+        const a = `${backbone.split('.').slice(0, 3).join('.')}.${randomInt(100, 200)}`;
+        if (!onBackbone.includes(a)) return a;
+      }
+    },
+  };
+}
+export type TroubleFacts = ReturnType<typeof troubleFacts>;
 
 // ---- the pool of faults --------------------------------------------------------------------------------
 
@@ -83,87 +115,95 @@ export const TOOLS: Record<FaultId, string[]> = {
   'alice-gateway': ['ip', 'route', 'netstat', 'ping'],
   'alice-resolver': ['dig', 'nslookup', 'host'],
   'dns-record': ['dig', 'nslookup', 'host'],
-  'home-nat': ['traceroute', 'tracepath', 'mtr'],
-  'edge-route': ['traceroute', 'tracepath', 'mtr'],
-  'edge-http': ['curl', 'wget', 'nc', 'telnet'],
-  'edge-ftp': ['curl', 'ftp', 'lftp', 'nc', 'telnet'],
+  // hurrynet's own journey (the handout suggests it) shows where a path stops, too.
+  'home-nat': ['traceroute', 'tracepath', 'mtr', 'journey'],
+  'edge-route': ['traceroute', 'tracepath', 'mtr', 'journey'],
+  'edge-http': ['curl', 'wget', 'nc', 'telnet', 'journey'],
+  'edge-ftp': ['curl', 'ftp', 'lftp', 'nc', 'telnet', 'journey'],
 };
 
+// The lists vary draws from. vary has no world of its own, and this lab has no overlay: its world
+// is the canonical one, and the lists are read from it.
+const canonical = troubleFacts(canonicalWorld);
 /** Networks Alice's laptop might remember from elsewhere (never the home one). */
-export const OTHER_NETS = [0, 2, 10, 20, 42, 88].map((n) => `192.168.${n}`).filter((p) => !contains(HOME_PREFIX, `${p}.1`));
-/** Gateways that do not exist on the home network. */
-export const BAD_GATEWAYS = ['192.168.1.254', '192.168.1.253', '192.168.1.10', '192.168.1.2', '192.168.1.200'];
-/** Addresses where no DNS server answers. */
-export const BAD_RESOLVERS = ['192.168.1.53', '192.168.1.10', '192.168.1.254', '198.51.100.35', '198.51.100.54', '203.0.113.53'];
+export const OTHER_NETS = [0, 2, 10, 20, 42, 88]
+  .map((n) => `192.168.${n}`)
+  .filter((p) => !contains(canonical.homePrefix, `${p}.1`));
+/** Gateways that do not exist on the home network (never the seat of the grader's fresh machine, alive while it grades). */
+export const BAD_GATEWAYS = ['192.168.1.254', '192.168.1.253', '192.168.1.10', '192.168.1.2', '192.168.1.200'].filter(
+  (a) => a !== canonical.freshLan,
+);
+/** Addresses where no DNS server answers (nor the fresh machine). */
+export const BAD_RESOLVERS = [
+  '192.168.1.53',
+  '192.168.1.10',
+  '192.168.1.254',
+  '198.51.100.35',
+  '198.51.100.54',
+  '203.0.113.53',
+].filter((a) => a !== canonical.freshLan);
 
-export interface Lab13Vars {
-  laptop: FaultId;
-  names: FaultId;
-  network: FaultId;
+export type TroubleVars = {
+  laptop: (typeof GROUPS.laptop)[number];
+  names: (typeof GROUPS.names)[number];
+  network: (typeof GROUPS.network)[number];
   /** alice-address: "none" (no address at all) or a wrong network's address with its gateway. */
   wrongAddress: string;
   wrongGateway: string;
   badGateway: string;
   badResolver: string;
   /** dns-record: the name whose A record is missing (web or ftp). */
-  missingRecord: 'web' | 'ftp';
-}
+  missingRecord: Name;
+};
 
-export function labVars(v: Vars): Lab13Vars {
-  return {
-    laptop: String(v.laptop) as FaultId,
-    names: String(v.names) as FaultId,
-    network: String(v.network) as FaultId,
-    wrongAddress: String(v.wrongAddress),
-    wrongGateway: String(v.wrongGateway),
-    badGateway: String(v.badGateway),
-    badResolver: String(v.badResolver),
-    missingRecord: String(v.missingRecord) as 'web' | 'ftp',
-  };
-}
+// Every value is drawn for every seed, each from its own stream.
+const vary = draws<TroubleVars>({
+  laptop: (r) => r.pick(GROUPS.laptop),
+  names: (r) => r.pick(GROUPS.names),
+  network: (r) => r.pick(GROUPS.network),
+  wrongAddress: (r) => (r.next() < 0.5 ? 'none' : `${r.pick(OTHER_NETS)}.${r.int(100, 199)}/24`),
+  wrongGateway: (_r, d) =>
+    d.wrongAddress && d.wrongAddress !== 'none' ? `${d.wrongAddress.split('.').slice(0, 3).join('.')}.1` : '',
+  badGateway: (r) => r.pick(BAD_GATEWAYS),
+  badResolver: (r) => r.pick(BAD_RESOLVERS),
+  missingRecord: (r) => r.pick(NAMES),
+});
 
-function vary(rng: Rng): Vars {
-  // Every value is drawn for every seed, so the sequence of draws never depends on the faults.
-  const laptop = rng.pick(GROUPS.laptop);
-  const names = rng.pick(GROUPS.names);
-  const network = rng.pick(GROUPS.network);
-  const noAddress = rng.next() < 0.5;
-  const net = rng.pick(OTHER_NETS);
-  const host = rng.int(100, 199);
-  return {
-    laptop,
-    names,
-    network,
-    wrongAddress: noAddress ? 'none' : `${net}.${host}/24`,
-    wrongGateway: noAddress ? '' : `${net}.1`,
-    badGateway: rng.pick(BAD_GATEWAYS),
-    badResolver: rng.pick(BAD_RESOLVERS),
-    missingRecord: rng.pick(['web', 'ftp'] as const),
-  };
-}
-
-export function faultsOf(v: Lab13Vars): FaultId[] {
+export function faultsOf(v: TroubleVars): FaultId[] {
   return [v.laptop, v.names, v.network];
 }
 
 /** One fault, as a script on one node. */
-export function faultScript(id: FaultId, v: Lab13Vars): Fault {
+export function faultScript(id: FaultId, v: TroubleVars, f: TroubleFacts): Fault {
   switch (id) {
     case 'alice-address':
       return {
         node: 'alice',
         description: "Alice's laptop has no address, or one from another network",
-        script: [`ip -4 addr flush dev ${HOME_IFACE}`, ...(v.wrongAddress === 'none' ? [] : [`ip addr add ${v.wrongAddress} brd + dev ${HOME_IFACE}`, `ip route add default via ${v.wrongGateway} dev ${HOME_IFACE}`])].join('\n'),
+        script: [
+          `ip -4 addr flush dev ${HOME_IFACE}`,
+          ...(v.wrongAddress === 'none'
+            ? []
+            : [
+                `ip addr add ${v.wrongAddress} brd + dev ${HOME_IFACE}`,
+                `ip route add default via ${v.wrongGateway} dev ${HOME_IFACE}`,
+              ]),
+        ].join('\n'),
       };
     case 'alice-gateway':
-      return { node: 'alice', description: "Alice's default route points at a router that does not exist", script: `ip route replace default via ${v.badGateway} dev ${HOME_IFACE}` };
-    case 'alice-resolver':
       return {
         node: 'alice',
-        description: "Alice's resolver setting names an address where no DNS server answers",
-        // Same header as the file hurrynet-init writes; Docker mounts the file, so write into it.
-        script: `printf '# written by hurrynet for the lab world\\nnameserver %s\\n' ${q(v.badResolver)} > /etc/resolv.conf`,
+        description: "Alice's default route points at a router that does not exist",
+        script: `ip route replace default via ${v.badGateway} dev ${HOME_IFACE}`,
       };
+    case 'alice-resolver':
+      // Same header as the file hurrynet-init writes; Docker mounts the file, and cat writes into it.
+      return writeFile(
+        'alice',
+        '/etc/resolv.conf',
+        `# written by hurrynet for the lab world\nnameserver ${v.badResolver}\n`,
+        "Alice's resolver setting names an address where no DNS server answers",
+      );
     case 'dns-record':
       return {
         node: 'dns',
@@ -179,191 +219,412 @@ export function faultScript(id: FaultId, v: Lab13Vars): Fault {
         ].join('\n'),
       };
     case 'home-nat':
-      return { node: 'home', description: 'the home router no longer translates addresses (no masquerade)', script: `iptables -t nat -D POSTROUTING ${MASQUERADE}\nconntrack -F >/dev/null 2>&1 || true` };
+      return {
+        node: 'home',
+        description: 'the home router no longer translates addresses (no masquerade)',
+        script: `iptables -t nat -D POSTROUTING ${f.masquerade}\nconntrack -F >/dev/null 2>&1 || true`,
+      };
     case 'edge-route':
-      return { node: 'edge', description: "Bob's edge lost its default route", script: 'ip route del default\nip route flush cache || true' };
+      return {
+        node: 'edge',
+        description: "Bob's edge lost its default route",
+        script: 'ip route del default\nip route flush cache || true',
+      };
     case 'edge-http':
-      return { node: 'edge', description: "the edge's security group no longer lets HTTP in", script: `iptables -D FORWARD ${HTTP_RULE}\nconntrack -F >/dev/null 2>&1 || true` };
+      return {
+        node: 'edge',
+        description: "the edge's security group no longer lets HTTP in",
+        script: `iptables -D FORWARD ${f.httpRule}\nconntrack -F >/dev/null 2>&1 || true`,
+      };
     case 'edge-ftp':
-      return { node: 'edge', description: "the edge's security group no longer lets FTP in", script: `iptables -D FORWARD ${FTP_RULE}\nconntrack -F >/dev/null 2>&1 || true` };
+      return {
+        node: 'edge',
+        description: "the edge's security group no longer lets FTP in",
+        script: `iptables -D FORWARD ${f.ftpRule}\nconntrack -F >/dev/null 2>&1 || true`,
+      };
   }
 }
 
-function faults(vars: Vars): Fault[] {
-  const v = labVars(vars);
+function faults(v: TroubleVars, world: World): Fault[] {
+  const f = troubleFacts(world);
   // Faults on the same node run in one script, in a fixed order.
   const byNode = new Map<string, Fault[]>();
-  for (const f of faultsOf(v).map((id) => faultScript(id, v))) byNode.set(f.node, [...(byNode.get(f.node) ?? []), f]);
-  return [...byNode.entries()].map(([n, list]) => ({ node: n, description: list.map((f) => f.description).join('; '), script: list.map((f) => f.script).join('\n') }));
+  for (const fault of faultsOf(v).map((id) => faultScript(id, v, f)))
+    byNode.set(fault.node, [...(byNode.get(fault.node) ?? []), fault]);
+  return [...byNode.entries()].map(([n, list]) => ({
+    node: n,
+    description: list.map((x) => x.description).join('; '),
+    script: list.map((x) => x.script).join('\n'),
+  }));
 }
-
-const TASK = {
-  faults: 'three: one in the laptop group, one in the names group, one in the network group',
-  must_work: `ping ${BOB_PUBLIC}; dig web.${ZONE}; curl http://web.${ZONE}/; curl ftp://ftp.${ZONE}/`,
-};
 
 // ---- observations ------------------------------------------------------------------------------------
 
-/** dig's output cut to what a learner reads. */
-function brief(e: Evidence): Evidence {
-  const keep = /status:|^[^;\s]\S*\s+\d+\s+IN\s|SERVER:|timed out|no servers|communications error|unreachable/;
-  return { ...e, output: e.output.split('\n').filter((l) => keep.test(l)).join('\n') };
+/** A name through the home router's resolver, with the dig evidence cut short. */
+async function resolveHome(
+  probe: Host,
+  name: string,
+  f: TroubleFacts,
+): Promise<{ address?: string; result: DigResult }> {
+  const { address, result } = await resolveWith(probe, name, f.router);
+  return { address, result: { ...result, evidence: digBrief(result.evidence) } };
 }
 
-async function resolveHome(probe: Host, name: string): Promise<{ address?: string; result: DigResult }> {
-  const result = await dig(probe, name, { server: ROUTER });
-  return { address: result.answers.find((a) => a.type === 'A')?.value, result: { ...result, evidence: brief(result.evidence) } };
+const LAN = "a fresh machine on Alice's LAN";
+
+/** Who answered a ping sent with TTL 1: the first router on the way says "Time to live exceeded". */
+export function firstHop(pingOutput: string): string | undefined {
+  return /From (\d{1,3}(?:\.\d{1,3}){3})(?: \S+)? icmp_seq=\d+ Time to live exceeded/.exec(pingOutput)?.[1];
 }
 
-const nonce = () => `hn-${randomBytes(4).toString('hex')}`;
+/** One side's try of a service: what went wrong (undefined when it worked) and the evidence. */
+interface Try {
+  problem?: string;
+  evidence: Evidence[];
+}
+
+/** A network claim tried from the fresh machine and from alice, judged network first. */
+function bothSides(what: string, lan: Try, alice: Try): { problem?: string; evidence: Evidence[] } {
+  const evidence = [...lan.evidence, ...alice.evidence];
+  if (lan.problem) {
+    const tail = alice.problem
+      ? `; from alice: ${alice.problem}`
+      : `; yet from alice it works: only her laptop gets through (a relay, a redirect, or a fix for her address alone)`;
+    return { problem: `from ${LAN}: ${lan.problem}${tail}`, evidence };
+  }
+  if (alice.problem)
+    return { problem: `from alice: ${alice.problem} (${LAN} gets ${what}, so the problem is on her laptop)`, evidence };
+  return { evidence };
+}
+
+/** A service tried from the fresh machine on the LAN and from alice at once, judged by bothSides. */
+async function tryBoth(
+  ctx: CheckContext,
+  what: string,
+  tryFrom: (host: Host) => Promise<Try>,
+): Promise<{ problem?: string; evidence: Evidence[] }> {
+  const [lan, alice] = await Promise.all([ctx.fresh('home').then(tryFrom), ctx.probe('alice').then(tryFrom)]);
+  return bothSides(what, lan, alice);
+}
 
 // ---- checks ------------------------------------------------------------------------------------------
 
-function checks(vars: Vars): Check[] {
-  const v = labVars(vars);
-  const answer = (group: Group, title: string, hint: string) => {
-    const fault = v[group];
-    return answerCheck({
-      id: `answer-${group}`,
-      title,
-      points: 2,
-      key: `${group}_fault`,
-      alsoKeys: { [`${group}_tool`]: TOOLS[fault].join('|') },
-      hint,
-      async expected() {
-        return { value: fault, evidence: [] };
-      },
-      // Fault ids in any spelling ("Home NAT", "home_nat"); for tools, the command's first word.
-      matches: (given, expected) => {
-        const g = normalizeAnswer(given).replace(/[\s_]+/g, '-');
-        return expected.split('|').some((e) => g === e || g.split('-')[0] === e || normalizeAnswer(given).split(' ')[0] === e);
-      },
-    });
-  };
+const laptopCheck = (f: TroubleFacts): Check => ({
+  id: 'laptop',
+  title: `Alice's laptop has an address on the home network ${f.homePrefix} and sends what leaves it via the home router ${f.router}`,
+  points: 2,
+  hint: `On alice: "ip addr show dev ${HOME_IFACE}", "ip route" and "ip route get ${f.bobPublic}" (which also follows "ip rule" into other tables). The laptop normally has ${f.aliceCidr} with "default via ${f.router}" (or take a lease: dhclient -v ${HOME_IFACE}). Fix with ip addr flush / ip addr add / ip route replace default via ${f.router}. The grader sends a packet with TTL 1 towards the internet: the home router must be the one that answers.`,
+  async run(ctx) {
+    const probe = await ctx.probe('alice');
+    const target = f.beyond();
+    const [addr, routes, hop] = await Promise.all([
+      probe.run(`ip -4 -br addr show dev ${HOME_IFACE}`, 5000),
+      readRoutesTo(probe, [{ to: target }]),
+      // Behaviour, not configuration: whatever rule or table sends it, a packet for the
+      // internet with TTL 1 is answered by the first router it reaches.
+      probe.run(`ping -n -c 2 -i 0.2 -t 1 -W 1 ${target}`, 8000),
+    ]);
+    const addrs = [...addr.output.matchAll(/\b(\d{1,3}(?:\.\d{1,3}){3})\/\d+/g)].map((m) => m[1] as string);
+    const mine = addrs.filter((a) => contains(f.homePrefix, a) && a !== f.router);
+    if (!addrs.length) return fail(`alice's ${HOME_IFACE} interface has no IPv4 address: nothing can answer her`, addr);
+    if (!mine.length)
+      return fail(`alice's address ${addrs.join(', ')} is not on the home network ${f.homePrefix}`, addr);
+    const r = routes.chosen[0] as ChosenRoute; // one per query
+    const note = tableNote(r);
+    const first = firstHop(hop.output);
+    const evidence = [addr, routes.evidence, hop];
+    if (first === f.router) {
+      return pass(
+        `${mine.join(', ')} on ${HOME_IFACE}; a packet for the internet leaves via the home router ${f.router}, which answered it with TTL 1${note}`,
+        ...evidence,
+      );
+    }
+    if (first)
+      return fail(
+        `a packet for the internet (${target}) from alice first reached ${first}, not the home router ${f.router}${note}`,
+        ...evidence,
+      );
+    if (r.unreachable) {
+      // Say so when a default exists somewhere but the rules never reach it (policy routing).
+      const defaults = routes.routes.filter((x) => forwarding(x) && x.prefix === '0.0.0.0/0');
+      const unused = defaults.length
+        ? `; her tables do have ${defaults.map((d) => `"${d.line}"`).join(', ')}, but her ip rules never get that far`
+        : '';
+      return fail(
+        `alice's routing gives her no route beyond her own network (ip route get ${target}: ${r.line})${unused}`,
+        ...evidence,
+      );
+    }
+    if (r.local)
+      return fail(
+        `alice treats ${target} as an address of her own (ip route get: ${r.line}): nothing leaves her laptop`,
+        ...evidence,
+      );
+    if (!r.via)
+      return fail(
+        `alice's route to the internet has no gateway (${r.line})${note}: nobody on her LAN forwards what she sends`,
+        ...evidence,
+      );
+    if (r.via !== f.router)
+      return fail(
+        `alice's route to the internet points at ${r.via}, not at the home router ${f.router}${note}`,
+        ...evidence,
+      );
+    return fail(
+      `alice's route to the internet points at the home router ${f.router}${note}, yet a packet sent that way never reached it (a firewall rule on alice?)`,
+      ...evidence,
+    );
+  },
+});
+
+const resolverCheck = (f: TroubleFacts): Check => ({
+  id: 'resolver',
+  title: `Alice's laptop asks the home router (${f.router}) for names, and gets answers`,
+  points: 2,
+  hint: `"dig ns.${ZONE}" on alice: the SERVER line says which resolver answered; "no servers could be reached" means none did. Alice's resolver is in /etc/resolv.conf and should be "nameserver ${f.router}" (write into the file: echo 'nameserver ${f.router}' > /etc/resolv.conf).`,
+  async run(ctx) {
+    const probe = await ctx.probe('alice');
+    // No @server: these digs read alice's own /etc/resolv.conf (the sidecar shares it). The
+    // second asks for a name nobody asked before, to be found in the router's own log.
+    const tag = `hn-${nonce()}.${ZONE}`;
+    const [r, t] = await Promise.all([dig(probe, `ns.${ZONE}`), dig(probe, tag)]);
+    const e = digBrief(r.evidence);
+    if (r.status === 'TIMEOUT' || !r.server) return fail("the resolver in alice's /etc/resolv.conf does not answer", e);
+    if (r.server !== f.router) return fail(`alice asks ${r.server} for names, not her home router ${f.router}`, e);
+    if (r.status !== 'NOERROR') return fail(`the home router answered ${r.status}`, e);
+    const log = await ctx.node('home').run(`grep -F -- ${q(`] ${tag} from `)} ${FILES.dnsmasqLog} | tail -n 3`, 5000);
+    const peers = [...log.output.matchAll(/ from (\d{1,3}(?:\.\d{1,3}){3})\s*$/gm)].map((m) => m[1] as string);
+    if (!peers.some((p) => contains(f.homePrefix, p) && p !== f.router && p !== f.freshLan)) {
+      return fail(
+        `an answer came back as if from ${f.router}, but the home router never received alice's query: something on alice intercepts DNS (a local server, a relay, an iptables rule?)`,
+        e,
+        digBrief(t.evidence),
+        log,
+      );
+    }
+    return pass(`the home router ${f.router} answered alice's lookup, and its log shows her query arriving`, e, log);
+  },
+});
+
+const namesCheck = (f: TroubleFacts): Check => ({
+  id: 'names',
+  title: `web.${ZONE} and ftp.${ZONE} resolve to ${f.bobPublic} through the home router`,
+  points: 2,
+  hint: `Ask the home router, then Bob's DNS server directly: "dig @${f.router} web.${ZONE}" and "dig @${f.dnsServer} web.${ZONE}" (same for ftp). NXDOMAIN from Bob's server means the record is missing from his zone (${ZONE_FILE} on dns; reload with pkill -HUP named). If only the router still says NXDOMAIN, it remembers the old answer: pkill -HUP dnsmasq on home empties its cache. The grader asks from a fresh machine on Alice's LAN: what alice's laptop answers itself does not count.`,
+  async run(ctx) {
+    // A claim about the network (the router and Bob's zone): asked from the grader's own machine.
+    const lan = await ctx.fresh('home');
+    const results = await Promise.all(NAMES.map((n) => resolveHome(lan, `${n}.${ZONE}`, f)));
+    const evidence = results.map((r) => r.result.evidence);
+    const bad = NAMES.findIndex((n, i) => results[i]?.address !== f.records[n]);
+    if (bad < 0) return pass(`both resolve to ${f.bobPublic} through ${f.router}, for ${LAN}`, ...evidence);
+    const first = NAMES[bad] as Name;
+    const { address, result: r } = results[bad] as { address?: string; result: DigResult };
+    if (r.status === 'TIMEOUT')
+      return fail(`the home router ${f.router} does not answer ${LAN} for ${first}.${ZONE}`, ...evidence);
+    if (r.status === 'NXDOMAIN') {
+      // Is the record back in Bob's zone, and only the router's cache remembers its absence?
+      // Asked on the dns node itself, so that no fault on the way hides the answer.
+      const auth = await dig(await ctx.probe('dns'), `${first}.${ZONE}`, { server: '127.0.0.1' });
+      if (auth.answers.some((a) => a.type === 'A' && a.value === f.records[first])) {
+        return fail(
+          `${LAN} gets NXDOMAIN for ${first}.${ZONE} from the home router, though Bob's DNS server has it again: the router remembers the old answer (negative caching)`,
+          ...evidence,
+          digBrief(auth.evidence),
+        );
+      }
+      return fail(
+        `${LAN} gets NXDOMAIN (no such name) for ${first}.${ZONE} from the home router: the record is missing from Bob's zone`,
+        ...evidence,
+        digBrief(auth.evidence),
+      );
+    }
+    return fail(
+      `${first}.${ZONE} resolves to ${address ?? 'nothing'} (${r.status}) for ${LAN}, not ${f.records[first]}`,
+      ...evidence,
+    );
+  },
+});
+
+const pingCheck = (f: TroubleFacts): Check => ({
+  id: 'ping',
+  title: `Alice reaches Bob's server (${f.bobPublic}) and Bob's DNS server (${f.dnsServer}) with ping`,
+  points: 2,
+  hint: `"ping -c 3 ${f.bobPublic}" on alice. No replies beyond the home router? Follow the path hop by hop: traceroute -n -w 1 -m 8 ${f.bobPublic}. Where the list of routers stops, look at that router and the next one (NAT on home: iptables -t nat -S; routes on edge: ip route). The grader pings from a fresh machine on Alice's LAN too: replies that only her laptop gets do not count.`,
+  async run(ctx) {
+    const [lan, probe] = await Promise.all([ctx.fresh('home'), ctx.probe('alice')]);
+    const [fb, fd, ab, ad] = await Promise.all([
+      ping(lan, f.bobPublic, 2),
+      ping(lan, f.dnsServer, 2),
+      ping(probe, f.bobPublic, 2),
+      ping(probe, f.dnsServer, 2),
+    ]);
+    const evidence = [fb.evidence, fd.evidence, ab.evidence, ad.evidence];
+    const silent = (b: PingResult, d: PingResult) => [b.ok ? '' : f.bobPublic, d.ok ? '' : f.dnsServer].filter(Boolean);
+    const lanSilent = silent(fb, fd);
+    const aliceSilent = silent(ab, ad);
+    if (lanSilent.length) {
+      // What only alice gets an answer from is answered by something that covers her laptop alone.
+      const covered = lanSilent.filter((t) => !aliceSilent.includes(t));
+      let tail = '';
+      if (covered.length) {
+        const standIns = await readStandIns(probe, covered);
+        evidence.push(standIns.evidence);
+        const local = standIns.local.map((c) => c.to);
+        tail = local.length
+          ? `, yet alice gets replies: ${local.join(' and ')} ${local.length > 1 ? 'are addresses' : 'is an address'} of her own laptop (ip route get: local)`
+          : `, yet alice gets replies from ${covered.join(' and ')}: something covers her laptop alone (a redirect on alice, or a fix for her address only)`;
+      }
+      return fail(
+        `${LAN} gets no reply from ${lanSilent.join(' nor from ')}: the fault is in the network${tail}`,
+        ...evidence,
+      );
+    }
+    if (!ab.ok && !ad.ok)
+      return fail(
+        `neither ${f.bobPublic} nor ${f.dnsServer} answers alice (${LAN} reaches both: the problem is on her laptop)`,
+        ...evidence,
+      );
+    if (!ab.ok) return fail(`Bob's DNS server answers alice, but his server ${f.bobPublic} does not`, ...evidence);
+    if (!ad.ok) return fail(`Bob's server answers alice, but his DNS server ${f.dnsServer} does not`, ...evidence);
+    return pass(
+      `both answer alice (${ab.received}/${ab.sent} and ${ad.received}/${ad.sent} replies) and ${LAN}`,
+      ...evidence,
+    );
+  },
+});
+
+const httpCheck = (f: TroubleFacts): Check => ({
+  id: 'http',
+  title: `HTTP from Alice's laptop reaches Bob's web server (http://web.${ZONE}/)`,
+  points: 2,
+  deadlineMs: 4000,
+  hint: `"curl -v -m 5 http://web.${ZONE}/" on alice. If ping and traceroute reach ${f.bobPublic} but curl times out, something lets ping through and drops HTTP: look at the edge's security group (iptables -S FORWARD on edge). The grader also tries from a fresh machine on Alice's LAN, and looks for both requests in Bob's access log.`,
+  async run(ctx) {
+    const tryFrom = async (host: Host): Promise<Try> => {
+      const { address, result } = await resolveHome(host, `web.${ZONE}`, f);
+      if (!address)
+        return {
+          problem: `web.${ZONE} does not resolve through the home router, so the HTTP request cannot start`,
+          evidence: [result.evidence],
+        };
+      const token = nonce();
+      const path = `/?probe=${token}`;
+      const e = await host.run(
+        `curl -sS --connect-timeout 2 -m 4 -o /dev/null -w '%{http_code}\\n' --resolve web.${ZONE}:80:${address} ${q(`http://web.${ZONE}${path}`)}`,
+        8000,
+      );
+      if (e.exitCode !== 0)
+        return {
+          problem: `curl got no answer from web.${ZONE} (${address}): ${/curl: \(\d+\) (.*)/.exec(e.output)?.[1] ?? 'no response'}`,
+          evidence: [result.evidence, e],
+        };
+      if (e.output.trim() !== '200')
+        return { problem: `web.${ZONE} answered ${e.output.trim()}, not 200`, evidence: [result.evidence, e] };
+      const log = await accessEntriesWith(ctx.node('web'), token);
+      if (!log.entries.some((x) => x.path === path && x.client === f.alicePublic))
+        return {
+          problem: `an answer came back, but Bob's access log has no request for ${path} from ${f.alicePublic}: it did not come from Bob's server`,
+          evidence: [e, log.evidence],
+        };
+      return { evidence: [e, log.evidence] };
+    };
+    const { problem, evidence } = await tryBoth(ctx, 'an answer', tryFrom);
+    if (problem) return fail(problem, ...evidence);
+    return pass(
+      `200 OK for alice and for ${LAN}, and Bob's access log shows both requests from ${f.alicePublic}`,
+      ...evidence,
+    );
+  },
+});
+
+const ftpCheck = (f: TroubleFacts): Check => ({
+  id: 'ftp',
+  title: `FTP from Alice's laptop lists Bob's file store (ftp://ftp.${ZONE}/)`,
+  points: 2,
+  deadlineMs: 4000,
+  hint: `"curl -v -m 5 ftp://ftp.${ZONE}/" on alice lists the files. If ping reaches ${f.bobPublic} but FTP times out at "Trying", look at the edge's security group (iptables -S FORWARD on edge): FTP needs port 21 and the passive data ports. The grader also tries from a fresh machine on Alice's LAN, and looks for both sessions in the FTP server's log.`,
+  async run(ctx) {
+    const tryFrom = async (host: Host): Promise<Try> => {
+      const { address, result } = await resolveHome(host, `ftp.${ZONE}`, f);
+      if (!address)
+        return {
+          problem: `ftp.${ZONE} does not resolve through the home router, so the FTP session cannot start`,
+          evidence: [result.evidence],
+        };
+      const tag = nonce();
+      const e = await host.run(
+        `curl -sS --connect-timeout 2 -m 4 -Q ${q(`NOOP ${tag}`)} ${q(`ftp://${address}/`)} | head -n 5`,
+        8000,
+      );
+      if (!/\S/.test(e.output) || /curl: \(/.test(e.output))
+        return {
+          problem: `no listing from ftp.${ZONE} (${address}): ${/curl: \(\d+\) (.*)/.exec(e.output)?.[1] ?? 'empty'}`,
+          evidence: [result.evidence, e],
+        };
+      const log = await ctx.node('ftp').run(`grep -F -- ${q(`"NOOP ${tag}"`)} ${FILES.vsftpdLog} | tail -n 1`, 5000);
+      if (!log.output.includes(`Client "${f.alicePublic}"`))
+        return {
+          problem: `a listing came back, but Bob's FTP server never saw this session from ${f.alicePublic}`,
+          evidence: [e, log],
+        };
+      return { evidence: [e, log] };
+    };
+    const { problem, evidence } = await tryBoth(ctx, 'a listing', tryFrom);
+    if (problem) return fail(problem, ...evidence);
+    return pass(
+      `the listing came back for alice and for ${LAN}, and the FTP server's log shows both sessions from ${f.alicePublic}`,
+      ...evidence,
+    );
+  },
+});
+
+/** The answer for one group: its fault id, and a tool that shows that fault. */
+function answer(v: TroubleVars, group: Group, title: string, hint: string): Check {
+  const fault = v[group];
+  return answerCheck({
+    id: `answer-${group}`,
+    title,
+    points: 2,
+    key: `${group}_fault`,
+    alsoKeys: { [`${group}_tool`]: TOOLS[fault].join('|') },
+    hint,
+    async expected() {
+      return { value: fault, evidence: [] };
+    },
+    // Fault ids in any spelling ("Home NAT", "home_nat"); for tools, the command's first word.
+    matches: (given, expected) => {
+      const g = normalizeAnswer(given).replace(/[\s_]+/g, '-');
+      return expected
+        .split('|')
+        .some((e) => g === e || g.split('-')[0] === e || normalizeAnswer(given).split(' ')[0] === e);
+    },
+  });
+}
+
+function checks(v: TroubleVars, world: World): Check[] {
+  const f = troubleFacts(world);
   return [
-    {
-      id: 'laptop',
-      title: `Alice's laptop has an address on the home network ${HOME_PREFIX} and its default route via the home router ${ROUTER}`,
-      points: 2,
-      hint: `On alice: "ip addr show dev ${HOME_IFACE}" and "ip route". The laptop normally has ${ALICE_CIDR} with "default via ${ROUTER}" (or take a lease: dhclient -v ${HOME_IFACE}). Fix with ip addr flush / ip addr add / ip route replace default via ${ROUTER}.`,
-      async run(ctx) {
-        const probe = await ctx.probe('alice');
-        const e = await probe.run(`ip -4 -br addr show dev ${HOME_IFACE}; echo; ip -4 route show`, 5000);
-        const [addrPart = '', routePart = ''] = e.output.split(/\n\s*\n/);
-        const addrs = [...addrPart.matchAll(/\b(\d{1,3}(?:\.\d{1,3}){3})\/\d+/g)].map((m) => m[1] as string);
-        const defaults = routePart.split('\n').filter((l) => /^default\b/.test(l));
-        const mine = addrs.filter((a) => contains(HOME_PREFIX, a) && a !== ROUTER);
-        if (!addrs.length) return fail(`alice's ${HOME_IFACE} interface has no IPv4 address: nothing can answer her`, e);
-        if (!mine.length) return fail(`alice's address ${addrs.join(', ')} is not on the home network ${HOME_PREFIX}`, e);
-        if (defaults.length !== 1) return fail(defaults.length ? `alice has ${defaults.length} default routes; keep only the one via ${ROUTER}` : 'alice has no default route: nothing beyond her own network can be reached', e);
-        const via = /\bvia (\S+)/.exec(defaults[0] as string)?.[1];
-        if (via !== ROUTER) return fail(`alice's default route points at ${via ?? 'no gateway'}, not at the home router ${ROUTER}`, e);
-        const gw = await ping(probe, ROUTER, 2);
-        if (!gw.ok) return fail(`the home router ${ROUTER} does not answer a ping from alice`, e, gw.evidence);
-        return pass(`${mine.join(', ')} with default via ${ROUTER}, and the router answers`, e, gw.evidence);
-      },
-    },
-    {
-      id: 'resolver',
-      title: `Alice's laptop asks the home router (${ROUTER}) for names, and gets answers`,
-      points: 2,
-      hint: `"dig ns.${ZONE}" on alice: the SERVER line says which resolver answered; "no servers could be reached" means none did. Alice's resolver is in /etc/resolv.conf and should be "nameserver ${ROUTER}" (write into the file: echo 'nameserver ${ROUTER}' > /etc/resolv.conf).`,
-      async run(ctx) {
-        const probe = await ctx.probe('alice');
-        // No @server: this dig reads alice's own /etc/resolv.conf (the sidecar shares it).
-        const r = await dig(probe, `ns.${ZONE}`);
-        const e = brief(r.evidence);
-        if (r.status === 'TIMEOUT' || !r.server) return fail('the resolver in alice\'s /etc/resolv.conf does not answer', e);
-        if (r.server !== ROUTER) return fail(`alice asks ${r.server} for names, not her home router ${ROUTER}`, e);
-        if (r.status !== 'NOERROR') return fail(`the home router answered ${r.status}`, e);
-        return pass(`the home router ${ROUTER} answered alice's lookup`, e);
-      },
-    },
-    {
-      id: 'names',
-      title: `web.${ZONE} and ftp.${ZONE} resolve to ${BOB_PUBLIC} through the home router`,
-      points: 2,
-      hint: `Ask the home router, then Bob's DNS server directly: "dig @${ROUTER} web.${ZONE}" and "dig @${DNS_SERVER} web.${ZONE}" (same for ftp). NXDOMAIN from Bob's server means the record is missing from his zone (${ZONE_FILE} on dns; reload with pkill -HUP named). If only the router still says NXDOMAIN, it remembers the old answer: pkill -HUP dnsmasq on home empties its cache.`,
-      async run(ctx) {
-        const probe = await ctx.probe('alice');
-        const names = Object.keys(RECORDS) as (keyof typeof RECORDS)[];
-        const results = await Promise.all(names.map((n) => resolveHome(probe, `${n}.${ZONE}`)));
-        const evidence = results.map((r) => r.result.evidence);
-        const bad = names.filter((n, i) => results[i]?.address !== RECORDS[n]);
-        if (!bad.length) return pass(`both resolve to ${BOB_PUBLIC} through ${ROUTER}`, ...evidence);
-        const first = bad[0] as keyof typeof RECORDS;
-        const r = results[names.indexOf(first)]?.result as DigResult;
-        if (r.status === 'TIMEOUT') return fail(`the home router ${ROUTER} does not answer alice's question for ${first}.${ZONE}`, ...evidence);
-        if (r.status === 'NXDOMAIN') {
-          // Is the record back in Bob's zone, and only the router's cache remembers its absence?
-          // Asked on the dns node itself, so that no fault on the way hides the answer.
-          const auth = await dig(await ctx.probe('dns'), `${first}.${ZONE}`, { server: '127.0.0.1' });
-          if (auth.answers.some((a) => a.type === 'A' && a.value === RECORDS[first])) {
-            return fail(`Bob's DNS server has ${first}.${ZONE} again, but the home router still answers NXDOMAIN from its cache (negative caching)`, ...evidence, brief(auth.evidence));
-          }
-          return fail(`${first}.${ZONE} does not exist (NXDOMAIN): the record is missing`, ...evidence, brief(auth.evidence));
-        }
-        return fail(`${first}.${ZONE} resolves to ${results[names.indexOf(first)]?.address ?? 'nothing'} (${r.status}), not ${RECORDS[first]}`, ...evidence);
-      },
-    },
-    {
-      id: 'ping',
-      title: `Alice reaches Bob's server (${BOB_PUBLIC}) and Bob's DNS server (${DNS_SERVER}) with ping`,
-      points: 2,
-      hint: `"ping -c 3 ${BOB_PUBLIC}" on alice. No replies beyond the home router? Follow the path hop by hop: traceroute -n -w 1 -m 8 ${BOB_PUBLIC}. Where the list of routers stops, look at that router and the next one (NAT on home: iptables -t nat -S; routes on edge: ip route).`,
-      async run(ctx) {
-        const probe = await ctx.probe('alice');
-        const [bob, dns] = await Promise.all([ping(probe, BOB_PUBLIC, 2), ping(probe, DNS_SERVER, 2)]);
-        if (!bob.ok && !dns.ok) return fail(`neither ${BOB_PUBLIC} nor ${DNS_SERVER} answers alice`, bob.evidence, dns.evidence);
-        if (!bob.ok) return fail(`Bob's DNS server answers, but his server ${BOB_PUBLIC} does not`, bob.evidence, dns.evidence);
-        if (!dns.ok) return fail(`Bob's server answers, but his DNS server ${DNS_SERVER} does not`, bob.evidence, dns.evidence);
-        return pass(`both answer (${bob.received}/${bob.sent} and ${dns.received}/${dns.sent} replies)`, bob.evidence, dns.evidence);
-      },
-    },
-    {
-      id: 'http',
-      title: `HTTP from Alice's laptop reaches Bob's web server (http://web.${ZONE}/)`,
-      points: 2,
-      deadlineMs: 4000,
-      hint: `"curl -v -m 5 http://web.${ZONE}/" on alice. If ping and traceroute reach ${BOB_PUBLIC} but curl times out, something lets ping through and drops HTTP: look at the edge's security group (iptables -S FORWARD on edge).`,
-      async run(ctx) {
-        const probe = await ctx.probe('alice');
-        const { address, result } = await resolveHome(probe, `web.${ZONE}`);
-        if (!address) return fail(`web.${ZONE} does not resolve through the home router, so the HTTP request cannot start`, result.evidence);
-        const path = `/?probe=${nonce()}`;
-        const e = await probe.run(`curl -sS --connect-timeout 2 -m 4 -o /dev/null -w '%{http_code}\\n' --resolve web.${ZONE}:80:${address} ${q(`http://web.${ZONE}${path}`)}`, 8000);
-        if (e.exitCode !== 0) return fail(`curl got no answer from web.${ZONE} (${address}): ${/curl: \(\d+\) (.*)/.exec(e.output)?.[1] ?? 'no response'}`, result.evidence, e);
-        if (e.output.trim() !== '200') return fail(`web.${ZONE} answered ${e.output.trim()}, not 200`, result.evidence, e);
-        const log = await ctx.node('web').run(`grep -F -- ${q(`"path":"${path}"`)} ${ACCESS_LOG} | tail -n 1`, 5000);
-        if (!log.output.includes(`"client":"${ALICE_PUBLIC}"`)) return fail(`an answer came back, but Bob's access log has no request for ${path} from ${ALICE_PUBLIC}: it did not come from Bob's server`, e, log);
-        return pass(`200 OK, and Bob's access log shows the request from ${ALICE_PUBLIC}`, e, log);
-      },
-    },
-    {
-      id: 'ftp',
-      title: `FTP from Alice's laptop lists Bob's file store (ftp://ftp.${ZONE}/)`,
-      points: 2,
-      deadlineMs: 4000,
-      hint: `"curl -v -m 5 ftp://ftp.${ZONE}/" on alice lists the files. If ping reaches ${BOB_PUBLIC} but FTP times out at "Trying", look at the edge's security group (iptables -S FORWARD on edge): FTP needs port 21 and the passive data ports.`,
-      async run(ctx) {
-        const probe = await ctx.probe('alice');
-        const { address, result } = await resolveHome(probe, `ftp.${ZONE}`);
-        if (!address) return fail(`ftp.${ZONE} does not resolve through the home router, so the FTP session cannot start`, result.evidence);
-        const tag = nonce();
-        const e = await probe.run(`curl -sS --connect-timeout 2 -m 4 -Q ${q(`NOOP ${tag}`)} ${q(`ftp://${address}/`)} | head -n 5`, 8000);
-        if (!/\S/.test(e.output) || /curl: \(/.test(e.output)) return fail(`no listing from ftp.${ZONE} (${address}): ${/curl: \(\d+\) (.*)/.exec(e.output)?.[1] ?? 'empty'}`, result.evidence, e);
-        const log = await ctx.node('ftp').run(`grep -F -- ${q(`"NOOP ${tag}"`)} ${FTP_LOG} | tail -n 1`, 5000);
-        if (!log.output.includes(`Client "${ALICE_PUBLIC}"`)) return fail(`a listing came back, but Bob's FTP server never saw this session from ${ALICE_PUBLIC}`, e, log);
-        return pass(`the listing came back, and the FTP server's log shows the session from ${ALICE_PUBLIC}`, e, log);
-      },
-    },
+    laptopCheck(f),
+    resolverCheck(f),
+    namesCheck(f),
+    pingCheck(f),
+    httpCheck(f),
+    ftpCheck(f),
     answer(
+      v,
       'laptop',
       "answers.yaml: the fault in Alice's own network settings, and the tool that showed it",
       'laptop_fault is alice-address or alice-gateway; laptop_tool the command that showed it (for example ip).',
     ),
-    answer('names', 'answers.yaml: the fault in name resolution, and the tool that showed it', 'names_fault is alice-resolver or dns-record; names_tool the command that showed it.'),
     answer(
+      v,
+      'names',
+      'answers.yaml: the fault in name resolution, and the tool that showed it',
+      'names_fault is alice-resolver or dns-record; names_tool the command that showed it.',
+    ),
+    answer(
+      v,
       'network',
       "answers.yaml: the fault on the network between Alice and Bob's services, and the tool that showed it",
       'network_fault is home-nat, edge-route, edge-http or edge-ftp; network_tool the command that pinpointed it (where a path stops, or which service does not answer while ping does).',
@@ -371,7 +632,7 @@ function checks(vars: Vars): Check[] {
   ];
 }
 
-export default defineLab({
+export default defineLab<TroubleVars>({
   number: 13,
   slug: 'troubleshooting',
   title: 'Troubleshooting: everything at once',
@@ -384,7 +645,12 @@ export default defineLab({
     { key: `${g}_tool`, prompt: `The tool that showed the ${g} fault` },
   ]),
   vary,
-  task: () => TASK,
+  // The card is the same for every learner (it must not give the faults away); task has no world
+  // of its own, and this lab's world is the canonical one.
+  task: () => ({
+    faults: 'three: one in the laptop group, one in the names group, one in the network group',
+    must_work: `ping ${canonical.bobPublic}; dig web.${ZONE}; curl http://web.${ZONE}/; curl ftp://ftp.${ZONE}/`,
+  }),
   faults,
   checks,
 });

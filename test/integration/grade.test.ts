@@ -6,11 +6,11 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { findLab, type Lab } from '../../orchestrator/lab.js';
-import { discover, gradeClass, type ClassResults, type LearnerResult } from '../../orchestrator/grade.js';
-import { projectRoot } from '../../orchestrator/paths.js';
+import { findLab, type Lab } from '../../orchestrator/labs/lab.js';
+import { discover, gradeClass, type ClassResults, type LearnerResult } from '../../orchestrator/grading/grade.js';
+import { projectRoot } from '../../orchestrator/runtime/paths.js';
 import { cli, driver } from './helpers.js';
-import { Driver } from '../../orchestrator/driver.js';
+import { Driver } from '../../orchestrator/runtime/driver.js';
 
 let lab: Lab;
 let classDir: string;
@@ -24,7 +24,8 @@ function learner(results: ClassResults, id: string): LearnerResult {
 }
 
 async function projectContainers(prefix: string): Promise<number> {
-  return (await driver.listContainers(Driver.projectLabels())).filter((c) => c.name.startsWith(`hurrynet-${prefix}`)).length;
+  return (await driver.listContainers(Driver.projectLabels())).filter((c) => c.name.startsWith(`hurrynet-${prefix}`))
+    .length;
 }
 
 beforeAll(async () => {
@@ -55,7 +56,13 @@ beforeAll(async () => {
     ].join('\n'),
   });
   outDir = mkdtempSync(join(tmpdir(), 'hurrynet-grades-'));
-  parallel = await gradeClass(driver, lab, discover(classDir, lab), { jobs: 3, outDir, scriptTimeoutSeconds: 5, cpusPerNode: 1, instancePrefix: 't-gp' });
+  parallel = await gradeClass(driver, lab, discover(classDir, lab), {
+    jobs: 3,
+    outDir,
+    scriptTimeoutSeconds: 5,
+    cpusPerNode: 1,
+    instancePrefix: 't-gp',
+  });
 }, 600_000);
 
 describe('grading a class', () => {
@@ -89,7 +96,9 @@ describe('grading a class', () => {
       cpusPerNode: 1,
       instancePrefix: 't-gs',
     });
-    expect(sequential.learners.map((l) => [l.id, l.status, l.score])).toEqual(parallel.learners.map((l) => [l.id, l.status, l.score]));
+    expect(sequential.learners.map((l) => [l.id, l.status, l.score])).toEqual(
+      parallel.learners.map((l) => [l.id, l.status, l.score]),
+    );
   }, 600_000);
 
   it('leaves nothing running', async () => {
@@ -100,7 +109,12 @@ describe('grading a class', () => {
   });
 
   it('resumes: unchanged submissions are not graded again', async () => {
-    const again = await gradeClass(driver, lab, discover(classDir, lab), { jobs: 2, outDir, resume: true, instancePrefix: 't-gr' });
+    const again = await gradeClass(driver, lab, discover(classDir, lab), {
+      jobs: 2,
+      outDir,
+      resume: true,
+      instancePrefix: 't-gr',
+    });
     expect(again.learners.map((l) => l.gradedAt)).toEqual(parallel.learners.map((l) => l.gradedAt));
   });
 });
@@ -110,13 +124,34 @@ describe('the grade command and its reports', () => {
   beforeAll(async () => {
     // Two shards through the CLI, then merged: the documented way to spread a class.
     const small = mkdtempSync(join(tmpdir(), 'hurrynet-class-small-'));
-    for (const id of ['correct', 'empty', 'malformed']) cpSync(join(classDir, id), join(small, id), { recursive: true });
+    for (const id of ['correct', 'empty', 'malformed'])
+      cpSync(join(classDir, id), join(small, id), { recursive: true });
     out = mkdtempSync(join(tmpdir(), 'hurrynet-grade-cli-'));
     for (const shard of ['1/2', '2/2']) {
-      const r = await cli(['grade', '--lab', '1', small, '--out', join(out, shard.replace('/', 'of')), '--shard', shard, '--jobs', '2']);
+      const r = await cli([
+        'grade',
+        '--lab',
+        '1',
+        small,
+        '--out',
+        join(out, shard.replace('/', 'of')),
+        '--shard',
+        shard,
+        '--jobs',
+        '2',
+      ]);
       expect(r.code, r.stderr).toBe(0);
     }
-    const merged = await cli(['grade', '--lab', '1', '--merge', join(out, '1of2'), join(out, '2of2'), '--out', join(out, 'all')]);
+    const merged = await cli([
+      'grade',
+      '--lab',
+      '1',
+      '--merge',
+      join(out, '1of2'),
+      join(out, '2of2'),
+      '--out',
+      join(out, 'all'),
+    ]);
     expect(merged.code, merged.stderr).toBe(0);
     expect(merged.stdout).toMatch(/3 submissions/);
   }, 600_000);
@@ -129,7 +164,9 @@ describe('the grade command and its reports', () => {
     expect(ada.checks[0]).toMatchObject({ points: expect.any(Number), passed: true });
     expect(ada.checks[0]).toHaveProperty('evidence');
     expect(ada.durations.totalMs).toBeGreaterThan(0);
-    expect(readFileSync(join(all, 'grades.csv'), 'utf8').split('\n')[0]).toMatch(/^learner,score,max_score,percent,status/);
+    expect(readFileSync(join(all, 'grades.csv'), 'utf8').split('\n')[0]).toMatch(
+      /^learner,score,max_score,percent,status/,
+    );
     for (const id of ['ada', 'empty', 'malformed']) {
       expect(existsSync(join(all, 'learners', `${id}.html`))).toBe(true);
       expect(existsSync(join(all, 'junit', `${id}.xml`))).toBe(true);
@@ -149,7 +186,19 @@ describe('the grade command and its reports', () => {
     const page = join(out, 'all', 'index.html');
     const dom = execFileSync(
       'chromium',
-      ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${mkdtempSync(join(tmpdir(), 'hn-chromium-'))}`, '--dump-dom', `file://${page}`],
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        `--user-data-dir=${mkdtempSync(join(tmpdir(), 'hn-chromium-'))}`,
+        '--dump-dom',
+        `file://${page}`,
+      ],
       { encoding: 'utf8', timeout: 60000, stdio: ['ignore', 'pipe', 'ignore'] },
     );
     expect(dom).toMatch(/<section id="overview">/);

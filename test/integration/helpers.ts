@@ -1,10 +1,9 @@
 // Shared helpers for integration tests against the real Docker engine.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { Driver } from '../../orchestrator/driver.js';
-import { LABEL } from '../../orchestrator/plan.js';
-import { containerName } from '../../orchestrator/plan.js';
-import { projectRoot } from '../../orchestrator/paths.js';
+import { Driver } from '../../orchestrator/runtime/driver.js';
+import { containerName, LABEL } from '../../orchestrator/runtime/plan.js';
+import { projectRoot } from '../../orchestrator/runtime/paths.js';
 
 export const driver = new Driver();
 
@@ -28,7 +27,10 @@ export interface CliResult {
 }
 
 /** Runs the real CLI (bin/hurrynet.js) as a user would. */
-export function cli(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; onSpawn?: (pid: number) => void } = {}): Promise<CliResult> {
+export function cli(
+  args: string[],
+  opts: { input?: string; env?: NodeJS.ProcessEnv; onSpawn?: (pid: number) => void } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(projectRoot(), 'bin', 'hurrynet.js'), ...args], {
       cwd: projectRoot(),

@@ -1,17 +1,31 @@
-// Lab 11 on a real engine: untouched it fails, a fake FTP server on alice (behind an iptables
-// redirect that the grader's own probe shares) and copied answers fail, the reference solution
-// passes for two learners with different faults.
+// Lab 11 on a real engine: untouched it fails; a fake FTP server on alice behind an iptables
+// redirect (which the grader's fresh laptop on Alice's network does not share) and copied answers
+// fail; an FTP helper on Bob's edge that rewrites the 227 reply, a hand-written vsftpd log and a
+// rewritten outbox file fail, each for its own reason; the reference solution passes for two
+// learners with different faults.
 import { afterAll, describe, expect, it } from 'vitest';
-import { stop } from '../../orchestrator/engine.js';
-import { ftpVars } from '../../labs/11-ftp/lab.js';
+import { stop } from '../../orchestrator/runtime/engine.js';
+import { varsFor } from '../../orchestrator/labs/lab.js';
+import ftpLab from '../../labs/11-ftp/lab.js';
 import { apply, explain, failedIds, grade, solutionDir, start, submissionFolder } from './lab-harness.js';
-import { driver } from './helpers.js';
+import { driver, sh } from './helpers.js';
 
 const I = 't-lab11';
-// seed-e: vsftpd announces its private address, the helper watches port 2121.
-// seed-c: vsftpd announces an old public address, the helper is gone.
-// seed-f: the edge forwards only port 21, the helper is on the wrong interface.
-const ALL = ['passive-reply', 'passive-transfer', 'active-transfer', 'cli-passive', 'cli-active', 'ts-client', 'answer-outbox-code', 'answer-passive-fix'];
+// seed-b: vsftpd announces its private address, the helper watches port 2121.
+// seed-a: vsftpd announces an old public address, the helper is gone.
+// seed-e: the edge forwards only port 21, the helper is on the wrong interface.
+// Several grades in one test, on a machine other tests load too.
+const LONG = 480_000;
+const ALL = [
+  'passive-reply',
+  'passive-transfer',
+  'active-transfer',
+  'cli-passive',
+  'cli-active',
+  'ts-client',
+  'answer-outbox-code',
+  'answer-passive-fix',
+];
 
 const FAKE_FTP = String.raw`
 import socket, threading
@@ -63,49 +77,141 @@ afterAll(async () => {
 });
 
 describe('lab 11: FTP active and passive', () => {
-  it('fails untouched, then fails a fake FTP server on alice and copied answers', async () => {
-    const run = await start('11', I, 'seed-e');
-    expect(ftpVars(run.vars)).toMatchObject({ passiveFault: 'pasv-private', activeFault: 'helper-port' });
-    const untouched = await grade(run);
-    expect(untouched.passed).toBe(false);
-    expect(failedIds(untouched)).toEqual(ALL);
-    expect(untouched.results.find((r) => r.id === 'passive-reply')?.reason).toMatch(/10\.0\.1\.21/);
-    expect(untouched.results.find((r) => r.id === 'active-transfer')?.evidence[0]?.output).toMatch(/Illegal (PORT|EPRT) command/);
+  it(
+    'fails untouched, then a fake FTP server on alice, then an FTP helper on the edge with a hand-written log and outbox',
+    async () => {
+      const run = await start('11', I, 'seed-b');
+      // The lab's files/alice/root tree put the client skeleton there without opening /root to all.
+      expect((await sh(I, 'alice', 'stat -c %a /root; ls /root/ftp-client.ts')).stdout.split('\n')[0]).toBe('700');
+      const v = varsFor(ftpLab, run.seed);
+      expect(run.vars).toEqual(v);
+      expect(v).toMatchObject({ passiveFault: 'pasv-private', activeFault: 'helper-port' });
+      const untouched = await grade(run);
+      expect(untouched.passed).toBe(false);
+      expect(failedIds(untouched)).toEqual(ALL);
+      expect(untouched.results.find((r) => r.id === 'passive-reply')?.reason).toMatch(/10\.0\.1\.21/);
+      expect(untouched.results.find((r) => r.id === 'active-transfer')?.evidence[0]?.output).toMatch(
+        /Illegal (PORT|EPRT) command/,
+      );
 
-    const fake = submissionFolder({
-      'alice.sh': [
-        'set -e',
-        `cat > /root/fake-ftp.py <<'EOF'${FAKE_FTP}EOF`,
-        'setsid nohup python3 /root/fake-ftp.py > /root/fake-ftp.log 2>&1 < /dev/null &',
-        'iptables -t nat -A OUTPUT -d 198.51.100.80 -p tcp --dport 21 -j REDIRECT --to-ports 2121',
-        'iptables -t nat -A OUTPUT -d 198.51.100.80 -p tcp --dport 30029 -j REDIRECT --to-ports 30029',
-        'for i in $(seq 1 50); do ss -Hltn "sport = :2121" | grep -q . && break; sleep 0.1; done',
-        // the fake answers; curl (passive, trusting the reply) is happy with it
-        'curl -sS --disable-epsv --no-ftp-skip-pasv-ip -u bob:bobpass ftp://ftp.bob.example/ | grep -q everything',
-        // a "client" that prints what the grader asks for without talking to anyone
-        `cat > /root/ftp-client.ts <<'EOF'\nimport { Client } from 'basic-ftp';\nvoid Client;\nconsole.log('listed: ' + process.env.UPLOAD_NAME);\nconsole.log('downloaded: ' + process.env.UPLOAD_TEXT);\nEOF`,
-      ].join('\n'),
-      'answers.yaml': 'outbox_code: 4f2a9c1e\npassive_fix: ftp\n',
-    });
-    await apply(run, fake);
-    const faked = await grade(run);
-    expect(faked.passed, explain(faked)).toBe(false);
-    expect(failedIds(faked)).toEqual(['passive-reply', 'passive-transfer', 'active-transfer', 'cli-passive', 'cli-active', 'ts-client', 'answer-outbox-code']);
-    // The grader's own probe was fooled on Alice's side, and caught at Bob's end.
-    expect(faked.results.find((r) => r.id === 'passive-transfer')?.reason).toMatch(/never received/);
-  });
+      const fake = submissionFolder({
+        'alice.sh': [
+          'set -e',
+          `cat > /root/fake-ftp.py <<'EOF'${FAKE_FTP}EOF`,
+          'setsid nohup python3 /root/fake-ftp.py > /root/fake-ftp.log 2>&1 < /dev/null &',
+          'iptables -t nat -A OUTPUT -d 198.51.100.80 -p tcp --dport 21 -j REDIRECT --to-ports 2121',
+          'iptables -t nat -A OUTPUT -d 198.51.100.80 -p tcp --dport 30029 -j REDIRECT --to-ports 30029',
+          'for i in $(seq 1 50); do ss -Hltn "sport = :2121" | grep -q . && break; sleep 0.1; done',
+          // the fake answers; curl (passive, trusting the reply) is happy with it
+          'curl -sS --disable-epsv --no-ftp-skip-pasv-ip -u bob:bobpass ftp://ftp.bob.example/ | grep -q everything',
+          // a "client" that prints what the grader asks for without talking to anyone
+          `cat > /root/ftp-client.ts <<'EOF'\nimport { Client } from 'basic-ftp';\nvoid Client;\nconsole.log('listed: ' + process.env.UPLOAD_NAME);\nconsole.log('downloaded: ' + process.env.UPLOAD_TEXT);\nEOF`,
+        ].join('\n'),
+        'answers.yaml': 'outbox_code: 4f2a9c1e\npassive_fix: ftp\n',
+      });
+      await apply(run, fake);
+      const faked = await grade(run);
+      expect(faked.passed, explain(faked)).toBe(false);
+      expect(failedIds(faked)).toEqual([
+        'passive-reply',
+        'passive-transfer',
+        'active-transfer',
+        'cli-passive',
+        'cli-active',
+        'ts-client',
+        'answer-outbox-code',
+      ]);
+      // The grader's own probe runs on a fresh laptop on Alice's LAN: the redirect on alice does not
+      // touch it, so it meets Bob's real (still broken) file store.
+      expect(
+        await sh(
+          I,
+          'alice',
+          'curl -sS --disable-epsv --no-ftp-skip-pasv-ip -u bob:bobpass ftp://ftp.bob.example/',
+        ).then((r) => r.stdout),
+      ).toContain('everything.txt');
+      expect(faked.results.find((r) => r.id === 'passive-transfer')?.reason).toMatch(
+        /upload from a fresh laptop on Alice's network failed/,
+      );
+      expect(faked.results.find((r) => r.id === 'passive-transfer')?.evidence[0]?.where).toBe('fresh@home');
+      expect(faked.results.find((r) => r.id === 'passive-reply')?.reason).toMatch(/answers PASV with 10\.0\.1\.21/);
 
-  it('passes the reference solution, for two learners with different faults', async () => {
-    for (const [seed, fault] of [
-      ['seed-c', { passiveFault: 'pasv-old', activeFault: 'helper-missing' }],
-      ['seed-f', { passiveFault: 'dnat-range', activeFault: 'helper-iface' }],
-    ] as const) {
-      const run = await start('ftp', I, seed);
-      expect(ftpVars(run.vars)).toMatchObject(fault);
-      await apply(run, solutionDir(run));
-      const report = await grade(run);
-      expect(report.passed, explain(report)).toBe(true);
-      expect(report.score).toBe(report.maxScore);
-    }
-  });
+      // An FTP helper on Bob's edge rewrites vsftpd's 227 reply instead of vsftpd announcing its public
+      // address; a hand-written vsftpd log claims active-mode work that active mode cannot do (the home
+      // router's helper is still broken); the outbox file is rewritten to a code of the learner's own.
+      const C = (pid: number, what: string) => `L ${pid} 'FTP command: Client "203.0.113.5", "${what}"'`;
+      const R = (pid: number, what: string) => `L ${pid} 'FTP response: Client "203.0.113.5", "${what}"'`;
+      const forged = [
+        'L() { printf \'%s [pid %s] [bob] %s\\n\' "$(date \'+%a %b %e %T %Y\')" "$1" "$2" >> /var/log/vsftpd.log; }',
+        `printf '%s [pid 9001] CONNECT: Client "203.0.113.5"\\n' "$(date '+%a %b %e %T %Y')" >> /var/log/vsftpd.log`,
+        `L 9001 'OK LOGIN: Client "203.0.113.5"'`,
+        R(9002, '230 Login successful.'),
+        C(9002, `CWD ${v.dir}`),
+        R(9002, '250 Directory successfully changed.'),
+        C(9002, 'EPRT |1|203.0.113.5|51207|'),
+        R(9002, '200 EPRT command successful. Consider using EPSV.'),
+        C(9002, `STOR ${v.activeFile}`),
+        R(9002, '150 Ok to send data.'),
+        `L 9002 'OK UPLOAD: Client "203.0.113.5", "${v.dir}/${v.activeFile}", 23 bytes, 45.65Kbyte/sec'`,
+        R(9002, '226 Transfer complete.'),
+        C(9002, 'EPRT |1|203.0.113.5|51209|'),
+        R(9002, '200 EPRT command successful. Consider using EPSV.'),
+        C(9002, 'LIST'),
+        R(9002, '150 Here comes the directory listing.'),
+        R(9002, '226 Directory send OK.'),
+        C(9002, 'EPRT |1|203.0.113.5|51211|'),
+        R(9002, '200 EPRT command successful. Consider using EPSV.'),
+        C(9002, `RETR ${v.outboxFile}`),
+        R(9002, '150 Opening BINARY mode data connection.'),
+        `L 9002 'OK DOWNLOAD: Client "203.0.113.5", "${v.outboxFile}", 40 bytes, 45.65Kbyte/sec'`,
+        R(9002, '226 Transfer complete.'),
+        `mkdir -p /home/bob${v.dir} && printf '%s\\n' '${v.uploadText}' > /home/bob${v.dir}/${v.activeFile}`,
+        `sed -i 's/^code: .*/code: bob-00c0ffee/' /home/bob${v.outboxFile}`,
+      ];
+      await apply(
+        run,
+        submissionFolder({
+          'edge.sh': 'iptables -t raw -A PREROUTING -i backbone -p tcp --dport 21 -j CT --helper ftp',
+          'ftp.sh': forged.join('\n'),
+          'answers.yaml': 'outbox_code: bob-00c0ffee\npassive_fix: ftp\n',
+        }),
+      );
+      const tricked = await grade(run);
+      expect(failedIds(tricked), explain(tricked)).toEqual([
+        'passive-reply',
+        'active-transfer',
+        'cli-passive',
+        'cli-active',
+        'ts-client',
+        'answer-outbox-code',
+      ]);
+      const reason = (id: string) => tricked.results.find((r) => r.id === id)?.reason ?? '';
+      expect(reason('passive-reply')).toMatch(
+        /announced 10\.0\.1\.21 .*but the reply reached Alice's side naming 198\.51\.100\.80: something on the way rewrote it/,
+      );
+      expect(reason('cli-active')).toMatch(
+        /shows your active-mode session, but active mode does not work from Alice's network now/,
+      );
+      expect(reason('answer-outbox-code')).toMatch(/the file was changed on Bob's file store after the lab started/);
+    },
+    LONG,
+  );
+
+  it(
+    'passes the reference solution, for two learners with different faults',
+    async () => {
+      for (const [seed, fault] of [
+        ['seed-a', { passiveFault: 'pasv-old', activeFault: 'helper-missing' }],
+        ['seed-e', { passiveFault: 'dnat-range', activeFault: 'helper-iface' }],
+      ] as const) {
+        const run = await start('ftp', I, seed);
+        expect(varsFor(ftpLab, run.seed)).toMatchObject(fault);
+        await apply(run, solutionDir(run));
+        const report = await grade(run);
+        expect(report.passed, explain(report)).toBe(true);
+        expect(report.score).toBe(report.maxScore);
+      }
+    },
+    LONG,
+  );
 });

@@ -1,11 +1,33 @@
 // The learner's lab commands as typed, and the bad input they must survive.
 import { afterAll, describe, expect, it } from 'vitest';
-import { stop } from '../../orchestrator/engine.js';
-import { cli, labelledObjects, sh } from './helpers.js';
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stop } from '../../orchestrator/runtime/engine.js';
+import { projectRoot } from '../../orchestrator/runtime/paths.js';
+import { cli, type CliResult, driver, labelledObjects, sh } from './helpers.js';
 import { submissionFolder } from './lab-harness.js';
-import { driver } from './helpers.js';
 
 const I = 't-labcli';
+const BIN = join(projectRoot(), 'bin', 'hurrynet.js');
+
+/** Runs the CLI through sh, so that its stdin is what a user's shell gives: `< file`, `| pipe`, none. */
+function shellCli(line: string, stdin: number | 'ignore' = 'ignore'): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', ['-c', line.replaceAll('HURRYNET', `"${process.execPath}" "${BIN}"`)], {
+      cwd: projectRoot(),
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: [stdin, 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
 
 afterAll(async () => {
   await stop(driver, I);
@@ -58,9 +80,57 @@ describe('hurrynet list / lab / check', () => {
     expect(wrong.code).toBe(2);
   });
 
+  it('exec sends a redirected file as input, and says so when a pipe is not sent', async () => {
+    const local = join(tmpdir(), 'hurrynet-t-labcli-input.txt');
+    writeFileSync(local, 'line one\nline two\n');
+    const fd = openSync(local, 'r');
+    const file = await shellCli(`HURRYNET exec --instance ${I} alice -- sh -c 'cat > /tmp/from-file'`, fd).finally(() =>
+      closeSync(fd),
+    );
+    expect(file.code, file.stderr).toBe(0);
+    expect(file.stderr).not.toMatch(/not sent/);
+    expect((await sh(I, 'alice', 'cat /tmp/from-file')).stdout).toBe('line one\nline two\n');
+    // A shell pipe (a FIFO) and Node's pipe (a socket) are not read without --stdin, and say so.
+    const fifo = await shellCli(`printf piped | HURRYNET exec --instance ${I} alice -- sh -c 'wc -c'`);
+    expect(fifo.stdout.trim()).toBe('0');
+    expect(fifo.stderr).toMatch(
+      /^hurrynet: note: standard input was not sent to the command \(add --stdin to send it\)$/m,
+    );
+    const socket = await cli(['exec', '--instance', I, 'alice', '--', 'sh', '-c', 'wc -c'], { input: 'piped' });
+    expect(socket.stderr).toMatch(/standard input was not sent/);
+    const sent = await shellCli(`printf piped | HURRYNET exec --stdin --instance ${I} alice -- sh -c 'wc -c'`);
+    expect(sent.stdout.trim()).toBe('5');
+    expect(sent.stderr).not.toMatch(/not sent/);
+    // /dev/null (and a terminal) is nothing worth a note.
+    const none = await shellCli(`HURRYNET exec --instance ${I} alice -- true`);
+    expect(none.code).toBe(0);
+    expect(none.stderr).toBe('');
+  });
+
+  it('takes an unknown node as a usage error, and shell without a terminal as an error', async () => {
+    const exec = await cli(['exec', '--instance', I, 'nobody', '--', 'true']);
+    expect(exec.code).toBe(2);
+    expect(exec.stderr).toMatch(/unknown node "nobody". The nodes are: alice/);
+    const shell = await cli(['shell', 'nobody', '--instance', I]);
+    expect(shell.code).toBe(2);
+    expect(shell.stderr).toMatch(/unknown node "nobody"/);
+    const noTty = await cli(['shell', '--instance', I], { input: 'echo should-not-run\n' });
+    expect(noTty.code).toBe(2);
+    expect(noTty.stderr).toMatch(/shell needs a terminal \(standard input is not one\)/);
+    expect(noTty.stdout).not.toMatch(/should-not-run/);
+  });
+
+  it('graph --instance reads the running lab (lab 01 keeps the free world)', async () => {
+    const r = await cli(['graph', '--instance', I]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/alice .*home.*isp.*edge.*web/);
+  });
+
   it('stops a script that never ends, with a clear message', async () => {
     const dir = submissionFolder({ 'alice.sh': 'echo $$ > /tmp/endless.pid; while true; do sleep 1; done\n' });
-    const r = await cli(['lab', '1', '--instance', I, '--no-shell', '--reset', '--apply', dir], { env: { HURRYNET_SCRIPT_TIMEOUT: '2' } });
+    const r = await cli(['lab', '1', '--instance', I, '--no-shell', '--reset', '--apply', dir], {
+      env: { HURRYNET_SCRIPT_TIMEOUT: '2' },
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/alice.sh did not finish within 2 s and was stopped/);
     expect(r.stderr).toMatch(/The lab is still running/);

@@ -1,11 +1,10 @@
 // What every lab test does: start the lab on a real engine, grade it untouched, grade a faked
 // submission, grade the reference solution.
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { findLab, type Lab } from '../../orchestrator/lab.js';
-import { applySubmission, checkLab, startLab, validateSubmission } from '../../orchestrator/labrun.js';
-import { varsFor } from '../../orchestrator/lab.js';
+import { findLab, type Lab, varsFor } from '../../orchestrator/labs/lab.js';
+import { applySubmission, checkLab, startLab, validateSubmission } from '../../orchestrator/labs/labrun.js';
 import type { Report } from '../../checks/types.js';
 import { driver } from './helpers.js';
 

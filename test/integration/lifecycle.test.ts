@@ -3,10 +3,10 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NodeStartError, stop, up } from '../../orchestrator/engine.js';
-import { networkName, LABEL, PROJECT } from '../../orchestrator/plan.js';
-import { projectRoot } from '../../orchestrator/paths.js';
-import { canonicalWorld, findNode, type World } from '../../orchestrator/world.js';
+import { NodeStartError, stop, up } from '../../orchestrator/runtime/engine.js';
+import { networkName, LABEL, PROJECT } from '../../orchestrator/runtime/plan.js';
+import { projectRoot } from '../../orchestrator/runtime/paths.js';
+import { canonicalWorld, findNode, type World } from '../../orchestrator/world/world.js';
 import { cli, driver, eventually, labelledObjects } from './helpers.js';
 
 const I = 't-cli';
@@ -34,7 +34,13 @@ describe('hurrynet CLI on a running instance', () => {
   it('status --json lists nodes, addresses and health', async () => {
     const r = await cli(['status', '--json', '--instance', I]);
     expect(r.code).toBe(0);
-    const doc = JSON.parse(r.stdout) as { instances: { instance: string; healthy: boolean; nodes: { node: string; ready: boolean; addresses: { link: string; address: string }[] }[] }[] };
+    const doc = JSON.parse(r.stdout) as {
+      instances: {
+        instance: string;
+        healthy: boolean;
+        nodes: { node: string; ready: boolean; addresses: { link: string; address: string }[] }[];
+      }[];
+    };
     const inst = doc.instances.find((x) => x.instance === I)!;
     expect(inst.healthy).toBe(true);
     expect(inst.nodes.map((n) => n.node)).toEqual(canonicalWorld.nodes.map((n) => n.name));
@@ -73,7 +79,7 @@ describe('hurrynet CLI on a running instance', () => {
 
   it('explains an unknown node, an unknown instance and an invalid name', async () => {
     const node = await cli(['exec', '--instance', I, 'bob', '--', 'true']);
-    expect(node.code).toBe(1);
+    expect(node.code).toBe(2);
     expect(node.stderr).toMatch(/unknown node "bob". The nodes are: alice, home, isp, dns, edge, web, ftp/);
     const inst = await cli(['shell', '--instance', 'nosuch']);
     expect(inst.code).toBe(2);
@@ -105,7 +111,11 @@ describe('faults during start', () => {
     let pid = 0;
     const running = cli(['up', '--instance', 't-int'], { onSpawn: (p) => (pid = p) });
     // Interrupt once the first containers exist, i.e. in the middle of the start.
-    const seen = await eventually(async () => (await driver.listContainers({ [LABEL.instance]: 't-int' })).length > 0, 60000, 50);
+    const seen = await eventually(
+      async () => (await driver.listContainers({ [LABEL.instance]: 't-int' })).length > 0,
+      60000,
+      50,
+    );
     expect(seen).toBe(true);
     process.kill(pid, 'SIGINT');
     const r = await running;
@@ -150,10 +160,22 @@ describe('faults during start', () => {
 });
 
 describe('clean', () => {
-  it('removes every labelled container and network', async () => {
-    await up(driver, { instance: 't-clean' });
-    const r = await cli(['clean', '--json']);
-    expect(r.code).toBe(0);
-    expect(await labelledObjects()).toBe(0);
-  });
+  // A project label of its own: clean must be tested without touching anyone else's labs.
+  const project = `hurrynet-test-clean-${process.pid}`;
+  it("removes every labelled container and network of its project, and nobody else's", async () => {
+    await up(driver, { instance: 't-bystander', replace: true });
+    process.env.HURRYNET_PROJECT = project;
+    try {
+      await up(driver, { instance: 't-clean', replace: true });
+      expect(await labelledObjects()).toBe(11);
+      const r = await cli(['clean', '--json'], { env: { HURRYNET_PROJECT: project } });
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ containers: 7, networks: 4 });
+      expect(await labelledObjects()).toBe(0);
+    } finally {
+      delete process.env.HURRYNET_PROJECT;
+    }
+    expect(await labelledObjects('t-bystander')).toBe(11);
+    await stop(driver, 't-bystander');
+  }, 300_000);
 });

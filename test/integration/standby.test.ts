@@ -1,12 +1,11 @@
 // The standby world: prepared in the background, claimed by a lab in a moment, never reused.
 import { afterAll, describe, expect, it } from 'vitest';
-import { stop } from '../../orchestrator/engine.js';
-import { findLab } from '../../orchestrator/lab.js';
-import { labWorld, startLab } from '../../orchestrator/labrun.js';
-import { varsFor } from '../../orchestrator/lab.js';
-import { ensureStandby, listStandby } from '../../orchestrator/standby.js';
+import { stop } from '../../orchestrator/runtime/engine.js';
+import { findLab, varsFor } from '../../orchestrator/labs/lab.js';
+import { labWorld, startLab } from '../../orchestrator/labs/labrun.js';
+import { ensureStandby, listStandby } from '../../orchestrator/runtime/standby.js';
 import { cli, driver, labelledObjects, sh } from './helpers.js';
-import { apply, explain, grade, solutionDir, type LabRun } from './lab-harness.js';
+import { apply, explain, grade, type LabRun, solutionDir } from './lab-harness.js';
 
 const I = 't-standby';
 
@@ -22,7 +21,9 @@ describe('standby world', () => {
     expect(await ensureStandby(driver)).toBe(name); // a usable one is kept, not duplicated
 
     const status = await cli(['status', '--json']);
-    expect((JSON.parse(status.stdout) as { instances: { instance: string }[] }).instances.map((i) => i.instance)).toContain(name);
+    expect(
+      (JSON.parse(status.stdout) as { instances: { instance: string }[] }).instances.map((i) => i.instance),
+    ).toContain(name);
     const refused = await cli(['shell', '--instance', name]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/is a standby world/);

@@ -2,9 +2,9 @@
 // real packets, from both ends.
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stop, up } from '../../orchestrator/engine.js';
-import { LABEL } from '../../orchestrator/plan.js';
-import { Driver } from '../../orchestrator/driver.js';
+import { stop, up } from '../../orchestrator/runtime/engine.js';
+import { LABEL } from '../../orchestrator/runtime/plan.js';
+import { Driver } from '../../orchestrator/runtime/driver.js';
 import { driver, labelledObjects, sh } from './helpers.js';
 
 const A = 't-world';
@@ -28,7 +28,7 @@ describe("from Alice's laptop", () => {
     expect(r.stdout).toMatch(/^nameserver 192\.168\.1\.1$/m);
   });
 
-  it('pings the public address of Bob\'s server', async () => {
+  it("pings the public address of Bob's server", async () => {
     const r = await sh(A, 'alice', 'ping -c 3 -W 2 198.51.100.80');
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/3 packets transmitted, 3 received/);
@@ -57,11 +57,19 @@ describe("from Alice's laptop", () => {
 
   it('uses the JSON resource with GET, POST, PUT and DELETE', async () => {
     const base = 'http://web.bob.example/api/notes';
-    const post = await sh(A, 'alice', `curl -sS -m 5 -w '\\n%{http_code}' -H 'Content-Type: application/json' -d '{"title":"t1","body":"b"}' ${base}`);
+    const post = await sh(
+      A,
+      'alice',
+      `curl -sS -m 5 -w '\\n%{http_code}' -H 'Content-Type: application/json' -d '{"title":"t1","body":"b"}' ${base}`,
+    );
     const [body, code] = post.stdout.trim().split('\n');
     expect(code).toBe('201');
     const id = (JSON.parse(body!) as { id: number }).id;
-    const put = await sh(A, 'alice', `curl -sS -m 5 -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/json' -d '{"title":"t2"}' ${base}/${id}`);
+    const put = await sh(
+      A,
+      'alice',
+      `curl -sS -m 5 -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/json' -d '{"title":"t2"}' ${base}/${id}`,
+    );
     expect(put.stdout).toBe('200');
     const get = await sh(A, 'alice', `curl -sS -m 5 ${base}/${id}`);
     expect(JSON.parse(get.stdout)).toMatchObject({ id, title: 't2' });
@@ -95,7 +103,11 @@ describe("from Alice's laptop", () => {
   });
 
   it('runs the troubleshooting toolkit and Python tutorial code unchanged', async () => {
-    const r = await sh(A, 'alice', 'ifconfig home && ip link show home && tcpdump --version && conntrack --version && openssl version');
+    const r = await sh(
+      A,
+      'alice',
+      'ifconfig home && ip link show home && tcpdump --version && conntrack --version && openssl version',
+    );
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/inet 192\.168\.1\.101/);
     const py = await sh(
@@ -111,7 +123,11 @@ f = ftplib.FTP("ftp.bob.example", timeout=5); f.login(); print(sorted(f.nlst()))
   });
 
   it('captures its own traffic with tcpdump', async () => {
-    const r = await sh(A, 'alice', 'timeout 5 tcpdump -n -c 2 -i home icmp 2>/dev/null & sleep 0.5; ping -c 1 -W 2 192.168.1.1 >/dev/null; wait');
+    const r = await sh(
+      A,
+      'alice',
+      'timeout 5 tcpdump -n -c 2 -i home icmp 2>/dev/null & sleep 0.5; ping -c 1 -W 2 192.168.1.1 >/dev/null; wait',
+    );
     expect(r.stdout).toMatch(/192\.168\.1\.101 > 192\.168\.1\.1: ICMP echo request/);
   });
 });

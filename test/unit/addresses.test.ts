@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { allocateSubnets, contains, firstHost, formatIp, networkOf, overlaps, parseCidr, parseIp } from '../../orchestrator/addresses.js';
+import {
+  allocateSubnets,
+  contains,
+  firstHost,
+  formatIp,
+  networkOf,
+  overlaps,
+  parseCidr,
+  parseIp,
+} from '../../orchestrator/world/addresses.js';
 
 describe('IPv4 arithmetic', () => {
   it('parses and formats addresses', () => {
@@ -33,7 +42,9 @@ describe('subnet pool', () => {
     expect(allocateSubnets('10.250.0.0/16', taken, 2)).toEqual(['10.250.0.16/28', '10.250.0.64/28']);
   });
   it('says what to do when the pool is full', () => {
-    expect(() => allocateSubnets('10.250.0.0/26', ['10.250.0.0/27'], 3)).toThrow(/no room for 3 more networks.*hurrynet stop --all/);
+    expect(() => allocateSubnets('10.250.0.0/26', ['10.250.0.0/27'], 3)).toThrow(
+      /no room for 3 more networks.*hurrynet stop --all/,
+    );
   });
 });
 

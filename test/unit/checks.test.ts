@@ -1,9 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { answerCheck, normalizeAnswer } from '../../checks/answers.js';
 import { parseDig } from '../../checks/probes.js';
-import { renderJson, renderJunit, renderTerminal, xmlEscape } from '../../checks/report.js';
+import { failedRequired, renderJson, renderJunit, renderTerminal, xmlEscape } from '../../checks/report.js';
 import { runCheck, runChecks, type Clock } from '../../checks/runner.js';
-import { fail, pass, type Answers, type Check, type CheckContext, type Report } from '../../checks/types.js';
+import {
+  fail,
+  graderFailure,
+  inconclusive,
+  pass,
+  type Answers,
+  type Check,
+  type CheckContext,
+  type Report,
+} from '../../checks/types.js';
 
 /** A clock that advances only when the runner sleeps: retries without waiting. */
 function fakeClock(): Clock & { t: number } {
@@ -14,6 +23,10 @@ function fakeClock(): Clock & { t: number } {
 function ctx(answers: Answers = { ok: false, error: 'none' }): CheckContext {
   return {
     instance: 'x',
+    timeScale: 1,
+    fresh: async () => {
+      throw new Error('no fresh machines in unit tests');
+    },
     vars: {},
     answers: async () => answers,
     probe: async () => {
@@ -25,12 +38,23 @@ function ctx(answers: Answers = { ok: false, error: 'none' }): CheckContext {
   };
 }
 
-const check = (over: Partial<Check>): Check => ({ id: 'c', title: 'a check', points: 2, hint: 'try harder', run: async () => pass('ok'), ...over });
+const check = (over: Partial<Check>): Check => ({
+  id: 'c',
+  title: 'a check',
+  points: 2,
+  hint: 'try harder',
+  run: async () => pass('ok'),
+  ...over,
+});
 
 describe('runner', () => {
   it('retries a failing check until it passes', async () => {
     let calls = 0;
-    const r = await runCheck(check({ run: async () => (++calls < 3 ? fail('not yet') : pass('now')) }), ctx(), fakeClock());
+    const r = await runCheck(
+      check({ run: async () => (++calls < 3 ? fail('not yet') : pass('now')) }),
+      ctx(),
+      fakeClock(),
+    );
     expect(r.passed).toBe(true);
     expect(r.attempts).toBe(3);
     expect(r.earned).toBe(2);
@@ -45,14 +69,90 @@ describe('runner', () => {
     expect(r.hint).toBe('try harder');
     expect(clock.t).toBeLessThanOrEqual(1000);
   });
-  it('turns a throwing check into a failure with the error', async () => {
-    const r = await runCheck(check({ deadlineMs: 0, run: async () => { throw new Error('boom'); } }), ctx(), fakeClock());
+  it('turns a throwing check into an inconclusive result, tried at least twice, never a failure', async () => {
+    let calls = 0;
+    const r = await runCheck(
+      check({
+        deadlineMs: 0,
+        run: async () => {
+          calls++;
+          throw new Error('boom');
+        },
+      }),
+      ctx(),
+      fakeClock(),
+    );
     expect(r.passed).toBe(false);
-    expect(r.reason).toMatch(/could not run: boom/);
+    expect(r.status).toBe('inconclusive');
+    expect(r.earned).toBe(0);
+    expect(r.hint).toBeUndefined();
+    expect(calls).toBe(2);
+    expect(r.reason).toMatch(/grader could not observe this \(the check could not run: boom\); it is not your mistake/);
+  });
+  it("treats a verdict that rests on the grader's own timeout as inconclusive, pass or fail", async () => {
+    const timedOut = graderFailure('probe@alice', 'curl x', 'command timed out after 5000 ms: bash -c curl x');
+    for (const verdict of [
+      fail('no answer', timedOut),
+      pass('port closed', timedOut),
+      inconclusive('sidecar did not start'),
+    ]) {
+      const r = await runCheck(check({ deadlineMs: 1000, run: async () => verdict }), ctx(), fakeClock());
+      expect(r.status).toBe('inconclusive');
+      expect(r.earned).toBe(0);
+    }
+  });
+  it('retries an inconclusive attempt and grades the conclusive one that follows', async () => {
+    let calls = 0;
+    const timedOut = graderFailure('probe@alice', 'ping', 'command timed out');
+    const r = await runCheck(
+      check({ deadlineMs: 1000, run: async () => (++calls === 1 ? fail('x', timedOut) : fail('really broken')) }),
+      ctx(),
+      fakeClock(),
+    );
+    expect(r.status).toBe('failed');
+    expect(r.reason).toBe('really broken');
+    expect(r.hint).toBe('try harder');
+  });
+  it('keeps a conclusive failure seen before the last attempt turned inconclusive', async () => {
+    let calls = 0;
+    const r = await runCheck(
+      check({ deadlineMs: 600, run: async () => (++calls === 1 ? fail('broken') : inconclusive('busy')) }),
+      ctx(),
+      fakeClock(),
+    );
+    expect(r.status).toBe('failed');
+    expect(r.reason).toBe('broken');
+  });
+  it('stretches the deadline by the time scale of a busy machine', async () => {
+    const clock = fakeClock();
+    const slow = { ...ctx(), timeScale: 3 };
+    const r = await runCheck(check({ deadlineMs: 1000, run: async () => fail('still broken') }), slow, clock);
+    expect(r.attempts).toBe(13); // every 250 ms from 0 to 3000
+    expect(clock.t).toBeLessThanOrEqual(3000);
+  });
+  it('a report lists inconclusive checks and is not passed, but has no failure', async () => {
+    const report = await runChecks(
+      [check({ id: 'a' }), check({ id: 'b', deadlineMs: 0, run: async () => inconclusive('x') })],
+      ctx(),
+      { lab: '01', title: 't', instance: 'x', seed: 's' },
+      fakeClock(),
+    );
+    expect(report.passed).toBe(false);
+    expect(report.inconclusive).toEqual(['b']);
+    expect(failedRequired(report)).toEqual([]);
+    const text = renderTerminal(report);
+    expect(text).toMatch(/\?\?\?\?/);
+    expect(text).toMatch(/could not observe one check \(b\).*not your mistake/s);
+    expect(renderJunit(report)).toMatch(
+      /<error message="the grader could not observe this \(x\)[^"]*" type="inconclusive">/,
+    );
   });
   it('scores: optional misses add no points but do not fail the lab', async () => {
     const report = await runChecks(
-      [check({ id: 'a', points: 3 }), check({ id: 'b', points: 1, required: false, deadlineMs: 0, run: async () => fail('no') })],
+      [
+        check({ id: 'a', points: 3 }),
+        check({ id: 'b', points: 1, required: false, deadlineMs: 0, run: async () => fail('no') }),
+      ],
       ctx(),
       { lab: '01', title: 't', instance: 'x', seed: 's' },
       fakeClock(),
@@ -60,6 +160,32 @@ describe('runner', () => {
     expect(report.score).toBe(3);
     expect(report.maxScore).toBe(4);
     expect(report.passed).toBe(true);
+  });
+
+  it('traces a failed check once, after its last attempt, and never a passed or inconclusive one', async () => {
+    const traced: string[] = [];
+    const c: CheckContext = {
+      ...ctx(),
+      trace: async (probe) => (
+        await probe(),
+        traced.push('t'),
+        { where: 'every node', command: 'trace', exitCode: 0, output: 'SYN reached edge and never left' }
+      ),
+    };
+    let probes = 0;
+    const failing = check({ deadlineMs: 1000, run: async () => fail('no answer'), trace: async () => void probes++ });
+    const r = await runCheck(failing, c, fakeClock());
+    expect(r.status).toBe('failed');
+    expect(r.attempts).toBeGreaterThan(1);
+    expect([traced.length, probes]).toEqual([1, 1]);
+    expect(r.evidence.map((e) => e.output)).toContain('SYN reached edge and never left');
+    await runCheck(check({ trace: async () => void probes++ }), c, fakeClock());
+    await runCheck(
+      check({ deadlineMs: 0, run: async () => inconclusive('busy'), trace: async () => void probes++ }),
+      c,
+      fakeClock(),
+    );
+    expect(traced.length).toBe(1);
   });
 });
 
@@ -78,7 +204,9 @@ describe('answers', () => {
     expected: async () => ({ value: '192.168.1.150', evidence: [] }),
   };
   it('passes a matching answer and fails a copied one', async () => {
-    const good = await answerCheck(spec).run(ctx({ ok: true, values: { ip: '192.168.1.150' }, raw: 'ip: 192.168.1.150' }));
+    const good = await answerCheck(spec).run(
+      ctx({ ok: true, values: { ip: '192.168.1.150' }, raw: 'ip: 192.168.1.150' }),
+    );
     expect(good.passed).toBe(true);
     const copied = await answerCheck(spec).run(ctx({ ok: true, values: { ip: '192.168.1.120' }, raw: '' }));
     expect(copied.passed).toBe(false);
@@ -86,14 +214,20 @@ describe('answers', () => {
   });
   it('explains a missing key and a missing or broken file', async () => {
     expect((await answerCheck(spec).run(ctx({ ok: true, values: {}, raw: '' }))).reason).toMatch(/misses "ip"/);
-    expect((await answerCheck(spec).run(ctx({ ok: false, error: 'answers.yaml is not valid YAML: x' }))).reason).toMatch(/not valid YAML/);
+    expect(
+      (await answerCheck(spec).run(ctx({ ok: false, error: 'answers.yaml is not valid YAML: x' }))).reason,
+    ).toMatch(/not valid YAML/);
   });
 });
 
 describe('dig output', () => {
   it('reads status, server and answers', () => {
     const out = `;; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: 1\n\n;; ANSWER SECTION:\nweb.bob.example.\t287\tIN\tA\t198.51.100.80\n\n;; SERVER: 192.168.1.1#53(192.168.1.1) (UDP)\n`;
-    expect(parseDig(out)).toEqual({ status: 'NOERROR', server: '192.168.1.1', answers: [{ name: 'web.bob.example.', ttl: 287, type: 'A', value: '198.51.100.80' }] });
+    expect(parseDig(out)).toEqual({
+      status: 'NOERROR',
+      server: '192.168.1.1',
+      answers: [{ name: 'web.bob.example.', ttl: 287, type: 'A', value: '198.51.100.80' }],
+    });
     expect(parseDig(';; connection timed out; no servers could be reached').status).toBe('TIMEOUT');
   });
 });
@@ -103,13 +237,26 @@ const sample: Report = {
   title: 'Client & server <HTTP>',
   instance: 'x',
   seed: 's',
+  inconclusive: [],
   score: 2,
   maxScore: 3,
   passed: false,
   ms: 1234,
   startedAt: '2026-01-01T00:00:00.000Z',
   results: [
-    { id: 'a', title: 'ok one', points: 2, earned: 2, required: true, passed: true, reason: 'fine', evidence: [], attempts: 1, ms: 10 },
+    {
+      id: 'a',
+      title: 'ok one',
+      points: 2,
+      earned: 2,
+      required: true,
+      passed: true,
+      status: 'passed',
+      reason: 'fine',
+      evidence: [],
+      attempts: 1,
+      ms: 10,
+    },
     {
       id: 'b',
       title: 'broken "one"',
@@ -117,6 +264,7 @@ const sample: Report = {
       earned: 0,
       required: true,
       passed: false,
+      status: 'failed',
       reason: 'got <nothing> & more',
       hint: 'use curl',
       evidence: [{ where: 'probe@alice', command: 'curl x', exitCode: 7, output: 'refused\u0007' }],
@@ -142,7 +290,7 @@ describe('reporters', () => {
   it('writes well-formed JUnit XML with escaped text', () => {
     const xml = renderJunit(sample);
     expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>/);
-    expect(xml).toMatch(/<testsuite name="hurrynet.lab01" tests="2" failures="1" skipped="0"/);
+    expect(xml).toMatch(/<testsuite name="hurrynet.lab01" tests="2" failures="1" errors="0" skipped="0"/);
     expect(xml).toContain('<failure message="got &lt;nothing&gt; &amp; more" type="required">');
     expect(xml).not.toContain('\u0007');
     expect((xml.match(/<testcase /g) ?? []).length).toBe(2);

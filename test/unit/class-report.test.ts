@@ -3,9 +3,23 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { classStats, genericTitle, learnerJunit, renderClassHtml, renderClassTerminal, renderCsv, renderLearnerHtml } from '../../checks/class-report.js';
-import { autoJobs, mergeResults, shard, type ClassResults, type LearnerResult } from '../../orchestrator/grade.js';
-import { projectRoot } from '../../orchestrator/paths.js';
+import {
+  classStats,
+  genericTitle,
+  learnerJunit,
+  renderClassHtml,
+  renderClassTerminal,
+  renderCsv,
+  renderLearnerHtml,
+} from '../../checks/class-report.js';
+import {
+  autoJobs,
+  mergeResults,
+  shard,
+  type ClassResults,
+  type LearnerResult,
+} from '../../orchestrator/grading/grade.js';
+import { projectRoot } from '../../orchestrator/runtime/paths.js';
 
 function learner(id: string, score: number, over: Partial<LearnerResult> = {}): LearnerResult {
   return {
@@ -18,8 +32,33 @@ function learner(id: string, score: number, over: Partial<LearnerResult> = {}): 
     passed: score === 4,
     key: 'k',
     checks: [
-      { id: 'a', title: `note "${id}" exists`, points: 2, earned: score >= 2 ? 2 : 0, required: true, passed: score >= 2, reason: 'r', evidence: [], attempts: 1, ms: 5 },
-      { id: 'b', title: 'answer', points: 2, earned: score === 4 ? 2 : 0, required: true, passed: score === 4, reason: 'r <x>', hint: 'h', evidence: [{ where: 'alice', command: 'cat', exitCode: 1, output: 'no & such' }], attempts: 2, ms: 5 },
+      {
+        id: 'a',
+        title: `note "${id}" exists`,
+        points: 2,
+        earned: score >= 2 ? 2 : 0,
+        required: true,
+        passed: score >= 2,
+        status: score >= 2 ? 'passed' : 'failed',
+        reason: 'r',
+        evidence: [],
+        attempts: 1,
+        ms: 5,
+      },
+      {
+        id: 'b',
+        title: 'answer',
+        points: 2,
+        earned: score === 4 ? 2 : 0,
+        required: true,
+        passed: score === 4,
+        status: score === 4 ? 'passed' : 'failed',
+        reason: 'r <x>',
+        hint: 'h',
+        evidence: [{ where: 'alice', command: 'cat', exitCode: 1, output: 'no & such' }],
+        attempts: 2,
+        ms: 5,
+      },
     ],
     durations: { startMs: 1, applyMs: 1, checkMs: 1, totalMs: 3 },
     gradedAt: '2026-01-01T00:00:00.000Z',
@@ -32,7 +71,11 @@ const results: ClassResults = {
   title: 'T',
   labVersion: 'v',
   generatedAt: '2026-01-01T00:00:00.000Z',
-  learners: [learner('ada', 4), learner('bob', 2), learner('cy', 0, { status: 'invalid', error: 'web.sh, "bad"', checks: [] })],
+  learners: [
+    learner('ada', 4),
+    learner('bob', 2),
+    learner('cy', 0, { status: 'invalid', error: 'web.sh, "bad"', checks: [] }),
+  ],
 };
 
 describe('class statistics', () => {
@@ -53,9 +96,11 @@ describe('class statistics', () => {
 describe('class reports', () => {
   it('writes a CSV a gradebook can import, with quoting', () => {
     const csv = renderCsv(results).trim().split('\n');
-    expect(csv[0]).toBe('learner,score,max_score,percent,status,all_required_passed,check:a,check:b,error');
-    expect(csv[1]).toBe('ada,4,4,100,graded,true,2,2,');
-    expect(csv[3]).toBe('cy,0,4,0,invalid,false,,,"web.sh, ""bad"""');
+    expect(csv[0]).toBe(
+      'learner,score,max_score,percent,status,all_required_passed,check:a,check:b,error,error_by,grader_retries',
+    );
+    expect(csv[1]).toBe('ada,4,4,100,graded,true,2,2,,,0');
+    expect(csv[3]).toBe('cy,0,4,0,invalid,false,,,"web.sh, ""bad""",,0');
   });
   it('summarizes in the terminal', () => {
     const text = renderClassTerminal(results);
@@ -78,7 +123,11 @@ describe('class reports', () => {
       writeFileSync(f, learnerJunit(results, l));
       return f;
     });
-    const r = spawnSync('xmllint', ['--noout', '--schema', join(projectRoot(), 'test', 'fixtures', 'junit.xsd'), ...files], { encoding: 'utf8' });
+    const r = spawnSync(
+      'xmllint',
+      ['--noout', '--schema', join(projectRoot(), 'test', 'fixtures', 'junit.xsd'), ...files],
+      { encoding: 'utf8' },
+    );
     expect(r.status, r.stderr).toBe(0);
     expect(learnerJunit(results, results.learners[2]!)).toMatch(/<error message="invalid: web.sh, &quot;bad&quot;"/);
   });
@@ -96,7 +145,10 @@ describe('grading plumbing', () => {
       { ...results, learners: [learner('bob', 2)] },
       { ...results, learners: [learner('ada', 4), learner('bob', 4)] },
     ]);
-    expect(m.learners.map((l) => [l.id, l.score])).toEqual([['ada', 4], ['bob', 4]]);
+    expect(m.learners.map((l) => [l.id, l.score])).toEqual([
+      ['ada', 4],
+      ['bob', 4],
+    ]);
     expect(() => mergeResults([results, { ...results, lab: '02' }])).toThrow(/cannot merge/);
   });
   it('picks parallel jobs from cores and memory', () => {

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { composeYaml } from '../../orchestrator/compose.js';
-import { projectRoot } from '../../orchestrator/paths.js';
-import { canonicalWorld } from '../../orchestrator/world.js';
+import { composeYaml } from '../../orchestrator/world/compose.js';
+import { projectRoot } from '../../orchestrator/runtime/paths.js';
+import { canonicalWorld } from '../../orchestrator/world/world.js';
 
 describe('docker-compose.yml', () => {
   it('is in sync with the world data (regenerate with: npm run compose)', () => {
@@ -13,7 +13,10 @@ describe('docker-compose.yml', () => {
   });
   it('declares every node and link with the same mechanism as the CLI', () => {
     const doc = parse(composeYaml(canonicalWorld)) as {
-      services: Record<string, { environment: Record<string, string>; networks: string[]; cap_drop: string[]; pids_limit: number }>;
+      services: Record<
+        string,
+        { environment: Record<string, string>; networks: string[]; cap_drop: string[]; pids_limit: number }
+      >;
       networks: Record<string, { driver_opts: Record<string, string> }>;
     };
     expect(Object.keys(doc.services)).toEqual(canonicalWorld.nodes.map((n) => n.name));
@@ -25,7 +28,9 @@ describe('docker-compose.yml', () => {
     expect(doc.networks.home!.driver_opts['com.docker.network.bridge.inhibit_ipv4']).toBe('true');
   });
   it('escapes dollars so compose does not interpolate zone file directives', () => {
-    const doc = parse(composeYaml(canonicalWorld)) as { services: Record<string, { environment: Record<string, string> }> };
+    const doc = parse(composeYaml(canonicalWorld)) as {
+      services: Record<string, { environment: Record<string, string> }>;
+    };
     expect(doc.services.dns!.environment.HN_FILES).toContain('$$TTL 300');
   });
 });

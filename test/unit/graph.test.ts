@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
-import { graphMermaid, graphSvg, graphText } from '../../orchestrator/graph.js';
-import { canonicalWorld, type Node, type World } from '../../orchestrator/world.js';
+import { graphMermaid, graphSvg, graphText } from '../../orchestrator/world/graph.js';
+import { canonicalWorld, type Node, type World } from '../../orchestrator/world/world.js';
 
 const bare = (cidr: string): string => cidr.split('/')[0] ?? cidr;
 const allAddresses = (world: World): string[] =>
@@ -21,7 +22,13 @@ function withProbe(world: World, title = 'Probe host on the backbone'): World {
     services: [],
     memoryMb: 64,
   };
-  const sensor: Node = { ...probe, name: 'sensor', title: 'Sensor', router: false, interfaces: [{ link: 'lab', addresses: ['172.31.0.2/24'] }] };
+  const sensor: Node = {
+    ...probe,
+    name: 'sensor',
+    title: 'Sensor',
+    router: false,
+    interfaces: [{ link: 'lab', addresses: ['172.31.0.2/24'] }],
+  };
   return {
     ...world,
     links: [...world.links, { name: 'lab', title: 'A lab-only segment', prefix: '172.31.0.0/24' }],
@@ -85,7 +92,11 @@ describe('graphText', () => {
   });
 
   it('mentions nodes that are not connected to the first node', () => {
-    const island: Node = { ...(canonicalWorld.nodes[0] as Node), name: 'island', interfaces: [{ link: 'moat', addresses: [] }] };
+    const island: Node = {
+      ...(canonicalWorld.nodes[0] as Node),
+      name: 'island',
+      interfaces: [{ link: 'moat', addresses: [] }],
+    };
     const world: World = { ...canonicalWorld, nodes: [...canonicalWorld.nodes, island] };
     const extra = graphText(world);
     expect(extra).toContain('(not connected to alice: island)');
@@ -199,6 +210,12 @@ describe('graphSvg', () => {
     expect(count(extra, /<g[\s>]/g)).toBe(count(extra, /<\/g>/g));
     // Every '&' starts an entity.
     expect(extra).not.toMatch(/&(?!(amp|lt|gt|quot|apos);)/);
+  });
+
+  it('is the picture in docs/topology.svg, byte for byte', () => {
+    // The docs picture is generated from the canonical world: a layout change must regenerate it
+    // (node bin/hurrynet.js graph -f svg -o docs/topology.svg).
+    expect(svg).toBe(readFileSync(new URL('../../docs/topology.svg', import.meta.url), 'utf8'));
   });
 
   it('copes with an empty world', () => {

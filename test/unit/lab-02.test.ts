@@ -1,14 +1,22 @@
 // Lab 02's variation is pure: deterministic per seed, different across seeds, valid for the world.
 import { describe, expect, it } from 'vitest';
-import lab, { ACCESS_PREFIX, HOME_PREFIX, ISP_ADDRESS, KINDS, ROUTER, STORY_PUBLIC } from '../../labs/02-addresses/lab.js';
-import { contains } from '../../orchestrator/addresses.js';
-import { varsFor, type Vars } from '../../orchestrator/lab.js';
-import { worldProblems } from '../../orchestrator/validate.js';
-import { canonicalWorld, findNode, type World } from '../../orchestrator/world.js';
+import lab, { homeFacts, KINDS, routeProblem, type AddressesVars } from '../../labs/02-addresses/lab.js';
+import { addressOf, bare as ip, canonicalWorld } from '../../labs/kit/index.js';
+import { parseRoutesTo } from '../../labs/kit/routing.js';
+import { contains } from '../../orchestrator/world/addresses.js';
+import { findLab, varsFor } from '../../orchestrator/labs/lab.js';
+import { labWorld } from '../../orchestrator/labs/labrun.js';
+import { worldProblems } from '../../orchestrator/world/validate.js';
+import { findNode, type World } from '../../orchestrator/world/world.js';
 
+const registered = await findLab('2');
 const SEEDS = Array.from({ length: 200 }, (_, i) => `seed-${i}`);
-const worldFor = (v: Vars): World => (lab.overlay as NonNullable<typeof lab.overlay>)(structuredClone(canonicalWorld), v);
-const ip = (cidr: string) => cidr.split('/')[0] as string;
+const worldFor = (v: AddressesVars): World => labWorld(registered, v);
+const { prefix: HOME_PREFIX, router: ROUTER } = homeFacts(canonicalWorld);
+const ACCESS_PREFIX = canonicalWorld.links.find((l) => l.name === 'access')?.prefix ?? '';
+const ISP_ADDRESS = addressOf(canonicalWorld, 'isp', 'access');
+/** The home router's access address in the story (lab 01 uses it): this lab never reuses it. */
+const STORY_PUBLIC = addressOf(canonicalWorld, 'home', 'access');
 const host = (a: string) => Number(a.split('.')[3]);
 
 describe('lab 02: variation', () => {
@@ -25,7 +33,7 @@ describe('lab 02: variation', () => {
 
   it('gives a public address inside the access network, never the ISP router or the story address', () => {
     for (const s of SEEDS) {
-      const pub = String(varsFor(lab, s).publicAddress);
+      const pub = varsFor(lab, s).publicAddress;
       expect(contains(ACCESS_PREFIX, pub), pub).toBe(true);
       expect(pub).not.toBe(ISP_ADDRESS);
       expect(pub).not.toBe(STORY_PUBLIC);
@@ -43,7 +51,7 @@ describe('lab 02: variation', () => {
       expect(alice?.interfaces.flatMap((i) => i.addresses)).toEqual([]);
       expect(alice?.routes).toEqual([]);
       const home = findNode(world, 'home');
-      expect(home?.interfaces.find((i) => i.link === 'access')?.addresses).toEqual([`${String(v.publicAddress)}/24`]);
+      expect(home?.interfaces.find((i) => i.link === 'access')?.addresses).toEqual([`${v.publicAddress}/24`]);
       expect(home?.interfaces.find((i) => i.link === 'home')?.addresses).toEqual(['192.168.1.1/24']);
     }
     // The canonical world itself is untouched.
@@ -56,8 +64,7 @@ describe('lab 02: variation', () => {
     const inPool = (a: string) => host(a) >= host(rangeStart) && host(a) <= host(rangeEnd) && contains(HOME_PREFIX, a);
     for (const s of SEEDS) {
       const v = varsFor(lab, s);
-      const address = String(v.staticAddress);
-      const gateway = String(v.staticGateway);
+      const { staticAddress: address, staticGateway: gateway } = v;
       switch (v.kind) {
         case 'no-dhcp':
           expect(address).toBe('');
@@ -79,7 +86,7 @@ describe('lab 02: variation', () => {
           expect(gateway).not.toBe(ip(address));
           break;
         default:
-          throw new Error(`unknown kind ${String(v.kind)}`);
+          throw new Error(`unknown kind ${JSON.stringify(v)}`);
       }
       if (address) {
         expect(address.endsWith('/24')).toBe(true);
@@ -93,13 +100,13 @@ describe('lab 02: variation', () => {
   it('injects the fault on alice only, with a fresh MAC and the static configuration of its kind', () => {
     for (const s of ['seed-0', 'seed-1', 'seed-2', 'seed-3', 'seed-4', 'seed-5']) {
       const v = varsFor(lab, s);
-      const faults = lab.faults(v);
+      const faults = lab.faults(v, worldFor(v));
       expect(faults.map((f) => f.node)).toEqual(['alice']);
       const script = faults[0]?.script ?? '';
       expect(script).toContain('ip link set dev home address');
-      if (v.staticAddress) expect(script).toContain(`ip addr add ${String(v.staticAddress)} brd + dev home`);
+      if (v.staticAddress) expect(script).toContain(`ip addr add ${v.staticAddress} brd + dev home`);
       else expect(script).not.toContain('ip addr add');
-      if (v.staticGateway) expect(script).toContain(`default via ${String(v.staticGateway)}`);
+      if (v.staticGateway) expect(script).toContain(`default via ${v.staticGateway}`);
       else expect(script).not.toContain('ip route add');
     }
   });
@@ -112,7 +119,92 @@ describe('lab 02: variation', () => {
   });
 
   it('pins the kinds of the seeds the integration test uses', () => {
-    const kinds = Object.fromEntries(['seed-a', 'seed-b', 'seed-c', 'seed-d', 'seed-k'].map((s) => [s, varsFor(lab, s).kind]));
-    expect(kinds).toEqual({ 'seed-a': 'wrong-gateway', 'seed-b': 'wrong-gateway', 'seed-c': 'no-dhcp', 'seed-d': 'no-route', 'seed-k': 'wrong-subnet' });
+    const kinds = Object.fromEntries(['seed-a', 'seed-b', 'seed-g', 'seed-p'].map((s) => [s, varsFor(lab, s).kind]));
+    expect(kinds).toEqual({
+      'seed-a': 'wrong-gateway',
+      'seed-b': 'wrong-subnet',
+      'seed-g': 'no-route',
+      'seed-p': 'no-dhcp',
+    });
+    expect(varsFor(lab, 'seed-a').publicAddress).not.toBe(varsFor(lab, 'seed-b').publicAddress);
+  });
+});
+
+describe('lab 02: routing is judged in every table a rule can select', () => {
+  const STOCK = '0:\tfrom all lookup local\n32766:\tfrom all lookup main\n32767:\tfrom all lookup default';
+  const good =
+    'default via 192.168.1.1 dev home\n192.168.1.0/24 dev home proto kernel scope link src 192.168.1.150\nlocal 192.168.1.150 dev home table local proto kernel scope host src 192.168.1.150';
+  const viaRouter = '198.51.100.80 via 192.168.1.1 dev home src 192.168.1.150 uid 0 \n    cache ';
+  const evidence = { where: 'probe@alice', command: 'x', exitCode: 0, output: '' };
+  // The output of the kit's reader on alice: her rules, every table, what the kernel chose for Bob.
+  const judge = (rules: string, routes: string, chosen = viaRouter) =>
+    routeProblem(
+      parseRoutesTo(
+        `--- ip -4 rule show\n${rules}\n--- ip -4 route show table all\n${routes}\n--- ip -4 route get 198.51.100.80\n${chosen}\n`,
+        evidence,
+        [{ to: '198.51.100.80' }],
+      ),
+      homeFacts(canonicalWorld),
+    );
+
+  it('passes the plain DHCP route, and a sole default in a table every packet looks up', () => {
+    expect(judge(STOCK, good)).toBe('');
+    expect(
+      judge(
+        `${STOCK}\n100:\tfrom all lookup 100`,
+        good.replace('default via 192.168.1.1 dev home', 'default via 192.168.1.1 dev home table 100'),
+      ),
+    ).toBe('');
+  });
+
+  it('finds a wrong default hidden behind an ip rule, and ignores tables no rule selects', () => {
+    const hidden = `${good}\ndefault via 192.168.1.10 dev home table 100 onlink`;
+    expect(judge(`${STOCK}\n100:\tfrom all fwmark 0x7 lookup 100`, hidden)).toMatch(
+      /^table 100 \(selected by ip rule 100 "from all fwmark 0x7 lookup 100"\) has "default via 192\.168\.1\.10/,
+    );
+    expect(judge(STOCK, hidden)).toBe('');
+    expect(judge(STOCK, `${good}\ndefault via 192.168.1.10 dev home table default`)).toMatch(
+      /^table default \(selected by the stock rule "from all lookup default"\)/,
+    );
+    expect(judge(STOCK, `${good}\ndefault via 192.168.1.10 dev home metric 5`)).toMatch(
+      /^the main table has "default via 192\.168\.1\.10/,
+    );
+    expect(judge(STOCK, `${good}\nunreachable default table default`)).toMatch(
+      /^table default .* has "unreachable default table default": traffic it serves leaves by no gateway/,
+    );
+  });
+
+  it('judges every next hop of a multipath default', () => {
+    const multipath =
+      'default proto static\n\tnexthop via 192.168.1.1 dev home weight 1\n\tnexthop via 192.168.1.77 dev home weight 1\n192.168.1.0/24 dev home scope link';
+    expect(judge(STOCK, multipath)).toMatch(
+      /^the main table has "default proto static nexthop via 192\.168\.1\.1 dev home weight 1 nexthop via 192\.168\.1\.77 .*leaves by 192\.168\.1\.77 /,
+    );
+  });
+
+  it('tells "no default at all" from "no default, but other routes reach Bob", and catches overrides', () => {
+    expect(judge(STOCK, '192.168.1.0/24 dev home scope link', 'RTNETLINK answers: Network is unreachable')).toMatch(
+      /no default route in any routing table, so nothing beyond/,
+    );
+    const halves =
+      '0.0.0.0/1 via 192.168.1.1 dev home\n128.0.0.0/1 via 192.168.1.1 dev home\n192.168.1.0/24 dev home scope link';
+    expect(judge(STOCK, halves)).toMatch(
+      /no default route in any routing table; her other routes send 198\.51\.100\.80 via 192\.168\.1\.1 dev home/,
+    );
+    const override = judge(
+      `${STOCK}\n90:\tfrom all to 198.51.100.80 lookup 90`,
+      good,
+      '198.51.100.80 via 192.168.1.77 dev home table 90 src 192.168.1.150',
+    );
+    expect(override).toMatch(
+      /sends Bob's address 198\.51\.100\.80 another way: ".*" \(table 90, chosen by ip rule '90: from all to 198\.51\.100\.80 lookup 90'\)$/,
+    );
+    expect(
+      judge(
+        STOCK,
+        `${good}\n198.51.100.80 via 192.168.1.77 dev home`,
+        '198.51.100.80 via 192.168.1.77 dev home src 192.168.1.150',
+      ),
+    ).toMatch(/another way: .*\(a more specific route in the main table overrides the default\)$/);
   });
 });

@@ -1,55 +1,82 @@
 // Lab 04's variation is pure (deterministic per seed, different across seeds, valid for the
 // world), and its pcap reader follows connections the way tcpdump shows them.
 import { describe, expect, it } from 'vitest';
-import lab, { ALICE, BOB, GATEWAY, IFACE, MSS_MAX, MSS_MIN, SIZE_MAX, SIZE_MIN } from '../../labs/04-tcp/lab.js';
-import { connections, describe as line, distinctSegments, parseTcpdumpText, PcapError, readPcap, serverBytes } from '../../labs/04-tcp/pcap.js';
-import { varsFor } from '../../orchestrator/lab.js';
-import { canonicalWorld, findNode } from '../../orchestrator/world.js';
+import lab, { disagreement, MSS_MAX, MSS_MIN, SIZE_MAX, SIZE_MIN, tcpFacts } from '../../labs/04-tcp/lab.js';
+import {
+  connections,
+  describe as line,
+  distinctSegments,
+  parseTcpdumpText,
+  PcapError,
+  readPcap,
+  serverBytes,
+} from '../../labs/04-tcp/pcap.js';
+import { drawsIndependently, findLab, varsFor } from '../../orchestrator/labs/lab.js';
+import { labChecks, labWorld } from '../../orchestrator/labs/labrun.js';
+import { canonicalWorld, findNode } from '../../orchestrator/world/world.js';
 
 const SEEDS = Array.from({ length: 200 }, (_, i) => `seed-${i}`);
+const registered = await findLab('4');
 
 describe('lab 04: variation', () => {
-  it('is deterministic per seed', () => {
+  it('is deterministic per seed and draws each variable from its own stream', () => {
     for (const s of SEEDS.slice(0, 20)) expect(varsFor(lab, s)).toEqual(varsFor(lab, s));
+    expect(drawsIndependently(lab.vary)).toBe(true);
   });
 
   it('differs across seeds: the size to fetch and the MSS Alice announces', () => {
     const all = SEEDS.map((s) => varsFor(lab, s));
     expect(new Set(all.map((v) => v.bytes)).size).toBeGreaterThan(100);
     expect(new Set(all.map((v) => v.advmss)).size).toBeGreaterThan(15);
-    expect(varsFor(lab, 'seed-a')).not.toEqual(varsFor(lab, 'seed-b'));
+    // The integration test copies answers between these two learners.
+    expect(varsFor(lab, 'seed-a').advmss).not.toBe(varsFor(lab, 'seed-b').advmss);
   });
 
   it('stays in range: sizes that span many segments, MSS values below the link MTU', () => {
     for (const s of SEEDS) {
       const v = varsFor(lab, s);
-      expect(Number(v.bytes)).toBeGreaterThanOrEqual(SIZE_MIN);
-      expect(Number(v.bytes)).toBeLessThanOrEqual(SIZE_MAX);
-      expect(Number(v.advmss)).toBeGreaterThanOrEqual(MSS_MIN);
-      expect(Number(v.advmss)).toBeLessThanOrEqual(MSS_MAX);
-      expect(Number(v.advmss) % 20).toBe(0);
+      expect(v.bytes).toBeGreaterThanOrEqual(SIZE_MIN);
+      expect(v.bytes).toBeLessThanOrEqual(SIZE_MAX);
+      expect(v.advmss).toBeGreaterThanOrEqual(MSS_MIN);
+      expect(v.advmss).toBeLessThanOrEqual(MSS_MAX);
+      expect(v.advmss % 20).toBe(0);
       // At least 14 segments, so counting them means something.
-      expect(Number(v.bytes) / (Number(v.advmss) - 12)).toBeGreaterThan(14);
+      expect(v.bytes / (v.advmss - 12)).toBeGreaterThan(14);
     }
   });
 
   it('reads its facts from the world and keeps the world unchanged (no overlay: standby worlds serve it)', () => {
     expect(lab.overlay).toBeUndefined();
-    expect(ALICE).toBe(findNode(canonicalWorld, 'alice')?.interfaces[0]?.addresses[0]?.split('/')[0]);
-    expect(IFACE).toBe('home');
-    expect(GATEWAY).toBe('192.168.1.1');
-    expect(BOB).toBe('198.51.100.80');
+    const f = tcpFacts(labWorld(registered, varsFor(lab, 'seed-a')));
+    expect(f.alice).toBe(findNode(canonicalWorld, 'alice')?.interfaces[0]?.addresses[0]?.split('/')[0]);
+    expect(f).toMatchObject({
+      iface: 'home',
+      gateway: '192.168.1.1',
+      bob: '198.51.100.80',
+      homePublic: '203.0.113.5',
+      homeWan: 'access',
+      webIface: 'vpc',
+    });
   });
 
   it('sets the MSS on alice, real segments on web and the grader capture on home; the task card names the path', () => {
     const v = varsFor(lab, 'seed-a');
-    const faults = lab.faults(v);
+    const faults = lab.faults(v, labWorld(registered, v));
     expect(faults.map((f) => f.node).sort()).toEqual(['alice', 'home', 'web']);
-    expect(faults.find((f) => f.node === 'alice')?.script).toBe(`ip route change default via 192.168.1.1 dev home advmss ${Number(v.advmss)}`);
+    expect(faults.find((f) => f.node === 'alice')?.script).toBe(
+      `ip route change default via 192.168.1.1 dev home advmss ${v.advmss}`,
+    );
     expect(faults.find((f) => f.node === 'web')?.script).toContain('gso_max_segs 1');
-    expect(faults.find((f) => f.node === 'home')?.script).toMatch(/tcpdump -i home .*-w \S+ 'tcp and host 198\.51\.100\.80 and port 80'/);
-    expect(lab.task?.(v).fetch).toBe(`http://web.bob.example/bytes/${Number(v.bytes)}`);
-    expect(lab.checks(v).filter((c) => c.required !== false).reduce((s, c) => s + c.points, 0)).toBe(11);
+    // On the router's side facing the ISP: frames played onto Alice's network never appear there.
+    expect(faults.find((f) => f.node === 'home')?.script).toMatch(
+      /tcpdump -i access .*-w \S+ 'tcp and host 198\.51\.100\.80 and port 80'/,
+    );
+    expect(lab.task?.(v).fetch).toBe(`http://web.bob.example/bytes/${v.bytes}`);
+    expect(
+      labChecks(registered, v)
+        .filter((c) => c.required !== false)
+        .reduce((s, c) => s + c.points, 0),
+    ).toBe(11);
   });
 });
 
@@ -76,7 +103,11 @@ function frame(s: Seg): Buffer {
   tcp.writeUInt32BE(s.seq >>> 0, 4);
   tcp.writeUInt32BE((s.ack ?? 0) >>> 0, 8);
   tcp[12] = (tcp.length / 4) << 4;
-  tcp[13] = (s.flags.includes('S') ? 2 : 0) | (s.flags.includes('F') ? 1 : 0) | (s.flags.includes('P') ? 8 : 0) | (s.flags.includes('.') ? 16 : 0);
+  tcp[13] =
+    (s.flags.includes('S') ? 2 : 0) |
+    (s.flags.includes('F') ? 1 : 0) |
+    (s.flags.includes('P') ? 8 : 0) |
+    (s.flags.includes('.') ? 16 : 0);
   opts.copy(tcp, 20);
   const ip = Buffer.alloc(20);
   ip[0] = 0x45;
@@ -118,7 +149,16 @@ const exchange: Seg[] = [
   { src: A, dst: B, sport: 40000, dport: 80, seq: ISN_A, flags: 'S', mss: 1200 },
   { src: B, dst: A, sport: 80, dport: 40000, seq: ISN_B, ack: ISN_A + 1, flags: 'S.', mss: 1460 },
   { src: A, dst: B, sport: 40000, dport: 80, seq: ISN_A + 1, ack: ISN_B + 1, flags: '.' },
-  { src: A, dst: B, sport: 40000, dport: 80, seq: ISN_A + 1, ack: ISN_B + 1, flags: 'P.', data: 'GET /bytes/2500 HTTP/1.1\r\nHost: web.bob.example\r\n\r\n' },
+  {
+    src: A,
+    dst: B,
+    sport: 40000,
+    dport: 80,
+    seq: ISN_A + 1,
+    ack: ISN_B + 1,
+    flags: 'P.',
+    data: 'GET /bytes/2500 HTTP/1.1\r\nHost: web.bob.example\r\n\r\n',
+  },
   { src: B, dst: A, sport: 80, dport: 40000, seq: ISN_B + 1, ack: ISN_A + 51, flags: '.', data: 1188 },
   { src: A, dst: B, sport: 40000, dport: 80, seq: ISN_A + 51, ack: ISN_B + 1189, flags: '.' },
   { src: B, dst: A, sport: 80, dport: 40000, seq: ISN_B + 1189, ack: ISN_A + 51, flags: '.', data: 1188 },
@@ -173,5 +213,27 @@ describe('lab 04: pcap reader', () => {
     expect(c?.synAck?.seq).toBe(3630890064);
     expect(c?.serverData.map((p) => p.length)).toEqual([1188, 47]);
     expect(c && serverBytes(c)).toBe(1235);
+  });
+});
+
+describe("lab 04: the router's record against the capture", () => {
+  const conn = (segs: Seg[]) =>
+    connections(readPcap(pcap(segs)).tcp, B, 80).filter((c) => c.client === A)[0] as NonNullable<
+      ReturnType<typeof connections>[0]
+    >;
+  const c = conn(exchange);
+
+  it('agrees with the same connection, and names what differs otherwise', () => {
+    expect(disagreement(c, conn(exchange))).toBeUndefined();
+    expect(disagreement(c, undefined)).toMatch(/never forwarded a connection from 192\.168\.1\.101 port 40000/);
+    const otherMss = exchange.map((x, i) => (i === 0 ? { ...x, mss: 1300 } : x));
+    expect(disagreement(c, conn(otherMss))).toMatch(/announce another MSS/);
+    const otherIsn = exchange.map((x, i) => (i === 1 ? { ...x, seq: 7 } : x));
+    expect(disagreement(c, conn(otherIsn))).toMatch(/other initial sequence numbers/);
+    expect(disagreement(c, conn(exchange.filter((_, i) => i !== 8)))).toMatch(/holds more data segments/);
+    expect(disagreement(conn(exchange.filter((_, i) => i !== 8)), c)).toMatch(/misses some of Bob's data segments/);
+    // As many segments, but one of another length: an edited capture.
+    const longer = exchange.map((x, i) => (i === 8 ? { ...x, data: 301 } : x));
+    expect(disagreement(c, conn(longer))).toMatch(/not the ones the home router forwarded/);
   });
 });

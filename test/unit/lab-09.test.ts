@@ -1,12 +1,35 @@
 // Lab 09 without Docker: the per-learner variation, the faults it drives, and the reading of the
 // router's captures that the grader relies on.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { varsFor } from '../../orchestrator/lab.js';
-import { canonicalWorld } from '../../orchestrator/world.js';
-import lab, { ALICE, BOB, FRAMES_MAX, FRAMES_MIN, LOSS_MAX, LOSS_MIN, PORT, retransmissionTolerance, streamVars, WHY_WORDS } from '../../labs/09-tcp-vs-udp/lab.js';
+import { drawsIndependently, findLab, varsFor } from '../../orchestrator/labs/lab.js';
+import { labChecks, labFileTrees, labWorld } from '../../orchestrator/labs/labrun.js';
+import { canonicalWorld } from '../../orchestrator/world/world.js';
+import lab, {
+  byteRange,
+  FRAMES_MAX,
+  FRAMES_MIN,
+  LATE_MAX,
+  LATE_MIN,
+  LOSS_MAX,
+  LOSS_MIN,
+  parseForged,
+  PORT,
+  SPREAD,
+  STREAMER,
+  streamId,
+  streamWorld,
+  WHY_WORDS,
+  type StreamVars,
+} from '../../labs/09-tcp-vs-udp/lab.js';
 import { parseTcpWitness, parseUdpWitness } from '../../labs/09-tcp-vs-udp/witness.js';
 
 const seeds = Array.from({ length: 200 }, (_, i) => `learner-${i}`);
+// The lab as the registry loads it (its folder), and its world facts: the lab has no overlay.
+const registered = await findLab('9');
+const w = streamWorld(canonicalWorld);
+const faultsOf = (vars: StreamVars) => lab.faults(vars, labWorld(registered, vars));
 
 describe('lab 09 variation', () => {
   it('is deterministic per seed', () => {
@@ -15,7 +38,8 @@ describe('lab 09 variation', () => {
   });
 
   it('differs across seeds in the frame count and the loss', () => {
-    const all = seeds.map((s) => streamVars(varsFor(lab, s)));
+    expect(drawsIndependently(lab.vary)).toBe(true);
+    const all = seeds.map((s) => varsFor(lab, s));
     expect(new Set(all.map((v) => v.frames)).size).toBeGreaterThanOrEqual(15);
     expect(new Set(all.map((v) => v.lossPercent)).size).toBeGreaterThanOrEqual(15);
     expect(new Set(all.map((v) => `${v.frames}/${v.lossPercent}`)).size).toBeGreaterThan(150);
@@ -23,103 +47,157 @@ describe('lab 09 variation', () => {
 
   it('only uses values that make a sensible stream', () => {
     for (const s of seeds) {
-      const v = streamVars(varsFor(lab, s));
+      const v = varsFor(lab, s);
       expect(v.frames % 10).toBe(0);
       expect(v.frames).toBeGreaterThanOrEqual(FRAMES_MIN);
       expect(v.frames).toBeLessThanOrEqual(FRAMES_MAX);
       expect(v.lossPercent).toBeGreaterThanOrEqual(LOSS_MIN);
       expect(v.lossPercent).toBeLessThanOrEqual(LOSS_MAX);
-      expect(v.latePercent).toBeGreaterThan(0);
-      expect(v.latePercent).toBeLessThan(10);
+      expect(v.latePercent).toBeGreaterThanOrEqual(LATE_MIN);
+      expect(v.latePercent).toBeLessThanOrEqual(LATE_MAX);
     }
     expect(lab.overlay).toBeUndefined();
-    expect(ALICE).toBe('192.168.1.101');
-    expect(BOB).toBe('198.51.100.80');
+    expect(w).toMatchObject({
+      alice: '192.168.1.101',
+      iface: 'home',
+      bob: '198.51.100.80',
+      homeWan: 'access',
+      homePublic: '203.0.113.5',
+      edgeOutside: 'backbone',
+    });
     // The stream's port is not one the canonical security group already opens.
     const edge = canonicalWorld.nodes.find((n) => n.name === 'edge');
     expect(JSON.stringify(edge?.firewall)).not.toContain(String(PORT));
   });
 
   it('injects the loss on the ISP router for the stream only, and opens the port on the edge', () => {
-    const vars = varsFor(lab, 'learner-7');
-    const v = streamVars(vars);
-    const faults = lab.faults(vars);
+    const v = varsFor(lab, 'learner-7');
+    const faults = faultsOf(v);
     expect(faults.map((f) => f.node).sort()).toEqual(['edge', 'home', 'isp', 'web']);
     const isp = faults.find((f) => f.node === 'isp')?.script ?? '';
     expect(isp).toContain(`--probability ${(v.lossPercent / 100).toFixed(2)} -j DROP`);
-    for (const line of isp.split('\n')) expect(line).toMatch(new RegExp(`-s ${BOB} -p (udp|tcp) --sport ${PORT} `));
+    for (const line of isp.split('\n')) expect(line).toMatch(new RegExp(`-s ${w.bob} -p (udp|tcp) --sport ${PORT} `));
     const edge = faults.find((f) => f.node === 'edge')?.script ?? '';
     expect(edge).toMatch(/-p udp --dport 5004/);
     expect(edge).toMatch(/-p tcp --dport 5004/);
     const web = faults.find((f) => f.node === 'web')?.script ?? '';
-    expect(web).toContain(`streamer.js ${PORT} ${v.frames} `);
-    expect(web).toContain("dgram.createSocket('udp4')");
+    expect(web).toContain(`node ${STREAMER} ${PORT} ${v.frames} ${SPREAD} `);
+    expect(web).toContain('listening udp 5004 && listening tcp 5004 && exit 0');
   });
 
-  it('gives a task card that names the stream but never the loss', () => {
-    for (const s of seeds.slice(0, 50)) {
-      const vars = varsFor(lab, s);
-      const card = lab.task?.(vars) ?? {};
-      expect(card.frames).toBe(String(streamVars(vars).frames));
+  it("puts Bob's streamer on web as a lab file, where the fault starts it", () => {
+    const trees = labFileTrees(registered, canonicalWorld);
+    expect(trees.map((t) => t.node)).toEqual(['web']);
+    const streamer = readFileSync(join(trees[0]?.path as string, STREAMER), 'utf8');
+    expect(streamer).toContain("dgram.createSocket('udp4')");
+    // Every run draws its own id and its own length.
+    expect(streamer).toContain('crypto.randomInt(-spread, spread + 1)');
+  });
+
+  it('records the stream where it comes in from the ISP, and watches the LAN side for forgeries', () => {
+    const home = faultsOf(varsFor(lab, 'learner-3')).find((f) => f.node === 'home')?.script ?? '';
+    const captures = home.split('\n').filter((l) => l.includes('tcpdump -i'));
+    expect(captures).toHaveLength(3);
+    for (const c of captures) expect(c).toContain(' -Q in ');
+    expect(
+      captures.filter((c) => c.includes(`-i ${w.homeWan} `) && c.includes(`dst host ${w.homePublic}`)),
+    ).toHaveLength(2);
+    expect(captures.filter((c) => c.includes(`-i ${w.homeLan} `) && c.includes('stream-forged'))).toHaveLength(1);
+  });
+
+  it('gives a task card that names the stream but predicts no answer: no loss, no frame count', () => {
+    const cards = seeds.slice(0, 50).map((s) => lab.task?.(varsFor(lab, s)) ?? {});
+    for (const card of cards) {
       expect(card.stream_port).toMatch(/^5004 /);
       expect(JSON.stringify(card)).not.toMatch(/loss|%|drop/i);
+      // The only numbers are the port and the pace.
+      expect(new Set(Object.values(card).join(' ').match(/\d+/g))).toEqual(new Set(['5004', '10']));
     }
+    expect(new Set(cards.map((c) => JSON.stringify(c))).size).toBe(1);
   });
 
-  it('has unique check ids, 10 points, and an answer check for every question', () => {
-    const checks = lab.checks(varsFor(lab, 'x'));
+  it('has unique check ids, 10 points, and a check for every question', () => {
+    const checks = labChecks(registered, varsFor(lab, 'x'));
     expect(new Set(checks.map((c) => c.id)).size).toBe(checks.length);
     expect(checks.reduce((s, c) => s + c.points, 0)).toBe(10);
-    for (const q of lab.questions.filter((x) => x.key !== 'why')) expect(checks.some((c) => c.id === `answer-${q.key.replace(/_/g, '-')}`), q.key).toBe(true);
+    for (const q of lab.questions)
+      expect(
+        checks.some((c) => c.title.includes(q.key)),
+        q.key,
+      ).toBe(true);
+    expect(lab.questions.map((q) => q.key)).toEqual([
+      'udp_stream',
+      'udp_received',
+      'udp_late',
+      'tcp_stream',
+      'tcp_received',
+      'tcp_retransmissions',
+      'tcp_first_resend',
+      'live_stream',
+      'why',
+    ]);
   });
 
   it('accepts reasons about timing and not empty words', () => {
     expect(WHY_WORDS.test('late frames are useless, TCP would wait for the retransmission')).toBe(true);
     expect(WHY_WORDS.test('it is faster')).toBe(false);
-    expect(retransmissionTolerance(5)).toBe(2);
-    expect(retransmissionTolerance(60)).toBe(6);
+  });
+
+  it('reads stream ids and byte ranges the way a learner writes them', () => {
+    expect(streamId('KQZDMTBW')).toBe('kqzdmtbw');
+    expect(streamId(' kqzdmtbw ')).toBe('kqzdmtbw');
+    // Vowels, digits and other lengths are never ids the streamer draws.
+    for (const bad of ['kqzdmtb', 'kqzdmtbwx', 'kqzdmtba', '12345678', 1234, undefined])
+      expect(streamId(bad), String(bad)).toBeUndefined();
+    expect(byteRange('383:423')).toEqual([383, 423]);
+    expect(byteRange('seq 383:423')).toEqual([383, 423]);
+    expect(byteRange(' 383 : 423 ')).toEqual([383, 423]);
+    expect(byteRange('383')).toBeUndefined();
   });
 });
 
 describe('lab 09 capture reading', () => {
   const udp = [
     '11:49:09.455366 IP 198.51.100.80.5004 > 192.168.1.101.38302: UDP, length 34',
-    'E..>w.@.=..S.3dP...e.....*..frame 1 of 6 stream 2132 t=11ms',
+    'E..>w.@.=..S.3dP...e.....*..frame 1 of 6 stream kqzdmtbw t=11ms',
     '',
     '11:49:09.474970 IP 198.51.100.80.5004 > 192.168.1.101.38302: UDP, length 34',
-    'E..>w.@.=..P.3dP...e.....*..frame 3 of 6 stream 2132 t=31ms',
+    'E..>w.@.=..P.3dP...e.....*..frame 3 of 6 stream kqzdmtbw t=31ms',
     '',
     // a header byte that happens to be a newline splits the payload over two lines
     '11:49:09.484449 IP 198.51.100.80.5004 > 192.168.1.101.38302: UDP, length 34',
     'E..>w.@.=..O.3dP',
-    '...e.....*..frame 2 of 6 stream 2132 t=41ms',
+    '...e.....*..frame 2 of 6 stream kqzdmtbw t=41ms',
     '',
     '11:49:09.494449 IP 198.51.100.80.5004 > 192.168.1.101.38302: UDP, length 34',
-    'E..>w.@.=..O.3dP...e.....*..frame 5 of 6 stream 2132 t=51ms',
+    'E..>w.@.=..O.3dP...e.....*..frame 5 of 6 stream kqzdmtbw t=51ms',
     '',
     '11:49:09.504449 IP 198.51.100.80.5004 > 192.168.1.101.38302: UDP, length 34',
-    'E..>w.@.=..O.3dP...e.....*..frame 4 of 6 stream 2132 t=61ms',
+    'E..>w.@.=..O.3dP...e.....*..frame 4 of 6 stream kqzdmtbw t=61ms',
     '',
     '11:50:00.000001 IP 198.51.100.80.5004 > 192.168.1.101.41000: UDP, length 34',
-    'E..>w.@.=..O.3dP...e.....*..frame 1 of 6 stream 2133 t=10ms',
+    'E..>w.@.=..O.3dP...e.....*..frame 1 of 6 stream xzbbcdfg t=10ms',
     '',
   ].join('\n');
 
   it('counts the frames of each UDP stream and the late ones', () => {
     const s = parseUdpWitness(udp);
     expect(s.map((x) => [x.stream, x.client, x.frames, x.received, x.late])).toEqual([
-      [2132, '192.168.1.101:38302', 6, 5, 2],
-      [2133, '192.168.1.101:41000', 6, 1, 0],
+      ['kqzdmtbw', '192.168.1.101:38302', 6, 5, 2],
+      ['xzbbcdfg', '192.168.1.101:41000', 6, 1, 0],
     ]);
   });
 
-  const H = (t: string, rest: string, port = 55266) => `11:49:${t} IP 198.51.100.80.5004 > 192.168.1.101.${port}: ${rest}`;
+  const H = (t: string, rest: string, port = 55266) =>
+    `11:49:${t} IP 198.51.100.80.5004 > 192.168.1.101.${port}: ${rest}`;
   const isn = 4294967000; // close to the wrap, on purpose
   const seg = (a: number, b: number) => `seq ${(isn + a) % 2 ** 32}:${(isn + b) % 2 ** 32}`;
   const tcp = [
     H('15.700000', `Flags [S.], seq ${isn}, ack 2007013693, win 65160, options [mss 1460], length 0`),
     H('15.700100', `Flags [S.], seq ${isn}, ack 2007013693, win 65160, options [mss 1460], length 0`),
     H('15.746313', `Flags [P.], ${seg(1, 35)}, ack 1, win 64, length 34`),
+    // tcpdump -A: the first payload bytes after the header name the frame, the length and the id
+    'E..V..@.<.....P.....frame 1 of 5 stream kqzdmtbw t=10ms',
     H('15.792062', `Flags [P.], ${seg(69, 103)}, ack 1, win 64, length 34`),
     H('15.792163', `Flags [P.], ${seg(35, 69)}, ack 1, win 64, length 34`),
     H('15.800000', `Flags [P.], ${seg(137, 171)}, ack 1, win 64, length 34`),
@@ -134,13 +212,38 @@ describe('lab 09 capture reading', () => {
   it('follows each TCP connection: retransmissions, the FIN, completeness', () => {
     const f = parseTcpWitness(tcp);
     expect(f).toHaveLength(2);
-    expect(f[0]).toMatchObject({ client: '192.168.1.101:55266', isn, dataSegments: 5, retransmissions: 2, finBytes: 170, complete: true });
+    expect(f[0]).toMatchObject({
+      client: '192.168.1.101:55266',
+      isn,
+      dataSegments: 5,
+      retransmissions: 2,
+      finBytes: 170,
+      complete: true,
+    });
+    expect(f[0]).toMatchObject({ stream: 'kqzdmtbw', frames: 5, firstResend: [35, 69] });
     expect(f[1]).toMatchObject({ client: '192.168.1.101:40000', dataSegments: 1, retransmissions: 0, complete: false });
     expect(f[1]?.finBytes).toBeUndefined();
+    expect(f[1]?.stream).toBeUndefined();
+    expect(f[1]?.firstResend).toBeUndefined();
   });
 
   it('sees a hole that was never filled', () => {
-    const holed = tcp.split('\n').filter((l) => !l.includes(seg(103, 137))).join('\n');
+    const holed = tcp
+      .split('\n')
+      .filter((l) => !l.includes(seg(103, 137)))
+      .join('\n');
     expect(parseTcpWitness(holed)[0]).toMatchObject({ complete: false, finBytes: 170 });
+  });
+
+  it("tells packets made on Alice's LAN by the ids they name", () => {
+    const lan = [
+      '11:52:10.339511 IP 198.51.100.80.5004 > 192.168.1.101.40000: UDP, length 38',
+      'E..V..@.<.....frame 1 of 220 stream qqqqwwww t=10ms',
+      '11:52:10.339568 IP 198.51.100.80.5004 > 192.168.1.101.40001: Flags [S.], seq 1000, ack 1, win 64, length 0',
+      '11:52:10.339570 IP 198.51.100.80.5004 > 192.168.1.101.40001: Flags [P.], seq 1001:1039, ack 1, win 64, length 38',
+      'E..V..@.<.....frame 1 of 220 stream zzzzxxxx t=10ms',
+    ].join('\n');
+    expect(parseForged(lan)).toEqual({ packets: 3, ids: ['qqqqwwww', 'zzzzxxxx'] });
+    expect(parseForged('')).toEqual({ packets: 0, ids: [] });
   });
 });

@@ -3,37 +3,46 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { contains } from '../../orchestrator/addresses.js';
-import { varsFor } from '../../orchestrator/lab.js';
-import { projectRoot } from '../../orchestrator/paths.js';
-import { canonicalWorld } from '../../orchestrator/world.js';
+import { contains } from '../../orchestrator/world/addresses.js';
+import { drawsIndependently, findLab, varsFor } from '../../orchestrator/labs/lab.js';
+import { labChecks, labFileTrees, labWorld } from '../../orchestrator/labs/labrun.js';
+import { canonicalWorld } from '../../orchestrator/world/world.js';
 import lab, {
   ACTIVE_FAULTS,
+  CLIENT_PATH,
   cliProgress,
-  EDGE_FTP_ALLOW,
-  EDGE_FTP_DNAT,
+  CODE_RECORD,
   fixNodeOf,
-  ftpVars,
-  FTP_PUBLIC,
-  HOME_HELPER,
+  ftpWorld,
+  OUTBOX,
   oldAddresses,
   PASSIVE_FAULTS,
   PASSIVE_FIX_NODE,
+  WORDS,
+  type FtpVars,
 } from '../../labs/11-ftp/lab.js';
 import { parseVsftpdLog, resolveFtpPath } from '../../labs/11-ftp/ftplog.js';
 import { transpile } from '../../labs/11-ftp/node-runner.js';
 
 const seeds = Array.from({ length: 200 }, (_, i) => `learner-${i}`);
 const used = canonicalWorld.nodes.flatMap((n) => n.interfaces.flatMap((i) => i.addresses.map((a) => a.split('/')[0])));
+// The lab as the registry loads it (its folder), and its world facts: the lab has no overlay.
+const registered = await findLab('11');
+const w = ftpWorld(canonicalWorld);
+const faultsOf = (vars: FtpVars) => lab.faults(vars, labWorld(registered, vars));
 
 describe('lab 11 variation', () => {
   it('is deterministic per seed', () => {
     expect(varsFor(lab, 'alice-1')).toEqual(varsFor(lab, 'alice-1'));
-    expect(lab.faults(varsFor(lab, 'alice-1')).map((f) => f.script)).toEqual(lab.faults(varsFor(lab, 'alice-1')).map((f) => f.script));
+    // Only the outbox code is new at every start.
+    const scripts = () =>
+      faultsOf(varsFor(lab, 'alice-1')).map((f) => f.script.replace(/bob-[0-9a-f]{8}/g, 'bob-CODE'));
+    expect(scripts()).toEqual(scripts());
   });
 
   it('uses every fault and differs across seeds in what the learner must do', () => {
-    const all = seeds.map((s) => ftpVars(varsFor(lab, s)));
+    expect(drawsIndependently(lab.vary)).toBe(true);
+    const all = seeds.map((s) => varsFor(lab, s));
     expect(new Set(all.map((v) => v.passiveFault))).toEqual(new Set(PASSIVE_FAULTS));
     expect(new Set(all.map((v) => v.activeFault))).toEqual(new Set(ACTIVE_FAULTS));
     expect(new Set(all.map((v) => v.dir)).size).toBeGreaterThan(100);
@@ -44,26 +53,31 @@ describe('lab 11 variation', () => {
   });
 
   it('only uses values that are valid in the world', () => {
-    expect(oldAddresses().length).toBeGreaterThan(20);
+    expect(oldAddresses(canonicalWorld).length).toBeGreaterThan(20);
     for (const s of seeds) {
-      const v = ftpVars(varsFor(lab, s));
+      const v = varsFor(lab, s);
       expect(v.dir).toMatch(/^\/[a-z]+-\d\d$/);
+      expect(WORDS).toContain(v.dir.slice(1, -3));
+      expect(OUTBOX).toContain(v.outboxFile.replace(/^\/outbox\/|-\d{3}\.txt$/g, ''));
       expect(v.passiveFile).toMatch(/^passive-[a-z]{4}\.txt$/);
       expect(v.activeFile).toBe(v.passiveFile.replace('passive-', 'active-'));
       expect(v.outboxFile).toMatch(/^\/outbox\/[a-z]+-\d{3}\.txt$/);
       expect(contains('198.51.100.0/24', v.oldAddress)).toBe(true);
       expect(used).not.toContain(v.oldAddress);
-      expect(v.oldAddress).not.toBe(FTP_PUBLIC);
+      expect(v.oldAddress).not.toBe(w.ftpPublic);
     }
     expect(lab.overlay).toBeUndefined();
   });
 
   it('breaks passive mode on the node that passive_fix names, and active mode on the home router', () => {
     for (const s of seeds.slice(0, 80)) {
-      const vars = varsFor(lab, s);
-      const v = ftpVars(vars);
-      const faults = lab.faults(vars);
-      const byNode = (n: string) => faults.filter((f) => f.node === n).map((f) => f.script).join('\n');
+      const v = varsFor(lab, s);
+      const faults = faultsOf(v);
+      const byNode = (n: string) =>
+        faults
+          .filter((f) => f.node === n)
+          .map((f) => f.script)
+          .join('\n');
       const ftp = byNode('ftp');
       const edge = byNode('edge');
       expect(ftp).toContain(`${v.outboxFile}`);
@@ -71,27 +85,51 @@ describe('lab 11 variation', () => {
       if (v.passiveFault === 'pasv-old') expect(ftp).toContain(`pasv_address=${v.oldAddress}`);
       if (PASSIVE_FIX_NODE[v.passiveFault] === 'ftp') expect(edge).toBe('');
       if (v.passiveFault === 'sg-range') {
-        expect(edge).toContain(EDGE_FTP_ALLOW.replace(' -A ', ' -D '));
+        expect(edge).toContain(w.edgeFtpAllow.replace(' -A ', ' -D '));
         expect(edge).toMatch(/-I FORWARD \d+ .*-d 10\.0\.1\.21 -p tcp --dport 21 /);
       }
       if (v.passiveFault === 'dnat-range') {
-        expect(edge).toContain(EDGE_FTP_DNAT.replace(' -A ', ' -D '));
+        expect(edge).toContain(w.edgeFtpDnat.replace(' -A ', ' -D '));
         expect(edge).toMatch(/-I PREROUTING 1 .* --dport 21 -j DNAT --to-destination 10\.0\.1\.21/);
       }
       const home = byNode('home');
-      expect(home.split('\n')[0]).toBe(HOME_HELPER.replace(' -A ', ' -D '));
+      expect(home.split('\n')[0]).toBe(w.homeHelper.replace(' -A ', ' -D '));
       if (v.activeFault === 'helper-missing') expect(home.split('\n')).toHaveLength(1);
       if (v.activeFault === 'helper-port') expect(home).toContain('--dport 2121 -j CT --helper ftp');
       if (v.activeFault === 'helper-iface') expect(home).toContain('-i access -p tcp --dport 21 -j CT --helper ftp');
-      expect(byNode('alice')).toContain("from 'basic-ftp'");
+      // The client skeleton is one of the lab's files now, not a fault.
+      expect(byNode('alice')).toBe('');
     }
+  });
+
+  it('puts the unfinished TypeScript client on alice as a lab file, where the grader reads it', () => {
+    const trees = labFileTrees(registered, canonicalWorld);
+    expect(trees.map((t) => t.node)).toEqual(['alice']);
+    const skeleton = readFileSync(join(trees[0]?.path as string, CLIENT_PATH), 'utf8');
+    expect(skeleton).toContain("from 'basic-ftp'");
+    expect(skeleton.match(/TODO \d/g)).toEqual(['TODO 1', 'TODO 2', 'TODO 3', 'TODO 4']);
+  });
+
+  it("puts a new outbox code in the file on ftp at every start, and Bob's record of it on web, where no submission reaches", () => {
+    const codes = new Set<string>();
+    for (let i = 0; i < 5; i++) {
+      const faults = faultsOf(varsFor(lab, 'alice-1'));
+      const ftp = faults.find((f) => f.node === 'ftp')?.script ?? '';
+      const web = faults.find((f) => f.node === 'web')?.script ?? '';
+      const code = /^code: (bob-[0-9a-f]{8})$/m.exec(ftp)?.[1] as string;
+      expect(code).toBeDefined();
+      expect(web).toContain(`cat > '${CODE_RECORD}' <<`);
+      expect(web).toContain(`\n${code}\n`);
+      codes.add(code);
+    }
+    expect(codes.size).toBe(5);
+    expect(lab.submissionNodes).not.toContain('web');
   });
 
   it('gives a task card that names the work but never the faults', () => {
     for (const s of seeds.slice(0, 50)) {
-      const vars = varsFor(lab, s);
-      const v = ftpVars(vars);
-      const card = lab.task?.(vars) ?? {};
+      const v = varsFor(lab, s);
+      const card = lab.task?.(v) ?? {};
       expect(card.directory).toBe(v.dir);
       expect(card.upload_text).toBe(v.uploadText);
       const text = JSON.stringify(card);
@@ -101,7 +139,7 @@ describe('lab 11 variation', () => {
   });
 
   it('has unique check ids and 13 points', () => {
-    const checks = lab.checks(varsFor(lab, 'x'));
+    const checks = labChecks(registered, varsFor(lab, 'x'));
     expect(new Set(checks.map((c) => c.id)).size).toBe(checks.length);
     expect(checks.reduce((s, c) => s + c.points, 0)).toBe(13);
   });
@@ -115,7 +153,8 @@ describe('lab 11 variation', () => {
   });
 });
 
-const L = (pid: number, rest: string, user = 'bob') => `Wed Nov 25 12:02:46 2026 [pid ${pid}]${user ? ` [${user}]` : ''} ${rest}`;
+const L = (pid: number, rest: string, user = 'bob') =>
+  `Wed Nov 25 12:02:46 2026 [pid ${pid}]${user ? ` [${user}]` : ''} ${rest}`;
 const C = (pid: number, cmd: string) => L(pid, `FTP command: Client "203.0.113.5", "${cmd}"`);
 const R = (pid: number, reply: string) => L(pid, `FTP response: Client "203.0.113.5", "${reply}"`);
 
@@ -169,8 +208,15 @@ describe('lab 11 log reading', () => {
   it('follows each session: directories, modes, transfers and PASV replies', () => {
     const s = parseVsftpdLog(log).filter((x) => x.transfers.length);
     expect(s.map((x) => x.pid)).toEqual([112, 121, 130]);
-    expect(s[0]).toMatchObject({ client: '203.0.113.5', user: 'bob', cwds: ['/album-42'], passiveReplies: ['227 Entering Passive Mode (198,51,100,80,117,49).'] });
-    expect(s[0]?.transfers).toEqual([{ kind: 'upload', path: '/album-42/passive-abcd.txt', mode: 'passive', via: 'PASV', ok: true }]);
+    expect(s[0]).toMatchObject({
+      client: '203.0.113.5',
+      user: 'bob',
+      cwds: ['/album-42'],
+      passiveReplies: ['227 Entering Passive Mode (198,51,100,80,117,49).'],
+    });
+    expect(s[0]?.transfers).toEqual([
+      { kind: 'upload', path: '/album-42/passive-abcd.txt', mode: 'passive', via: 'PASV', ok: true },
+    ]);
     expect(s[1]?.cwds).toEqual(['/album-42', '/', '/outbox']);
     expect(s[1]?.transfers).toEqual([
       { kind: 'list', path: '/album-42', mode: 'active', via: 'EPRT', ok: true },
@@ -187,21 +233,31 @@ describe('lab 11 log reading', () => {
   });
 
   it('tells what the learner has done in each mode', () => {
-    const v = { ...ftpVars(varsFor(lab, 'x')), dir: '/album-42', passiveFile: 'passive-abcd.txt', activeFile: 'active-abcd.txt', outboxFile: '/outbox/order-123.txt' };
+    const v = {
+      ...varsFor(lab, 'x'),
+      dir: '/album-42',
+      passiveFile: 'passive-abcd.txt',
+      activeFile: 'active-abcd.txt',
+      outboxFile: '/outbox/order-123.txt',
+    };
     const sessions = parseVsftpdLog(log);
-    expect(cliProgress(sessions, v, 'passive')).toEqual({ cd: true, upload: true, list: false, download: false });
-    expect(cliProgress(sessions, v, 'active')).toEqual({ cd: true, upload: false, list: true, download: true });
+    expect(cliProgress(sessions, v, 'passive', w)).toEqual({ cd: true, upload: true, list: false, download: false });
+    expect(cliProgress(sessions, v, 'active', w)).toEqual({ cd: true, upload: false, list: true, download: true });
   });
 });
 
 describe('lab 11 TypeScript client', () => {
   it('transpiles the skeleton and reports syntax errors', async () => {
-    const skeleton = readFileSync(join(projectRoot(), 'labs', '11-ftp', 'client', 'ftp-client.mts'), 'utf8');
+    const skeleton = readFileSync(
+      join(labFileTrees(registered, canonicalWorld)[0]?.path as string, CLIENT_PATH),
+      'utf8',
+    );
     const ok = await transpile(skeleton);
     expect(ok.errors).toEqual([]);
     expect(ok.js).toContain('require("basic-ftp")');
     const bad = await transpile('const x: number = ;');
     expect(bad.ok).toBe(false);
     expect(bad.errors[0]).toMatch(/^line 1: /);
-  });
+    // Loading the TypeScript compiler takes seconds on a busy machine.
+  }, 60_000);
 });

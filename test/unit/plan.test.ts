@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { firewallCommands, natCommands, nodeFiles, zoneFile } from '../../orchestrator/config.js';
-import { COMMON_CAPS, LABEL, nodeEnv, planInstance, validateInstanceName } from '../../orchestrator/plan.js';
-import { canonicalWorld, findNode } from '../../orchestrator/world.js';
+import { firewallCommands, natCommands, nodeFiles, zoneFile } from '../../orchestrator/world/config.js';
+import { COMMON_CAPS, LABEL, nodeEnv, planInstance, validateInstanceName } from '../../orchestrator/runtime/plan.js';
+import { canonicalWorld, findNode } from '../../orchestrator/world/world.js';
 
 const subnets = { home: '10.250.0.0/28', access: '10.250.0.16/28', backbone: '10.250.0.32/28', vpc: '10.250.0.48/28' };
 const images = { alice: 'i/alice', router: 'i/router', dns: 'i/dns', web: 'i/web', ftp: 'i/ftp' };
@@ -46,7 +46,9 @@ describe('instance plan', () => {
 describe('node environment for hurrynet-init', () => {
   it('maps each link to its Docker subnet and story addresses', () => {
     const env = nodeEnv(canonicalWorld, findNode(canonicalWorld, 'edge')!, subnets);
-    expect(env.HN_LINKS).toBe('backbone|10.250.0.32/28|198.51.100.2/24,198.51.100.80/24 vpc|10.250.0.48/28|10.0.1.1/24');
+    expect(env.HN_LINKS).toBe(
+      'backbone|10.250.0.32/28|198.51.100.2/24,198.51.100.80/24 vpc|10.250.0.48/28|10.0.1.1/24',
+    );
     expect(env.HN_ROUTES).toBe('default via 198.51.100.1');
     expect(env.HN_SETUP).toContain('DNAT --to-destination 10.0.1.10');
   });
@@ -57,7 +59,9 @@ describe('node environment for hurrynet-init', () => {
     expect(env.HN_FILES).toBeUndefined();
   });
   it('fails loudly when a link has no subnet', () => {
-    expect(() => nodeEnv(canonicalWorld, findNode(canonicalWorld, 'alice')!, {})).toThrow(/no Docker subnet planned for link home/);
+    expect(() => nodeEnv(canonicalWorld, findNode(canonicalWorld, 'alice')!, {})).toThrow(
+      /no Docker subnet planned for link home/,
+    );
   });
 });
 
@@ -79,10 +83,17 @@ describe('service configuration from world data', () => {
     expect(files[0]!.content).toMatch(/^pasv_address=198\.51\.100\.80$/m);
   });
   it('spells NAT and the stateful security group as iptables rules', () => {
-    expect(natCommands([{ kind: 'masquerade', outLink: 'access' }])).toEqual(['iptables -t nat -A POSTROUTING -o access -j MASQUERADE']);
-    const fw = firewallCommands({ guardedLinks: ['backbone'], allow: [{ inLink: 'backbone', to: '10.0.1.10', proto: 'tcp', ports: '80' }] });
+    expect(natCommands([{ kind: 'masquerade', outLink: 'access' }])).toEqual([
+      'iptables -t nat -A POSTROUTING -o access -j MASQUERADE',
+    ]);
+    const fw = firewallCommands({
+      guardedLinks: ['backbone'],
+      allow: [{ inLink: 'backbone', to: '10.0.1.10', proto: 'tcp', ports: '80' }],
+    });
     expect(fw[0]).toContain('ESTABLISHED,RELATED -j ACCEPT');
-    expect(fw[1]).toBe('iptables -A FORWARD -i backbone -d 10.0.1.10 -p tcp --dport 80 -m conntrack --ctstate NEW -j ACCEPT');
+    expect(fw[1]).toBe(
+      'iptables -A FORWARD -i backbone -d 10.0.1.10 -p tcp --dport 80 -m conntrack --ctstate NEW -j ACCEPT',
+    );
     expect(fw.at(-1)).toBe('iptables -A FORWARD -i backbone -j DROP');
   });
 });
@@ -97,7 +108,7 @@ describe('instance names', () => {
 });
 
 describe('removal order', async () => {
-  const { removalOrder } = await import('../../orchestrator/engine.js');
+  const { removalOrder } = await import('../../orchestrator/runtime/engine.js');
   it('empties the smallest network first so it can be removed while the rest go', () => {
     const members = new Map([
       ['home', new Set(['alice', 'home'])],
@@ -105,7 +116,10 @@ describe('removal order', async () => {
       ['backbone', new Set(['isp', 'dns', 'edge'])],
       ['vpc', new Set(['edge', 'web', 'ftp'])],
     ]);
-    const order = removalOrder(['alice', 'home', 'isp', 'dns', 'edge', 'web', 'ftp'].map((id) => ({ id })), members).map((c) => c.id);
+    const order = removalOrder(
+      ['alice', 'home', 'isp', 'dns', 'edge', 'web', 'ftp'].map((id) => ({ id })),
+      members,
+    ).map((c) => c.id);
     expect(order.slice(0, 2).sort()).toEqual(['alice', 'home']);
     expect(order).toHaveLength(7);
     expect(new Set(order).size).toBe(7);

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseAnswers, readSubmission, SubmissionError } from '../../orchestrator/submission.js';
+import { parseAnswers, readSubmission, SubmissionError } from '../../orchestrator/labs/submission.js';
 
 const NODES = ['alice', 'home', 'isp', 'dns', 'edge', 'web', 'ftp'];
 
@@ -27,7 +27,13 @@ function problems(dir: string, allowed = ['alice']): string {
 
 describe('submission folders', () => {
   it('reads scripts, file trees, answers and the learner file', () => {
-    const dir = folder({ 'alice.sh': 'echo hi\n', 'alice/etc/motd': 'hello\n', 'answers.yaml': 'a: 1\n', 'learner.yaml': 'id: s123\nseed: 42\n', 'README.md': 'notes' });
+    const dir = folder({
+      'alice.sh': 'echo hi\n',
+      'alice/etc/motd': 'hello\n',
+      'answers.yaml': 'a: 1\n',
+      'learner.yaml': 'id: s123\nseed: 42\n',
+      'README.md': 'notes',
+    });
     const plan = readSubmission(dir, ['alice'], NODES);
     expect(plan.scripts.map((s) => s.node)).toEqual(['alice']);
     expect(plan.trees[0]).toMatchObject({ node: 'alice', files: ['etc/motd'] });
@@ -43,7 +49,9 @@ describe('submission folders', () => {
     const dir = folder({ 'alice/etc/ok': 'x' });
     symlinkSync('/etc/passwd', join(dir, 'alice', 'etc', 'passwd'));
     expect(problems(dir)).toMatch(/alice\/etc\/passwd is a symbolic link/);
-    expect(problems(folder({ 'alice.sh': Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2]) }))).toMatch(/alice.sh is not a text file/);
+    expect(problems(folder({ 'alice.sh': Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2]) }))).toMatch(
+      /alice.sh is not a text file/,
+    );
     expect(problems(folder({ 'notes.docx': 'x' }))).toMatch(/notes.docx is not something hurrynet knows/);
   });
   it('says when the folder is missing', () => {
@@ -53,7 +61,11 @@ describe('submission folders', () => {
 
 describe('answers.yaml', () => {
   it('parses a mapping and lists missing keys', () => {
-    expect(parseAnswers('a: 1\nb: x\n', ['a', 'b', 'c'])).toEqual({ ok: true, values: { a: 1, b: 'x' }, missing: ['c'] });
+    expect(parseAnswers('a: 1\nb: x\n', ['a', 'b', 'c'])).toEqual({
+      ok: true,
+      values: { a: 1, b: 'x' },
+      missing: ['c'],
+    });
   });
   it('explains invalid YAML and a non-mapping', () => {
     const bad = parseAnswers('a: [1, 2\n', ['a']);

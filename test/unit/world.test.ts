@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { contains } from '../../orchestrator/addresses.js';
-import { worldProblems } from '../../orchestrator/validate.js';
-import { canonicalWorld, findNode, type World } from '../../orchestrator/world.js';
+import { contains } from '../../orchestrator/world/addresses.js';
+import { worldProblems } from '../../orchestrator/world/validate.js';
+import { canonicalWorld, findNode, type World } from '../../orchestrator/world/world.js';
 
 const clone = (): World => structuredClone(canonicalWorld);
 
@@ -20,11 +20,21 @@ describe('the canonical world', () => {
     expect(addr('ftp')).toEqual(['10.0.1.21/24']);
   });
   it('uses only documentation, private and shared address space, never 192.0.2/24', () => {
-    const allowed = ['192.168.0.0/16', '10.0.0.0/8', '172.16.0.0/12', '198.51.100.0/24', '203.0.113.0/24', '100.64.0.0/10'];
+    const allowed = [
+      '192.168.0.0/16',
+      '10.0.0.0/8',
+      '172.16.0.0/12',
+      '198.51.100.0/24',
+      '203.0.113.0/24',
+      '100.64.0.0/10',
+    ];
     for (const n of canonicalWorld.nodes) {
       for (const a of n.interfaces.flatMap((i) => i.addresses)) {
         const ip = a.split('/')[0] as string;
-        expect(allowed.some((p) => contains(p, ip)), `${n.name} ${a}`).toBe(true);
+        expect(
+          allowed.some((p) => contains(p, ip)),
+          `${n.name} ${a}`,
+        ).toBe(true);
         expect(contains('192.0.2.0/24', ip)).toBe(false);
       }
     }

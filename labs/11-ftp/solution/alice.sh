@@ -7,9 +7,13 @@
 # trigger listening on Alice's laptop; home.sh, which runs last, sets the transfers off through it
 # and prints what they did.
 set -euo pipefail
+# The task card's facts, for this script and for the transfer script below.
+cat > /root/ftp-task.sh <<'EOF'
 task() { sed -n "s/^$1: //p" /root/TASK.txt; }
 host=$(task ftp_server | cut -d' ' -f1)
 auth="-u $(task ftp_server | sed -n 's/.*(user \([^,]*\), password \([^)]*\)).*/\1:\2/p')"
+EOF
+. /root/ftp-task.sh
 
 # (1) Which side breaks passive mode? Ask for PASV and read the address in the raw 227 reply.
 public=$(dig +short "$host" A | tail -n 1)
@@ -19,24 +23,13 @@ named=$(printf '%s' "$reply" | sed -n 's/.*(\([0-9]*\),\([0-9]*\),\([0-9]*\),\([
 if [ "$named" = "$public" ]; then passive_fix=edge; else passive_fix=ftp; fi
 echo "passive_fix: $passive_fix" > /root/passive-diagnosis.txt
 
-# (2a) The TypeScript client: change into FTP_DIR, upload, list, download back (basic-ftp, passive).
-cat > /root/ftp-client.ts <<'EOF'
-// Alice's FTP client in TypeScript, with basic-ftp (passive mode only).
-import { Client } from 'basic-ftp';
-import { Readable, Writable } from 'node:stream';
-
-function env(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
-}
-
-async function main(): Promise<void> {
-  const client = new Client(10000);
-  client.ftp.verbose = true;
-  try {
-    await client.access({ host: env('FTP_HOST'), user: env('FTP_USER'), password: env('FTP_PASSWORD') });
-    await client.ensureDir(env('FTP_DIR'));
+# (2a) The TypeScript client: fill in the four TODOs of the skeleton the lab put at
+# /root/ftp-client.ts (change into FTP_DIR, upload, list, download back; basic-ftp, passive).
+python3 - /root/ftp-client.ts <<'EOF'
+import sys
+path = sys.argv[1]
+src = open(path).read()
+body = """    await client.ensureDir(env('FTP_DIR'));
     await client.uploadFrom(Readable.from([env('UPLOAD_TEXT')]), env('UPLOAD_NAME'));
     for (const entry of await client.list()) console.log(`listed: ${entry.name} (${entry.size} bytes)`);
     const chunks: Buffer[] = [];
@@ -48,24 +41,18 @@ async function main(): Promise<void> {
     });
     await client.downloadTo(sink, env('UPLOAD_NAME'));
     console.log(`downloaded: ${Buffer.concat(chunks).toString('utf8')}`);
-  } finally {
-    client.close();
-  }
-}
-
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exitCode = 1;
-});
+"""
+start = src.index("    // TODO 1")
+end = src.index("    void Writable;\n") + len("    void Writable;\n")
+open(path, "w").write(src[:start] + body + src[end:])
 EOF
+grep -q "client.ensureDir" /root/ftp-client.ts
 
 # (2b) The transfers with curl, once in each mode.
 cat > /root/ftp-transfers.sh <<'EOF'
 #!/bin/bash
 set -euo pipefail
-task() { sed -n "s/^$1: //p" /root/TASK.txt; }
-host=$(task ftp_server | cut -d' ' -f1)
-auth="-u $(task ftp_server | sed -n 's/.*(user \([^,]*\), password \([^)]*\)).*/\1:\2/p')"
+. /root/ftp-task.sh
 dir=$(task directory)
 download=$(task download)
 mkdir -p /root/ftp-work && cd /root/ftp-work

@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { failedRequired, renderJson, renderJunit, renderTerminal } from '../../../checks/report.js';
+import { EXIT, NoSuchInstanceError } from '../../errors.js';
+import { findLab } from '../../labs/lab.js';
+import { checkLab, runningLab } from '../../labs/labrun.js';
+import type { Cli } from '../context.js';
+import { instanceFlag } from '../options.js';
+import { bold, dim, green, red } from '../ui.js';
+
+export function register(program: Command, cli: Cli): void {
+  program
+    .command('check')
+    .description('grade the running lab: every check with points, evidence and a hint')
+    .argument('[lab]', 'the lab you expect the instance to run (optional)')
+    .addOption(cli.instanceOption())
+    .option('--json', 'print the report as JSON', false)
+    .option('--junit <file>', 'also write a JUnit XML report')
+    .action(async (query: string | undefined, opts: { instance: string; json: boolean; junit?: string }) => {
+      const driver = cli.driver();
+      const running = await runningLab(driver, opts.instance);
+      if (!running) {
+        const flag = instanceFlag(opts.instance);
+        throw new NoSuchInstanceError(
+          `no lab is running in instance "${opts.instance}". Start one with: npm run lab ${query ?? '<number>'}${flag ? ` --${flag}` : ''}`,
+        );
+      }
+      if (query) {
+        const wanted = await findLab(query);
+        if (wanted.id !== running.lab.id) {
+          throw new NoSuchInstanceError(
+            `instance "${opts.instance}" runs lab ${running.lab.id} (${running.lab.slug}), not lab ${wanted.id}. ` +
+              `Start lab ${wanted.id} with: npm run lab ${wanted.number} -- --reset`,
+          );
+        }
+      }
+      const report = await checkLab(driver, opts.instance, running);
+      if (opts.junit) writeFileSync(opts.junit, renderJunit(report));
+      process.stdout.write(opts.json ? renderJson(report) : renderTerminal(report, { bold, green, red, dim }));
+      process.exitCode = report.passed ? EXIT.ok : failedRequired(report).length ? EXIT.failure : EXIT.inconclusive;
+    });
+}
