@@ -1,21 +1,42 @@
 // `hurrynet bench`: how fast and how small the lab is, each number next to a plain baseline
 // measured in the same run (the machine is shared and noisy, so ratios matter, not absolutes).
-// See docs/benchmarks.md for what each number means.
-import { spawn } from 'node:child_process';
+// See docs/benchmarks.md for what each number means. Each measurement is a stage in
+// bench/stages/; this file runs them in order, writes the report and always cleans up.
 import { setMaxListeners } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { allocateSubnets, DEFAULT_POOL } from '../orchestrator/addresses.js';
-import { Driver } from '../orchestrator/driver.js';
-import { AbortedError, getImages, READY_MARKER, status, stop, up } from '../orchestrator/engine.js';
-import { ensureRoot, imagesDir, ROLES, type ImageSet, type Progress } from '../orchestrator/images.js';
-import { containerName, LABEL, PROJECT, planInstance, type InstancePlan } from '../orchestrator/plan.js';
-import { projectRoot } from '../orchestrator/paths.js';
-import { benchGrading, benchLabs } from './labs.js';
-import { progressPrinter, table } from '../orchestrator/ui.js';
-import { canonicalWorld, type World } from '../orchestrator/world.js';
+import { Driver } from '../orchestrator/runtime/driver.js';
+import { AbortedError, listInstances } from '../orchestrator/runtime/engine.js';
+import type { Progress } from '../orchestrator/runtime/images.js';
+import { projectRoot } from '../orchestrator/runtime/paths.js';
+import { progressPrinter, table } from '../orchestrator/cli/ui.js';
+import { coldStage, removeColdImages } from './stages/cold.js';
+import {
+  BENCH_PREFIX,
+  benchInstance,
+  COMPOSE_BENCH_INSTANCE,
+  NAIVE_INSTANCE,
+  READY_TIMEOUT_MS,
+  round,
+  sweep,
+  type Measurement,
+  type Stage,
+  type StageContext,
+} from './stages/context.js';
+import { curveInstance, curvesStage } from './stages/curves.js';
+import { execStage } from './stages/exec.js';
+import { journeyStage } from './stages/journey.js';
+import { gradingStage, labsStage } from './stages/labs.js';
+import { memoryStage } from './stages/memory.js';
+import { upStopStage } from './stages/upstop.js';
+import { warmUpStage } from './stages/warmup.js';
+import { worldsStage } from './stages/worlds.js';
+
+// Kept importable from here, where they always were.
+export { BENCH_PREFIX, benchInstance, median, NAIVE_INSTANCE } from './stages/context.js';
+export { COLD_REPO } from './stages/cold.js';
+export { MEMORY_SCRIPT, parseMemory } from './stages/memory.js';
 
 export interface BenchOptions {
   driver?: Driver;
@@ -37,7 +58,11 @@ export interface BenchOptions {
   labs?: string[];
   /** Submissions in the grading benchmark (0 skips it). */
   gradeCount?: number;
-  gradeLab?: string;
+  gradeLabs?: string[];
+  /** Worlds at once for the world curve, and class sizes for the grading curve ([] skips one). */
+  curveWorlds?: number[];
+  curveGrades?: number[];
+  curveLab?: string;
 }
 
 export interface BenchResult {
@@ -64,287 +89,30 @@ export interface BenchReport {
   results: BenchResult[];
 }
 
-export const BENCH_PREFIX = 'bench';
-export const NAIVE_INSTANCE = `${BENCH_PREFIX}-naive`;
-export const COLD_REPO = `${PROJECT}-bench`;
-const COLD_LABEL = 'io.hurrynet.bench';
-const READY_TIMEOUT_MS = 180_000;
-
-export function benchInstance(i: number): string {
-  return `${BENCH_PREFIX}-${i}`;
-}
-
-export function median(values: number[]): number {
-  if (!values.length) throw new Error('median of nothing');
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
-
-const round = (v: number, digits: number) => Number(v.toFixed(digits));
-
-/** Quotes a word for bash (single quotes, unless it is plainly safe as it is). */
-export function shq(word: string): string {
-  if (/^[A-Za-z0-9_./:=@%+,-]+$/.test(word)) return word;
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
-/** The file a naive script reads one environment value from (values can span lines). */
-export function envFile(envDir: string, container: string, key: string): string {
-  return join(envDir, `${container}.${key}`);
+/** Worlds of the bench's grading batches (bench-g…-<job>-<attempt>) that a killed run left behind. */
+async function gradingWorlds(driver: Driver): Promise<string[]> {
+  return [...(await listInstances(driver)).keys()].filter((i) => i.startsWith(`${BENCH_PREFIX}-g`));
 }
 
 /**
- * The baseline a careful person would write by hand: the same plan as `up`, applied with one
- * docker CLI call after another, then each node's log polled in turn for the ready line.
- * Environment values are read from files under envDir (see writeEnvFiles).
+ * The measurements, in the order they run. Order matters: the warm-up starts the world that the
+ * exec and memory stages measure (memory stops it), and the parallel worlds use the single up
+ * and stop of the up/stop rounds as their baselines.
  */
-export function naiveUpScript(plan: InstancePlan, envDir: string, timeoutSeconds = READY_TIMEOUT_MS / 1000): string {
-  const lines = ['#!/usr/bin/env bash', '# Generated by hurrynet bench: the naive sequential baseline for "up".', 'set -eu', ''];
-  for (const n of plan.networks) {
-    const args = ['docker', 'network', 'create', '--driver', 'bridge', '--subnet', n.subnet, '--gateway', n.gateway];
-    for (const [k, v] of Object.entries(n.labels)) args.push('--label', `${k}=${v}`);
-    for (const [k, v] of Object.entries(n.options)) args.push('--opt', `${k}=${v}`);
-    args.push(n.name);
-    lines.push(`${args.map(shq).join(' ')} >/dev/null`);
-  }
-  for (const c of plan.containers) {
-    const args = ['docker', 'create', '--name', c.name, '--hostname', c.hostname, '--network', c.networks[0] as string];
-    const words = args.map(shq);
-    for (const key of Object.keys(c.env)) words.push('-e', `"${key}=$(cat ${shq(envFile(envDir, c.name, key))})"`);
-    const rest: string[] = [];
-    for (const [k, v] of Object.entries(c.labels)) rest.push('--label', `${k}=${v}`);
-    rest.push('--cap-drop', 'ALL');
-    for (const cap of c.capAdd) rest.push('--cap-add', cap);
-    for (const [k, v] of Object.entries(c.sysctls)) rest.push('--sysctl', `${k}=${v}`);
-    rest.push('--memory', `${c.memoryBytes}b`, '--memory-swap', `${c.memoryBytes}b`, '--pids-limit', String(c.pidsLimit));
-    const cpus = (c as { cpus?: number }).cpus; // a CPU limit, when the plan sets one
-    if (cpus) rest.push('--cpus', String(cpus));
-    rest.push('--security-opt', 'no-new-privileges', '--restart', 'no');
-    rest.push('--log-driver', 'json-file', '--log-opt', 'max-size=1m', '--log-opt', 'max-file=1');
-    rest.push(c.image);
-    words.push(...rest.map(shq));
-    lines.push(`${words.join(' ')} >/dev/null`);
-  }
-  for (const c of plan.containers) {
-    for (const n of c.networks.slice(1)) lines.push(['docker', 'network', 'connect', n, c.name].map(shq).join(' '));
-  }
-  for (const c of plan.containers) lines.push(`docker start ${shq(c.name)} >/dev/null`);
-  lines.push(
-    '',
-    'wait_ready() {',
-    `  local deadline=$((SECONDS + ${Math.ceil(timeoutSeconds)}))`,
-    `  until docker logs "$1" 2>&1 | grep -qF ${shq(READY_MARKER)}; do`,
-    '    if (( SECONDS >= deadline )); then echo "naive: $1 is not ready" >&2; return 1; fi',
-    '    sleep 0.1',
-    '  done',
-    '}',
-  );
-  for (const c of plan.containers) lines.push(`wait_ready ${shq(c.name)}`);
-  return lines.join('\n') + '\n';
-}
+const STAGES: readonly Stage[] = [
+  coldStage,
+  warmUpStage,
+  execStage,
+  journeyStage,
+  memoryStage,
+  upStopStage,
+  worldsStage,
+  labsStage,
+  gradingStage,
+  curvesStage,
+];
 
-/** The naive "stop": remove each container, then each network, one CLI call at a time. */
-export function naiveStopScript(plan: InstancePlan): string {
-  const lines = ['#!/usr/bin/env bash', '# Generated by hurrynet bench: the naive sequential baseline for "stop".', 'set -u'];
-  for (const c of plan.containers) lines.push(`docker rm -f ${shq(c.name)} >/dev/null`);
-  for (const n of plan.networks) lines.push(`docker network rm ${shq(n.name)} >/dev/null`);
-  return lines.join('\n') + '\n';
-}
-
-export function writeEnvFiles(plan: InstancePlan, envDir: string): void {
-  for (const c of plan.containers) {
-    for (const [key, value] of Object.entries(c.env)) writeFileSync(envFile(envDir, c.name, key), value);
-  }
-}
-
-/** Memory in use from a container's own cgroup files: usage minus inactive page cache. */
-export const MEMORY_SCRIPT = [
-  'if [ -f /sys/fs/cgroup/memory.current ]; then',
-  '  echo v2; cat /sys/fs/cgroup/memory.current; grep "^inactive_file " /sys/fs/cgroup/memory.stat',
-  'else',
-  '  echo v1; cat /sys/fs/cgroup/memory/memory.usage_in_bytes; grep "^total_inactive_file " /sys/fs/cgroup/memory/memory.stat',
-  'fi',
-].join('\n');
-
-export function parseMemory(text: string): number {
-  const [, usage, inactive] = text.trim().split('\n');
-  const used = Number(usage);
-  const idle = Number(inactive?.trim().split(/\s+/)[1] ?? 'x');
-  if (!Number.isFinite(used) || !Number.isFinite(idle)) throw new Error(`cannot read cgroup memory from:\n${text}`);
-  return Math.max(0, used - idle);
-}
-
-interface ChildResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-/**
- * Runs a program in its own process group and times it; an abort kills the whole group and
- * still waits for it to exit, so nothing keeps creating objects behind our back.
- */
-function runTimed(cmd: string, args: string[], signal?: AbortSignal, env?: NodeJS.ProcessEnv): Promise<ChildResult> {
-  if (signal?.aborted) return Promise.reject(new AbortedError());
-  return new Promise((resolvePromise, reject) => {
-    const t0 = performance.now();
-    const child = spawn(cmd, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env, cwd: projectRoot() });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const onAbort = () => {
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        /* already gone */
-      }
-    };
-    signal?.addEventListener('abort', onAbort);
-    child.on('error', (err) => {
-      signal?.removeEventListener('abort', onAbort);
-      reject(err);
-    });
-    child.on('close', (code) => {
-      const ms = performance.now() - t0;
-      signal?.removeEventListener('abort', onAbort);
-      if (signal?.aborted) reject(new AbortedError());
-      else resolvePromise({ code, stdout, stderr, ms });
-    });
-  });
-}
-
-/**
- * Times one short command that must succeed. Its stdin is /dev/null, as at a terminal that
- * types nothing (a pipe left open would make `hurrynet exec` wait for input forever).
- */
-async function execOnce(cmd: string, args: string[], signal?: AbortSignal, timeoutMs = 30000): Promise<number> {
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
-  try {
-    const r = await runTimed(cmd, args, both, { ...process.env, NO_COLOR: '1' });
-    if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${r.code}): ${r.stderr.trim()}`);
-    return r.ms;
-  } catch (err) {
-    if (err instanceof AbortedError && !signal?.aborted) throw new Error(`${cmd} ${args.join(' ')} took over ${timeoutMs / 1000} s`);
-    throw err;
-  }
-}
-
-function instanceLabels(instance: string): Record<string, string> {
-  return Driver.projectLabels({ [LABEL.instance]: instance });
-}
-
-async function labelledObjects(driver: Driver, instance: string): Promise<number> {
-  const labels = instanceLabels(instance);
-  const [c, n] = await Promise.all([driver.listContainers(labels), driver.listNetworks(labels)]);
-  return c.length + n.length;
-}
-
-/** Fails loudly when a stop left anything labelled with the instance behind. */
-async function assertGone(driver: Driver, instance: string, how: string): Promise<void> {
-  const left = await labelledObjects(driver, instance);
-  if (left) throw new Error(`${how} of instance "${instance}" left ${left} labelled containers/networks behind`);
-}
-
-/** Removes every object of the given instances, repeating a few times against late arrivals. */
-async function sweep(driver: Driver, instances: string[]): Promise<number> {
-  let removed = 0;
-  for (let pass = 0; pass < 3; pass++) {
-    const counts = await Promise.all(instances.map((i) => stop(driver, i).then((r) => r.containers + r.networks)));
-    const n = counts.reduce((a, b) => a + b, 0);
-    removed += n;
-    if (!n) break;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  return removed;
-}
-
-function coldTag(role: string): string {
-  return `${COLD_REPO}/${role}:cold`;
-}
-
-function coldTags(): string[] {
-  return [coldTag('base'), ...ROLES.map(coldTag)];
-}
-
-async function removeColdImages(driver: Driver): Promise<void> {
-  // Roles first: the base cannot go while images built on it still exist.
-  for (const tag of coldTags().reverse()) await driver.removeImage(tag);
-  // And anything of ours a rebuild left untagged.
-  for (const img of await driver.listImages({ [COLD_LABEL]: 'cold' })) await driver.removeImage(img.id);
-}
-
-/** Builds base + every role with no cache under throwaway tags; the real images stay as they are. */
-async function coldBuild(driver: Driver, progress: Progress, signal?: AbortSignal): Promise<number> {
-  const root = await ensureRoot(driver, progress);
-  const dir = imagesDir();
-  const labels = (role: string) => ({ [LABEL.project]: PROJECT, [LABEL.kind]: 'image', 'io.hurrynet.role': role, [COLD_LABEL]: 'cold' });
-  const build = async (role: string, args: Record<string, string>) => {
-    if (signal?.aborted) throw new AbortedError();
-    const t0 = performance.now();
-    await driver.buildImage({
-      tag: coldTag(role),
-      contextDir: join(dir, role),
-      buildArgs: args,
-      labels: labels(role),
-      noCache: true,
-      onProgress: (line) => {
-        if (/^Step \d+\/\d+ :/.test(line)) progress(`  [cold ${role}] ${line.slice(0, 100)}`);
-      },
-    });
-    progress(`  built ${coldTag(role)} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  };
-  const t0 = performance.now();
-  await build('base', { ROOT_IMAGE: root });
-  await Promise.all(ROLES.map((r) => build(r, { BASE_IMAGE: coldTag('base') })));
-  return (performance.now() - t0) / 1000;
-}
-
-async function planNaive(driver: Driver, world: World, images: ImageSet['roles']): Promise<InstancePlan> {
-  const taken = (await driver.listNetworks()).flatMap((n) => n.subnets);
-  const chosen = allocateSubnets(process.env.HURRYNET_SUBNET_POOL ?? DEFAULT_POOL, taken, world.links.length);
-  const subnets = Object.fromEntries(world.links.map((l, i) => [l.name, chosen[i] as string]));
-  return planInstance(world, { instance: NAIVE_INSTANCE, subnets, images });
-}
-
-/** One naive up: plan, script, run. Retries when another process took the same subnets meanwhile. */
-async function naiveUp(driver: Driver, workDir: string, images: ImageSet['roles'], signal?: AbortSignal): Promise<{ seconds: number; plan: InstancePlan }> {
-  for (let attempt = 0; ; attempt++) {
-    const plan = await planNaive(driver, canonicalWorld, images);
-    const envDir = mkdtempSync(join(workDir, 'env-'));
-    writeEnvFiles(plan, envDir);
-    const script = join(workDir, 'naive-up.sh');
-    writeFileSync(script, naiveUpScript(plan, envDir));
-    const r = await runTimed('bash', [script], signal);
-    if (r.code === 0) return { seconds: r.ms / 1000, plan };
-    await sweep(driver, [NAIVE_INSTANCE]);
-    if (!/overlap/i.test(r.stderr) || attempt >= 3) throw new Error(`the naive up script failed (exit ${r.code}):\n${r.stderr.trim()}`);
-  }
-}
-
-async function naiveStop(plan: InstancePlan, workDir: string, signal?: AbortSignal): Promise<number> {
-  const script = join(workDir, 'naive-stop.sh');
-  writeFileSync(script, naiveStopScript(plan));
-  const r = await runTimed('bash', [script], signal);
-  if (r.code !== 0) throw new Error(`the naive stop script failed (exit ${r.code}):\n${r.stderr.trim()}`);
-  return r.ms / 1000;
-}
-
-async function measureMemory(driver: Driver, instance: string): Promise<{ node: string; bytes: number; limit: number }[]> {
-  const plan = canonicalWorld.nodes;
-  return Promise.all(
-    plan.map(async (node) => {
-      const r = await driver.exec(containerName(instance, node.name), ['sh', '-c', MEMORY_SCRIPT], { timeoutMs: 10000 });
-      if (r.exitCode !== 0) throw new Error(`cannot read memory of ${node.name}: ${r.stderr.trim()}`);
-      return { node: node.name, bytes: parseMemory(r.stdout), limit: node.memoryMb * 1024 * 1024 };
-    }),
-  );
-}
-
-function ratioResult(r: Omit<BenchResult, 'ratio' | 'ok'>): BenchResult {
+function ratioResult(r: Measurement): BenchResult {
   const out: BenchResult = { ...r };
   if (r.baseline !== undefined && r.baseline > 0) out.ratio = round(r.value / r.baseline, 2);
   if (r.target !== undefined) {
@@ -394,9 +162,6 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
   const worlds = Math.max(1, Math.floor(opts.worlds ?? 4));
   const skipCold = !!opts.skipCold;
   const out = resolve(opts.out ?? join(projectRoot(), 'bench', 'results.json'));
-  const check = () => {
-    if (signal?.aborted) throw new AbortedError();
-  };
   // Every node of every world waits on the signal at once (7 listeners per world).
   if (signal) setMaxListeners(20 + 10 * worlds, signal);
 
@@ -408,200 +173,53 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
     options: { skipCold, worlds, repeat },
     results: [],
   };
-  const add = (r: Omit<BenchResult, 'ratio' | 'ok'>) => {
-    const full = ratioResult(r);
-    report.results.push(full);
-    progress(`=> ${full.name}: ${fmt(full.value, full.unit)}${full.ratio !== undefined ? ` (ratio ${full.ratio})` : ''}`);
-  };
-
-  const ours = [NAIVE_INSTANCE, ...Array.from({ length: Math.max(worlds, 1) }, (_, i) => benchInstance(i + 1))];
-  const workDir = mkdtempSync(join(tmpdir(), 'hurrynet-bench-'));
-  const up1 = benchInstance(1);
-  const upOpts = (instance: string) => ({
-    instance,
+  const worldNames = Array.from({ length: worlds }, (_, i) => benchInstance(i + 1));
+  const curveNames = Array.from({ length: Math.max(0, ...(opts.curveWorlds ?? [])) }, (_, i) => curveInstance(i + 1));
+  const ours = [NAIVE_INSTANCE, COMPOSE_BENCH_INSTANCE, ...worldNames, ...curveNames];
+  const ctx: StageContext = {
+    driver,
+    progress,
     signal,
-    readyTimeoutMs: READY_TIMEOUT_MS,
-    progress: (m: string) => progress(`  [${instance}] ${m}`),
-  });
+    settings: {
+      skipCold,
+      repeat,
+      worlds,
+      skipLabs: !!opts.skipLabs,
+      labs: opts.labs,
+      gradeCount: opts.gradeCount ?? 0,
+      gradeLabs: opts.gradeLabs ?? ['1', '3', '7', '12'],
+      curveWorlds: opts.curveWorlds ?? [],
+      curveGrades: opts.curveGrades ?? [],
+      curveLab: opts.curveLab ?? '1',
+      chartDir: dirname(out),
+    },
+    warm: benchInstance(1),
+    worlds: worldNames,
+    upOpts: (instance) => ({
+      instance,
+      signal,
+      readyTimeoutMs: READY_TIMEOUT_MS,
+      progress: (m: string) => progress(`  [${instance}] ${m}`),
+    }),
+    add: (r) => {
+      const full = ratioResult(r);
+      report.results.push(full);
+      progress(
+        `=> ${full.name}: ${fmt(full.value, full.unit)}${full.ratio !== undefined ? ` (ratio ${full.ratio})` : ''}`,
+      );
+    },
+    push: (r) => void report.results.push(r),
+    check: () => {
+      if (signal?.aborted) throw new AbortedError();
+    },
+    carried: {},
+  };
 
   try {
     // Leftovers of an earlier, interrupted bench (only our own instance names).
-    const stale = await sweep(driver, ours);
+    const stale = await sweep(driver, [...ours, ...(await gradingWorlds(driver))]);
     if (stale) progress(`removed ${stale} leftovers of an earlier bench run`);
-
-    // 1. Cold build ------------------------------------------------------------------------------
-    if (!skipCold) {
-      progress('cold build: base and every role image with no cache (minutes; --skip-cold skips it)');
-      await removeColdImages(driver);
-      const seconds = await coldBuild(driver, progress, signal);
-      await removeColdImages(driver);
-      add({ name: 'cold build (no cache)', value: round(seconds, 2), unit: 's' });
-    }
-    check();
-
-    const images = (await getImages(driver, progress)).roles;
-
-    // Warm-up round, not timed: the first world after a while pays for cold page caches.
-    // While it runs, measure exec round trips and memory.
-    progress(`warm-up: up ${up1} (not timed), then exec and memory measurements`);
-    await up(driver, upOpts(up1));
-    check();
-
-    // 4. Exec round trip -----------------------------------------------------------------------
-    const alice = containerName(up1, 'alice');
-    await driver.exec(alice, ['true']);
-    const apiMs: number[] = [];
-    for (let i = 0; i < 20; i++) {
-      check();
-      const t0 = performance.now();
-      const r = await driver.exec(alice, ['true'], { timeoutMs: 10000 });
-      apiMs.push(performance.now() - t0);
-      if (r.exitCode !== 0) throw new Error(`exec true on alice returned ${r.exitCode}`);
-    }
-    await execOnce('docker', ['exec', alice, 'true'], signal);
-    const cliMs: number[] = [];
-    for (let i = 0; i < 10; i++) cliMs.push(await execOnce('docker', ['exec', alice, 'true'], signal));
-    const bin = join(projectRoot(), 'bin', 'hurrynet.js');
-    const hnArgs = [bin, 'exec', '--instance', up1, 'alice', '--', 'true'];
-    await execOnce(process.execPath, hnArgs, signal); // also compiles, if sources changed
-    const procMs: number[] = [];
-    for (let i = 0; i < Math.max(3, repeat); i++) procMs.push(await execOnce(process.execPath, hnArgs, signal));
-    const cliMedian = round(median(cliMs), 1);
-    add({
-      name: 'exec round trip (driver.exec)',
-      value: round(median(apiMs), 1),
-      unit: 'ms',
-      baseline: cliMedian,
-      baselineName: 'docker exec CLI',
-      target: 100,
-      targetOn: 'value',
-      samples: apiMs.map((v) => round(v, 1)),
-    });
-    add({
-      name: 'hurrynet exec process',
-      value: round(median(procMs), 1),
-      unit: 'ms',
-      baseline: cliMedian,
-      baselineName: 'docker exec CLI',
-      samples: procMs.map((v) => round(v, 1)),
-    });
-    check();
-
-    // 5. Memory of a running world ---------------------------------------------------------------
-    await new Promise((r) => setTimeout(r, 2000)); // let start-up transients settle
-    const mem = await measureMemory(driver, up1);
-    const MB = 1024 * 1024;
-    for (const m of mem) {
-      add({ name: `memory ${m.node}`, value: round(m.bytes / MB, 1), unit: 'MB', baseline: round(m.limit / MB, 1), baselineName: 'its limit' });
-    }
-    const total = mem.reduce((a, m) => a + m.bytes, 0);
-    const limits = mem.reduce((a, m) => a + m.limit, 0);
-    add({
-      name: 'memory total (7 nodes)',
-      value: round(total / MB, 1),
-      unit: 'MB',
-      baseline: round(limits / MB, 1),
-      baselineName: 'sum of limits',
-      target: 250,
-      targetOn: 'value',
-    });
-    await stop(driver, up1);
-    await assertGone(driver, up1, 'stop()');
-    check();
-
-    // 2 + 3. Warm up and stop, against the naive sequential CLI script ---------------------------
-    const upS: number[] = [];
-    const stopS: number[] = [];
-    const naiveUpS: number[] = [];
-    const naiveStopS: number[] = [];
-    const engineRound = async (i: number) => {
-      const t0 = performance.now();
-      await up(driver, upOpts(up1));
-      upS.push((performance.now() - t0) / 1000);
-      check();
-      const t1 = performance.now();
-      await stop(driver, up1);
-      stopS.push((performance.now() - t1) / 1000);
-      await assertGone(driver, up1, 'stop()');
-      progress(`  round ${i + 1}: up ${upS.at(-1)?.toFixed(2)} s, stop ${stopS.at(-1)?.toFixed(2)} s`);
-    };
-    const naiveRound = async (i: number) => {
-      const { seconds, plan } = await naiveUp(driver, workDir, images, signal);
-      naiveUpS.push(seconds);
-      check();
-      naiveStopS.push(await naiveStop(plan, workDir, signal));
-      await assertGone(driver, NAIVE_INSTANCE, 'the naive stop script');
-      progress(`  round ${i + 1}: naive up ${seconds.toFixed(2)} s, naive stop ${naiveStopS.at(-1)?.toFixed(2)} s`);
-    };
-    for (let i = 0; i < repeat; i++) {
-      progress(`up/stop round ${i + 1} of ${repeat}: engine vs naive docker CLI script`);
-      // Alternate who goes first so that drift on a shared machine favours neither.
-      if (i % 2 === 0) {
-        await engineRound(i);
-        await naiveRound(i);
-      } else {
-        await naiveRound(i);
-        await engineRound(i);
-      }
-      check();
-    }
-    const singleUp = median(upS);
-    add({
-      name: 'up (warm, to ready)',
-      value: round(singleUp, 2),
-      unit: 's',
-      baseline: round(median(naiveUpS), 2),
-      baselineName: 'naive CLI script',
-      target: 0.6,
-      targetOn: 'ratio',
-      samples: upS.map((v) => round(v, 2)),
-    });
-    add({
-      name: 'stop',
-      value: round(median(stopS), 2),
-      unit: 's',
-      baseline: round(median(naiveStopS), 2),
-      baselineName: 'naive CLI script',
-      target: 0.6,
-      targetOn: 'ratio',
-      samples: stopS.map((v) => round(v, 2)),
-    });
-
-    // 6. N worlds at once ---------------------------------------------------------------------
-    const names = Array.from({ length: worlds }, (_, i) => benchInstance(i + 1));
-    progress(`${worlds} worlds at once: ${names.join(', ')}`);
-    const t0 = performance.now();
-    const settled = await Promise.allSettled(names.map((n) => up(driver, upOpts(n))));
-    const wall = (performance.now() - t0) / 1000;
-    check();
-    for (const [i, s] of settled.entries()) {
-      if (s.status === 'rejected') progress(`  ${names[i]} failed: ${(s.reason as Error).message.split('\n')[0]}`);
-    }
-    const healthy = (await Promise.all(names.map((n) => status(driver, n)))).filter((l) => l[0]?.healthy).length;
-    add({
-      name: `${worlds} worlds up at once`,
-      value: round(wall, 2),
-      unit: 's',
-      baseline: round(singleUp, 2),
-      baselineName: 'one up',
-    });
-    // A count's target is a floor (all of them), so "ok" is set here rather than as "<= target".
-    report.results.push({ name: `${worlds} worlds healthy`, value: healthy, unit: `of ${worlds}`, target: worlds, targetOn: 'value', ok: healthy === worlds });
-    progress(`=> ${healthy} of ${worlds} worlds healthy`);
-    const t1 = performance.now();
-    await Promise.all(names.map((n) => stop(driver, n)));
-    const stopAll = (performance.now() - t1) / 1000;
-    for (const n of names) await assertGone(driver, n, 'stop()');
-    add({ name: `${worlds} worlds stop at once`, value: round(stopAll, 2), unit: 's', baseline: round(median(stopS), 2), baselineName: 'one stop' });
-
-    // 7. Labs and grading ------------------------------------------------------------------------
-    if (!opts.skipLabs) {
-      progress('labs: lab N --no-shell with and without a standby world, and check N on a passing world');
-      for (const r of await benchLabs(driver, progress, opts.labs)) add(r);
-    }
-    if (opts.gradeCount) {
-      for (const r of await benchGrading(driver, progress, opts.gradeLab ?? '3', opts.gradeCount)) add(r);
-    }
+    for (const stage of STAGES) await stage(ctx);
 
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
@@ -611,8 +229,9 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
   } finally {
     // Always: every bench instance, the naive objects and the throwaway images go.
     progress('cleaning up bench instances...');
-    await sweep(driver, ours).catch((err: Error) => progress(`cleanup failed: ${err.message} (run "hurrynet stop --instance NAME" for ${ours.join(', ')})`));
+    await sweep(driver, [...ours, ...(await gradingWorlds(driver).catch(() => []))]).catch((err: Error) =>
+      progress(`cleanup failed: ${err.message} (run "hurrynet stop --instance NAME" for ${ours.join(', ')})`),
+    );
     if (!skipCold) await removeColdImages(driver).catch(() => undefined);
-    rmSync(workDir, { recursive: true, force: true });
   }
 }
