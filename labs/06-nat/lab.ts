@@ -183,12 +183,14 @@ type Facts = ReturnType<typeof facts>;
 
 // ---- observations -----------------------------------------------------------------------------
 
-interface Arrival {
+export interface Arrival {
   /** The source address Bob's server recorded for the grader's request, if it arrived. */
   client?: string;
   status: number;
   /** The local port the grader's curl used (to find its connection-tracking entry). */
   port: number;
+  /** The local address it used: with the port, it names the connection in a router's table. */
+  local?: string;
   evidence: Evidence[];
 }
 
@@ -198,14 +200,21 @@ async function arrival(ctx: CheckContext, f: Facts, host: Host): Promise<Arrival
   const port = randomInt(40000, 49000);
   const url = `http://${f.bob}/whoami?check=${token}`;
   const e = await host.run(
-    `curl -sS -m 3 --local-port ${port}-${port + 20} -o /dev/null -w '%{http_code} from port %{local_port}' ${q(url)}`,
+    `curl -sS -m 3 --local-port ${port}-${port + 20} -o /dev/null -w '%{http_code} from %{local_ip} port %{local_port}' ${q(url)}`,
     8000,
   );
   const status = e.exitCode === 0 ? Number(e.output.trim().split(' ')[0]) : 0;
   // curl prints the write-out even when the connection fails, so the port it used is known either way.
-  const used = Number(/from port (\d+)/.exec(e.output)?.[1] ?? 0) || port;
+  const from = /from (\S*) port (\d+)/.exec(e.output);
+  const used = Number(from?.[2] ?? 0) || port;
   const log = await accessEntriesWith(ctx.node('web'), token);
-  return { client: log.entries[0]?.client || undefined, status, port: used, evidence: [e, log.evidence] };
+  return {
+    client: log.entries[0]?.client || undefined,
+    status,
+    port: used,
+    local: from?.[1] || undefined,
+    evidence: [e, log.evidence],
+  };
 }
 
 export interface Flow {
@@ -283,23 +292,36 @@ interface Passage {
   evidence: Evidence[];
 }
 
-async function entryFor(host: Host, port: number, bob: string): Promise<{ flow?: Flow; evidence: Evidence }> {
-  const e = await host.run(`conntrack -L -p tcp --orig-port-src ${port} 2>/dev/null`, 5000);
-  const flows = parseConntrack(e.output).filter((f) => f.origSport === port);
-  return { flow: flows.find((f) => f.origDst === bob) ?? flows[0], evidence: e };
+/**
+ * The table entry of the grader's own connection. Source address and port together: a port alone
+ * can also be the source port of a relay's own connection (a relay on the home router talks to
+ * Bob from the router's address), which would pass for a connection forwarded as it should be.
+ */
+export function flowOf(flows: Flow[], a: Pick<Arrival, 'port' | 'local'>, bob: string): Flow | undefined {
+  const mine = flows.filter((f) => f.origSport === a.port && (!a.local || f.origSrc === a.local));
+  return mine.find((f) => f.origDst === bob) ?? mine[0];
+}
+
+async function entryFor(
+  host: Host,
+  a: Pick<Arrival, 'port' | 'local'>,
+  bob: string,
+): Promise<{ flow?: Flow; evidence: Evidence }> {
+  const e = await host.run(`conntrack -L -p tcp --orig-port-src ${a.port} 2>/dev/null`, 5000);
+  return { flow: flowOf(parseConntrack(e.output), a, bob), evidence: e };
 }
 
 /** The grader's own request from `from` (a fresh machine on the LAN, or a sidecar on alice), and its fate. */
 async function passage(ctx: CheckContext, f: Facts, from: 'fresh' | 'alice'): Promise<Passage> {
   const sender = from === 'fresh' ? await ctx.fresh('home') : await ctx.probe('alice');
   const a = await arrival(ctx, f, sender);
-  const home = await entryFor(await ctx.probe('home'), a.port, f.bob);
+  const home = await entryFor(await ctx.probe('home'), a, f.bob);
   const outcome = outcomeOf(home.flow, f.bob);
   const evidence = [a.evidence[0] as Evidence, home.evidence];
   if (from === 'fresh' || (outcome.kind !== 'missing' && outcome.kind !== 'elsewhere'))
     return { arrival: a, outcome, evidence };
   // The home router never saw it as a connection to Bob: did alice's own namespace send it elsewhere?
-  const own = await entryFor(sender, a.port, f.bob);
+  const own = await entryFor(sender, a, f.bob);
   const mine = outcomeOf(own.flow, f.bob);
   return {
     arrival: a,

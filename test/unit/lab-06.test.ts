@@ -11,6 +11,7 @@ import lab, {
   NEWS_APP,
   SHARED_SPACE,
   freeBackboneAddresses,
+  flowOf,
   outcomeOf,
   parseConntrack,
   type NatVars,
@@ -177,6 +178,21 @@ describe('lab 06: conntrack', () => {
         replyDport: 41000,
       },
     ]);
+  });
+
+  it("finds the grader's own connection by source address and port, never a relay's that shares the port", () => {
+    const flows = parseConntrack(
+      [
+        // The home router's relay talking to Bob from the router's own address, with the same source port.
+        'tcp 6 119 TIME_WAIT src=203.0.113.5 dst=198.51.100.80 sport=41000 dport=80 src=198.51.100.80 dst=203.0.113.5 sport=80 dport=41000 [ASSURED]',
+        // The grader's own connection from alice, redirected to that relay.
+        'tcp 6 119 TIME_WAIT src=192.168.1.101 dst=198.51.100.80 sport=41000 dport=80 src=192.168.1.1 dst=192.168.1.101 sport=8080 dport=41000 [ASSURED]',
+      ].join('\n'),
+    );
+    const grader = flowOf(flows, { port: 41000, local: '192.168.1.101' }, BOB_PUBLIC);
+    expect(outcomeOf(grader, BOB_PUBLIC)).toEqual({ kind: 'redirected', to: '192.168.1.1:8080' });
+    // Had the grader's connection left no entry, the relay's must not stand in for it.
+    expect(flowOf(flows.slice(0, 1), { port: 41000, local: '192.168.1.101' }, BOB_PUBLIC)).toBeUndefined();
   });
 
   it('tells translation from a relay: a redirect on the router, a redirect on the sender, or no NAT at all', () => {
