@@ -33,6 +33,17 @@ export class SubmissionError extends UsageError {
   }
 }
 
+/** The host could not be sealed from the lab bridges, and the command refuses to go on (grade). */
+export class HostNotSealedError extends Error {
+  constructor(readonly reason: string) {
+    super(
+      `the host is not sealed from the lab bridges: ${reason}.\n` +
+        `A submission could reach this machine's own services from a lab. Run the grader as root on Linux ` +
+        `(or see docs/seal.md), or pass --allow-unsealed to grade anyway.`,
+    );
+  }
+}
+
 /** A node of a starting world died or never said "ready". */
 export class NodeStartError extends Error {
   constructor(

@@ -47,3 +47,13 @@ export function progressPrinter(quiet = false): (message: string) => void {
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
+
+/** The warning a learner sees when the host could not be sealed from their lab (docs/seal.md). */
+export function warnUnsealed(seal: { sealed: boolean; reason?: string } | undefined): void {
+  if (!seal || seal.sealed) return;
+  process.stderr.write(
+    `${errRed('warning:')} the host is not sealed from this lab's bridges (${seal.reason ?? 'unknown reason'}). ` +
+      `The lab works, but a root user in it could reach this machine's own services; see docs/seal.md ` +
+      `or run "hurrynet doctor".\n`,
+  );
+}

@@ -169,6 +169,8 @@ export interface GradeOptions {
   onRetry?: (s: Submission, attempt: number, cause: string) => void;
   /** Called for a finished world Docker would not remove, even when asked twice. */
   onLeftover?: (instance: string, error: string) => void;
+  /** Refuse to grade a submission whose world the host could not be sealed from (docs/seal.md). */
+  requireSeal?: boolean;
   /** Attempts per submission when the grader fails (default GRADER_ATTEMPTS). */
   attempts?: number;
   signal?: AbortSignal;
@@ -245,8 +247,9 @@ async function attemptOne(
   const onAbort = () => controller.abort();
   opts.signal?.addEventListener('abort', onAbort);
   const work = (async () => {
+    let started: Awaited<ReturnType<typeof startLab>>;
     try {
-      await startLab(driver, lab, {
+      started = await startLab(driver, lab, {
         instance,
         seed: s.seed,
         replace: true,
@@ -258,6 +261,10 @@ async function attemptOne(
       if (opts.signal?.aborted) throw err;
       throw new GraderFailure(`the lab's world did not start: ${(err as Error).message}`);
     }
+    if (opts.requireSeal && started.seal && !started.seal.sealed)
+      throw new GraderFailure(
+        `the host could not be sealed from this world: ${started.seal.reason ?? 'unknown reason'}`,
+      );
     startMs = Date.now() - t0;
     phase = 'apply';
     let applyError: string | undefined;

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { ANSWERS, parseAnswers, readSubmission, type SubmissionPlan } from './submission.js';
 import { Driver } from '../runtime/driver.js';
-import { clearLeftovers, listInstances, up, type UpResult } from '../runtime/engine.js';
+import { clearLeftovers, listInstances, sealInstance, up, type UpResult } from '../runtime/engine.js';
 import { claimStandby, readClaim, standbyEnabled } from '../runtime/standby.js';
 import { imageSet } from '../runtime/images.js';
 import { traceProbe } from '../journey/trace.js';
@@ -104,7 +104,13 @@ export async function startLab(driver: Driver, lab: Lab, opts: StartLabOptions):
     await clearLeftovers(driver, opts.instance, !!opts.replace);
     if (await claimStandby(driver, opts.instance, { lab: lab.id, seed: opts.seed }, world)) {
       opts.progress?.('using the standby world');
-      result = { plan: planFor(world, opts.instance, lab.id), seconds: 0, leftoversRemoved: 0, fromStandby: true };
+      result = {
+        plan: planFor(world, opts.instance, lab.id),
+        seconds: 0,
+        leftoversRemoved: 0,
+        fromStandby: true,
+        seal: await sealInstance(driver, opts.instance),
+      };
     }
   }
   result ??= await up(driver, {

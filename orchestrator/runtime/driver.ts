@@ -247,6 +247,17 @@ export class Driver {
     }
   }
 
+  /** The host's bridge device of a network, where hurrynet named it (com.docker.network.bridge.name). */
+  async bridgeOf(network: string): Promise<string | undefined> {
+    try {
+      const info = (await this.docker.getNetwork(network).inspect()) as { Options?: Record<string, string> };
+      return info.Options?.['com.docker.network.bridge.name'];
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw explainDockerError(err);
+    }
+  }
+
   async connect(network: string, container: string): Promise<void> {
     await this.call(() => this.docker.getNetwork(network).connect({ Container: container }));
   }
@@ -534,6 +545,48 @@ export class Driver {
       }),
     );
     await this.call(() => c.start());
+  }
+
+  /**
+   * Runs a short shell script in the engine host's network namespace (the host seal's helper where
+   * hurrynet cannot act on the host itself, such as Docker Desktop's VM): only NET_ADMIN and
+   * NET_RAW, small limits, removed afterwards whatever happens.
+   */
+  async runOnHostNetwork(
+    image: string,
+    script: string,
+    labels: Record<string, string>,
+    timeoutMs: number,
+  ): Promise<ExecResult> {
+    const c = await this.call(() =>
+      this.docker.createContainer({
+        Image: image,
+        Entrypoint: ['sh', '-c', script],
+        Cmd: [],
+        Labels: labels,
+        HostConfig: {
+          NetworkMode: 'host',
+          CapDrop: ['ALL'],
+          CapAdd: ['NET_ADMIN', 'NET_RAW'],
+          Memory: 64 * 1024 * 1024,
+          PidsLimit: 32,
+          SecurityOpt: ['no-new-privileges'],
+        },
+      }),
+    );
+    try {
+      await this.call(() => c.start());
+      const waited = c.wait() as Promise<{ StatusCode: number }>;
+      const timer = new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`the host helper did not finish in ${timeoutMs} ms`)), timeoutMs).unref(),
+      );
+      const { StatusCode } = await Promise.race([waited, timer]);
+      const out = await this.call(() => c.logs({ stdout: true, stderr: false }));
+      const err = await this.call(() => c.logs({ stdout: false, stderr: true }));
+      return { exitCode: StatusCode, stdout: demuxBuffer(out), stderr: demuxBuffer(err) };
+    } finally {
+      await this.removeContainer(c.id);
+    }
   }
 
   /**

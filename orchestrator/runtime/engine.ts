@@ -7,6 +7,7 @@ import { loadScale } from './load.js';
 import { Driver, NodeDiedError, type ContainerInfo, type NetworkInfo } from './driver.js';
 import { ensureImages, imagesReady, type ImageSet, type Progress } from './images.js';
 import { LABEL, planInstance, PROJECT, validateInstanceName, type InstancePlan } from './plan.js';
+import { newBridgeSalt, sealBridges, type SealOutcome } from './seal.js';
 import { canonicalWorld, type World } from '../world/world.js';
 
 export const READY_MARKER = 'hurrynet: ready';
@@ -49,6 +50,8 @@ export interface UpResult {
   seconds: number;
   leftoversRemoved: number;
   fromStandby?: boolean;
+  /** Whether the host was sealed from this world's bridges (docs/seal.md). */
+  seal?: SealOutcome;
 }
 
 // Parallel `up`s in one process must not pick the same subnets before Docker has seen them.
@@ -106,6 +109,13 @@ export async function up(driver: Driver, opts: UpOptions): Promise<UpResult> {
       scale > 1 ? Math.round(30 * scale) : undefined,
     );
     checkAborted(opts.signal);
+    // Before any node starts, so that not one frame of the lab reaches the host's own stack.
+    const seal = await sealBridges(
+      driver,
+      plan.networks.map((n) => n.bridge),
+      { image: images.base, labels: { [LABEL.instance]: instance } },
+    );
+    checkAborted(opts.signal);
     progress(`starting ${plan.containers.length} nodes...`);
     const timeout = opts.readyTimeoutMs ?? Math.round(60000 * scale);
     // Nodes whose services take longest to answer (the web app, bind) are started first.
@@ -124,7 +134,7 @@ export async function up(driver: Driver, opts: UpOptions): Promise<UpResult> {
       }),
     );
     checkAborted(opts.signal);
-    return { plan, seconds: (Date.now() - started) / 1000, leftoversRemoved };
+    return { plan, seconds: (Date.now() - started) / 1000, leftoversRemoved, seal };
   } catch (err) {
     // Never leave half a world behind: Ctrl-C, a dead node or a Docker error all end here.
     await stop(driver, instance).catch(() => undefined);
@@ -152,7 +162,16 @@ async function createObjects(
         const start = attempt === 0 ? 0 : Math.floor(Math.random() * 4096);
         const chosen = allocateSubnets(subnetPool(), taken, world.links.length, SUBNET_LENGTH, start);
         const subnets = Object.fromEntries(world.links.map((l, i) => [l.name, chosen[i] as string]));
-        const plan = planInstance(world, { instance, lab, subnets, images: images.roles, labels, cpus, readySeconds });
+        const plan = planInstance(world, {
+          instance,
+          lab,
+          subnets,
+          images: images.roles,
+          labels,
+          cpus,
+          readySeconds,
+          bridgeSalt: newBridgeSalt(),
+        });
         checkAborted(signal);
         await allOrThrow(plan.networks.map((n) => driver.createNetwork(n)));
         return plan;
@@ -169,6 +188,17 @@ async function createObjects(
       await stop(driver, instance);
     }
   }
+}
+
+/**
+ * Seals the host against the bridges of a running instance (a claimed standby world was sealed
+ * when it was made; this confirms it and mends what changed since).
+ */
+export async function sealInstance(driver: Driver, instance: string): Promise<SealOutcome> {
+  const { containers } = await instanceObjects(driver, instance);
+  const networks = [...new Set(containers.flatMap((c) => c.networks))];
+  const bridges = (await Promise.all(networks.map((n) => driver.bridgeOf(n)))).filter((b): b is string => !!b);
+  return sealBridges(driver, bridges, { labels: { [LABEL.instance]: instance } });
 }
 
 /**

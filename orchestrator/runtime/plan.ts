@@ -1,5 +1,6 @@
 // Turns the world into a plan of Docker objects for one instance: plain data that the driver
 // executes and the compose generator prints. Nothing here talks to Docker.
+import { createHash } from 'node:crypto';
 import { firstHost } from '../world/addresses.js';
 import { nodeFiles, setupCommands } from '../world/config.js';
 import type { Node, World } from '../world/world.js';
@@ -42,6 +43,8 @@ export function validateInstanceName(name: string): string {
 export interface NetworkPlan {
   link: string;
   name: string;
+  /** The host's bridge device: hn-<hash>, so that the host seal's one rule covers every lab bridge. */
+  bridge: string;
   subnet: string;
   gateway: string;
   labels: Record<string, string>;
@@ -83,6 +86,18 @@ export const NETWORK_OPTIONS = {
 
 export function networkName(instance: string, link: string): string {
   return `${PROJECT}-${instance}-${link}`;
+}
+
+/** Every lab bridge's name starts with this, so one host rule per family covers them all (seal.ts). */
+export const BRIDGE_PREFIX = 'hn-';
+
+/**
+ * The host's bridge device for a network: unique per network and salt (two engines on one host
+ * may each have a network of the same name), within the kernel's 15 characters.
+ */
+export function bridgeName(network: string, salt = ''): string {
+  const hash = createHash('sha256').update(`${salt}\n${network}`).digest('hex');
+  return BRIDGE_PREFIX + hash.slice(0, 15 - BRIDGE_PREFIX.length);
 }
 
 export function containerName(instance: string, node: string): string {
@@ -145,6 +160,8 @@ export interface PlanOptions {
   cpus?: number;
   /** How long each node's init waits for its services (default 30 s inside the image). */
   readySeconds?: number;
+  /** Makes bridge names unique on the host (two engines may each run an instance of one name). */
+  bridgeSalt?: string;
 }
 
 export function planInstance(world: World, opts: PlanOptions): InstancePlan {
@@ -153,13 +170,16 @@ export function planInstance(world: World, opts: PlanOptions): InstancePlan {
   const networks = world.links.map((l) => {
     const subnet = opts.subnets[l.name];
     if (!subnet) throw new Error(`no Docker subnet planned for link ${l.name}`);
+    const name = networkName(opts.instance, l.name);
+    const bridge = bridgeName(name, opts.bridgeSalt);
     return {
       link: l.name,
-      name: networkName(opts.instance, l.name),
+      name,
+      bridge,
       subnet,
       gateway: firstHost(subnet),
       labels: { ...labels, [LABEL.kind]: 'network', [LABEL.link]: l.name },
-      options: { ...NETWORK_OPTIONS },
+      options: { ...NETWORK_OPTIONS, 'com.docker.network.bridge.name': bridge },
     };
   });
   const containers = world.nodes.map((node) => ({

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeStartError, stop, up } from '../../orchestrator/runtime/engine.js';
-import { networkName, LABEL, PROJECT } from '../../orchestrator/runtime/plan.js';
+import { bridgeName, networkName, LABEL, PROJECT } from '../../orchestrator/runtime/plan.js';
 import { projectRoot } from '../../orchestrator/runtime/paths.js';
 import { canonicalWorld, findNode, type World } from '../../orchestrator/world/world.js';
 import { cli, driver, eventually, labelledObjects } from './helpers.js';
@@ -129,10 +129,11 @@ describe('faults during start', () => {
     await driver.createNetwork({
       link: 'home',
       name: networkName('t-left', 'home'),
+      bridge: bridgeName(networkName('t-left', 'home'), 't-left'),
       subnet: '10.250.200.0/28',
       gateway: '10.250.200.1',
       labels: { [LABEL.project]: PROJECT, [LABEL.instance]: 't-left', [LABEL.lab]: 'free' },
-      options: {},
+      options: { 'com.docker.network.bridge.name': bridgeName(networkName('t-left', 'home'), 't-left') },
     });
     const r = await up(driver, { instance: 't-left' });
     expect(r.leftoversRemoved).toBe(1);

@@ -9,10 +9,11 @@ import {
   renderCsv,
   renderLearnerHtml,
 } from '../../../checks/class-report.js';
-import { EXIT, UsageError } from '../../errors.js';
+import { EXIT, HostNotSealedError, UsageError } from '../../errors.js';
 import { autoJobs, discover, gradeClass, mergeResults, type ClassResults, type Progress } from '../../grading/grade.js';
 import { findLab } from '../../labs/lab.js';
 import { ensureImages } from '../../runtime/images.js';
+import { sealBridges } from '../../runtime/seal.js';
 import type { Cli } from '../context.js';
 import { interruptible } from '../interrupt.js';
 import { parseJobs, parseSeconds, parseShard } from '../options.js';
@@ -28,6 +29,7 @@ interface GradeOptions {
   timeout: number;
   scriptTimeout: number;
   json: boolean;
+  allowUnsealed: boolean;
 }
 
 export function writeReports(outDir: string, results: ClassResults): void {
@@ -85,6 +87,7 @@ export function register(program: Command, cli: Cli): void {
     .option('--timeout <seconds>', 'time limit for one submission', parseSeconds, 300)
     .option('--script-timeout <seconds>', 'time limit for one submission script', parseSeconds, 60)
     .option('--json', 'print results.json to stdout as well', false)
+    .option('--allow-unsealed', 'grade even when the host cannot be sealed from the lab bridges (docs/seal.md)', false)
     .addHelpText(
       'after',
       `
@@ -100,7 +103,14 @@ to hand back), junit/<id>.xml. Exit code 0 when every submission was graded (wha
       else {
         const driver = cli.driver();
         await driver.ping();
-        await ensureImages(driver, progressPrinter());
+        const images = await ensureImages(driver, progressPrinter());
+        // Submissions are untrusted code with root in their world: refuse to run them on a host
+        // their bridges could reach, unless the teacher says otherwise.
+        const seal = await sealBridges(driver, [], { image: images.images.base });
+        if (!seal.sealed) {
+          if (!opts.allowUnsealed) throw new HostNotSealedError(seal.reason ?? 'unknown reason');
+          process.stderr.write(`warning: grading on an unsealed host (${seal.reason}), as --allow-unsealed asks\n`);
+        }
         const submissions = discover(resolve(dir as string), lab);
         if (!submissions.length) throw new Error(`no submissions in ${dir}: expected one subfolder per learner`);
         process.stderr.write(`grading ${submissions.length} submissions of lab ${lab.id} with ${opts.jobs} at once\n`);
@@ -113,6 +123,7 @@ to hand back), junit/<id>.xml. Exit code 0 when every submission was graded (wha
             timeoutSeconds: opts.timeout,
             scriptTimeoutSeconds: opts.scriptTimeout,
             cpusPerNode: 1,
+            requireSeal: !opts.allowUnsealed,
             onProgress: progressBar(),
             onRetry: (sub, attempt, cause) =>
               process.stderr.write(

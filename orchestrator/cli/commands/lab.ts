@@ -7,7 +7,7 @@ import { graphText } from '../../world/graph.js';
 import type { Cli } from '../context.js';
 import { interruptible } from '../interrupt.js';
 import { instanceFlag } from '../options.js';
-import { bold, dim, green, progressPrinter } from '../ui.js';
+import { bold, dim, green, progressPrinter, warnUnsealed } from '../ui.js';
 
 interface LabOptions {
   instance: string;
@@ -66,6 +66,7 @@ export function register(program: Command, cli: Cli): void {
       const started = await interruptible((signal) =>
         startLab(driver, lab, { instance: opts.instance, seed, replace: opts.reset, progress, signal, standby }),
       );
+      warnUnsealed(started.seal);
       // Prepare the next lab's world while the learner reads the handout.
       if (standby) {
         const next = await nextLab(lab);

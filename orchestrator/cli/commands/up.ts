@@ -4,7 +4,7 @@ import { refuseStandby } from '../../runtime/standby.js';
 import type { Cli } from '../context.js';
 import { interruptible } from '../interrupt.js';
 import { instanceFlag, parseSeconds } from '../options.js';
-import { bold, green, printJson, progressPrinter } from '../ui.js';
+import { bold, green, printJson, progressPrinter, warnUnsealed } from '../ui.js';
 
 export function register(program: Command, cli: Cli): void {
   program
@@ -33,9 +33,12 @@ export function register(program: Command, cli: Cli): void {
           instance: opts.instance,
           seconds: result.seconds,
           nodes: result.plan.containers.map((c) => c.node),
+          sealed: result.seal?.sealed ?? false,
+          ...(result.seal?.reason ? { unsealedBecause: result.seal.reason } : {}),
         });
         return;
       }
+      warnUnsealed(result.seal);
       if (result.leftoversRemoved)
         progress(`removed ${result.leftoversRemoved} leftovers of an earlier run of "${opts.instance}"`);
       const flag = instanceFlag(opts.instance);
