@@ -2,10 +2,11 @@
 // standby world (against a plain `up` in the same run), `check N` on a passing world, and batch
 // grading with --jobs auto against --jobs 1.
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { engineMemoryBytes } from '../orchestrator/runtime/cgroup.js';
 import type { Driver } from '../orchestrator/runtime/driver.js';
 import { stop } from '../orchestrator/runtime/engine.js';
 import { autoJobs, discover, gradeClass, type ClassResults } from '../orchestrator/grading/grade.js';
@@ -129,18 +130,6 @@ export async function benchLabs(driver: Driver, progress: Progress, only?: strin
   return out;
 }
 
-/** Memory charged to all containers, from the engine's parent cgroup (v1 or v2); 0 if unreadable. */
-function dockerMemoryBytes(): number {
-  for (const f of ['/sys/fs/cgroup/memory/docker/memory.usage_in_bytes', '/sys/fs/cgroup/docker/memory.current']) {
-    try {
-      return Number(readFileSync(f, 'utf8').trim()) || 0;
-    } catch {
-      /* try the next layout */
-    }
-  }
-  return 0;
-}
-
 /** A generated class: copies of the reference solution and empty submissions, alternating. */
 function makeClass(lab: Lab, count: number): string {
   const dir = mkdtempSync(join(tmpdir(), 'hurrynet-bench-class-'));
@@ -179,7 +168,7 @@ export async function gradeGenerated(
   const sample = async () => {
     const containers = await driver.listContainers({ 'io.hurrynet.project': 'hurrynet' }).catch(() => []);
     peakContainers = Math.max(peakContainers, containers.filter((c) => c.name.startsWith(`hurrynet-${prefix}`)).length);
-    peakBytes = Math.max(peakBytes, dockerMemoryBytes());
+    peakBytes = Math.max(peakBytes, engineMemoryBytes());
   };
   const timer = setInterval(() => void sample(), 1000);
   try {

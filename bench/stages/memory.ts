@@ -4,23 +4,11 @@ import type { Driver } from '../../orchestrator/runtime/driver.js';
 import { stop } from '../../orchestrator/runtime/engine.js';
 import { containerName } from '../../orchestrator/runtime/plan.js';
 import { canonicalWorld } from '../../orchestrator/world/world.js';
+import { MEMORY_SCRIPT, parseMemoryOutput as parseMemory } from '../../orchestrator/runtime/cgroup.js';
 import { assertGone, round, type StageContext } from './context.js';
 
-export const MEMORY_SCRIPT = [
-  'if [ -f /sys/fs/cgroup/memory.current ]; then',
-  '  echo v2; cat /sys/fs/cgroup/memory.current; grep "^inactive_file " /sys/fs/cgroup/memory.stat',
-  'else',
-  '  echo v1; cat /sys/fs/cgroup/memory/memory.usage_in_bytes; grep "^total_inactive_file " /sys/fs/cgroup/memory/memory.stat',
-  'fi',
-].join('\n');
-
-export function parseMemory(text: string): number {
-  const [, usage, inactive] = text.trim().split('\n');
-  const used = Number(usage);
-  const idle = Number(inactive?.trim().split(/\s+/)[1] ?? 'x');
-  if (!Number.isFinite(used) || !Number.isFinite(idle)) throw new Error(`cannot read cgroup memory from:\n${text}`);
-  return Math.max(0, used - idle);
-}
+// The script and its parsing live with the other cgroup readers (v1 and v2, unit-tested there).
+export { MEMORY_SCRIPT, parseMemoryOutput as parseMemory } from '../../orchestrator/runtime/cgroup.js';
 
 export async function measureMemory(
   driver: Driver,
