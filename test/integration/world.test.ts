@@ -150,10 +150,19 @@ describe('isolation', () => {
     const hostAddrs = execFileSync('ip', ['-4', '-o', 'addr', 'show']).toString();
     const hostRoutes = execFileSync('ip', ['-4', 'route', 'show']).toString();
     for (const n of nets) {
-      const bridge = `br-${n.id.slice(0, 12)}`;
-      expect(hostAddrs).not.toContain(bridge);
+      const bridge = await driver.bridgeOf(n.id);
+      expect(bridge).toMatch(/^hn-[0-9a-f]{12}$/);
+      expect(hostAddrs).not.toContain(bridge as string);
       expect(hostRoutes).not.toContain(bridge);
       expect(hostRoutes).not.toContain(n.subnets[0]!.split('/')[0]!);
+    }
+  });
+
+  it("shows a learner only the lab's own services: Docker's embedded DNS left no socket or rule", async () => {
+    for (const node of ['alice', 'home', 'isp', 'dns', 'edge', 'web', 'ftp']) {
+      const r = await sh(A, node, 'ss -Htlnu; iptables-save -t nat | grep -c DOCKER || true');
+      expect(r.stdout, node).not.toContain('127.0.0.11');
+      expect(r.stdout.trim().split('\n').pop(), node).toBe('0');
     }
   });
 
