@@ -182,9 +182,15 @@ async function createObjects(
         return plan;
       });
     } catch (err) {
-      // Another process may have taken the same subnets between our look and our create.
-      const overlap = /overlap/i.test((err as Error).message);
-      if (!overlap || attempt >= 8) throw err;
+      // Another process may have taken the same subnets between our look and our create; or
+      // another engine on this host was rewriting the same iptables chains at that moment.
+      const message = (err as Error).message;
+      const overlap = /overlap/i.test(message);
+      const iptablesRace =
+        /unable to (remove|add|insert) jump|DOCKER-ISOLATION|xtables lock|iptables.*(temporarily|exit status 4)/i.test(
+          message,
+        );
+      if (!(overlap || iptablesRace) || attempt >= 8) throw err;
       await stop(driver, instance);
     }
   }
