@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One-time set-up of a fresh machine for hurrynet: a running Docker engine, mmdebstrap when no
-# image registry is reachable (the base image is then bootstrapped offline), and npm ci.
+# image registry is reachable (the base image is then bootstrapped offline), npm ci, and a second
+# engine (Docker 26.1, scripts/engine2.sh) that the tests also run on.
 # Safe to run again: every step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -84,5 +85,16 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing Node dependencies (npm ci)..."
   npm ci --no-audit --no-fund --loglevel=error
+fi
+# 6. The second engine the tests also run on (Docker 26.1 from Debian trixie, beside this one; see
+#    docs/engines.md). Root and Linux only; HURRYNET_SETUP_NO_ENGINE2=1 skips it, and npm test then
+#    skips its smoke files with a notice.
+if [ "${HURRYNET_SETUP_NO_ENGINE2:-}" != 1 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  if bash scripts/engine2.sh status >/dev/null 2>&1; then
+    say "second engine: $(bash scripts/engine2.sh status)"
+  else
+    say "starting the second engine (Docker 26.1, scripts/engine2.sh start)..."
+    bash scripts/engine2.sh start >/dev/null || say "the second engine did not start: npm test will skip its smoke files (CI fails)"
+  fi
 fi
 say "ready: npm run lab 1 starts a lab, npm test runs the tests"
