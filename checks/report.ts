@@ -10,15 +10,49 @@ export interface Style {
 
 const plain: Style = { bold: (s) => s, green: (s) => s, red: (s) => s, dim: (s) => s };
 
+function cutLine(l: string, width: number): string {
+  return l.length > width ? l.slice(0, width - 1) + '…' : l;
+}
+
 function clip(text: string, lines: number, width = 160): string {
   const all = text.replace(/\s+$/, '').split('\n');
-  const shown = all.slice(0, lines).map((l) => (l.length > width ? l.slice(0, width - 1) + '…' : l));
+  const shown = all.slice(0, lines).map((l) => cutLine(l, width));
   if (all.length > lines) shown.push(`… (${all.length - lines} more lines)`);
   return shown.join('\n');
 }
 
-export function renderTerminal(report: Report, style: Style = plain): string {
+/** A line that tells why something failed: an error word, or a 4xx/5xx reply of a protocol dialogue. */
+const CAUSE =
+  /\b(errors?|fail(s|ed|ure)?|refused|denied|timed? ?out|unreachable|not found|no such|cannot|can't|invalid|abort(ed)?|reset|unknown)\b|^\s*[<>]?\s*[45]\d\d[\s-]/i;
+
+/**
+ * The lines of a program's output that matter, in at most `max` lines: its first line (the
+ * banner, the command's own header), then the end of the output up to the last line that says
+ * what went wrong. A dialogue's cause is near its end, rarely in its first lines.
+ */
+export function excerpt(text: string, max = 6, width = 160): string {
+  const all = text.replace(/\s+$/, '').split('\n');
+  if (all.length <= max) return all.map((l) => cutLine(l, width)).join('\n');
+  let focus = -1;
+  for (let i = all.length - 1; i > 0 && focus < 0; i--) if (CAUSE.test(all[i] as string)) focus = i;
+  const end = focus > 0 ? Math.min(all.length, focus + 2) : all.length;
+  const start = Math.max(1, end - (max - 1));
+  const shown = [all[0] as string];
+  const lines = (n: number) => `${n} line${n === 1 ? '' : 's'}`;
+  if (start > 1) shown.push(`… (${lines(start - 1)})`);
+  shown.push(...all.slice(start, end));
+  if (end < all.length) shown.push(`… (${lines(all.length - end)} more)`);
+  return shown.map((l) => cutLine(l, width)).join('\n');
+}
+
+export interface TerminalOptions {
+  /** Every line of the evidence, for failures and passes alike. */
+  verbose?: boolean;
+}
+
+export function renderTerminal(report: Report, style: Style = plain, opts: TerminalOptions = {}): string {
   const out: string[] = [];
+  let shortened = false;
   out.push(
     style.bold(`Lab ${report.lab}: ${report.title}`) +
       style.dim(`  (instance ${report.instance}, seed ${report.seed})`),
@@ -35,14 +69,17 @@ export function renderTerminal(report: Report, style: Style = plain): string {
             : style.dim('MISS');
     const pts = `${r.earned}/${r.points}`.padStart(5);
     out.push(`${mark} ${pts}  ${r.title}${r.required ? '' : style.dim(' (optional)')}`);
-    if (!r.passed) {
-      out.push(`           why:  ${r.reason}`);
-      for (const e of r.evidence.slice(-2)) {
-        out.push(style.dim(`           ran:  [${e.where}] ${clip(e.command, 1, 120)}  → exit ${e.exitCode}`));
-        if (e.output.trim()) out.push(style.dim(clip(e.output, 4).replace(/^/gm, '                 ')));
+    if (!r.passed) out.push(`           why:  ${r.reason}`);
+    if (!r.passed || opts.verbose) {
+      for (const e of opts.verbose ? r.evidence : r.evidence.slice(-2)) {
+        const command = opts.verbose ? e.command : clip(e.command, 1, 120);
+        out.push(style.dim(`           ran:  [${e.where}] ${command}  → exit ${e.exitCode}`));
+        const output = opts.verbose ? e.output.replace(/\s+$/, '') : excerpt(e.output);
+        shortened ||= output !== e.output.replace(/\s+$/, '');
+        if (output.trim()) out.push(style.dim(output.replace(/^/gm, '                 ')));
       }
-      if (r.hint) out.push(`           hint: ${r.hint}`);
     }
+    if (!r.passed && r.hint) out.push(`           hint: ${r.hint}`);
   }
   out.push('');
   const verdict = report.passed
@@ -53,6 +90,7 @@ export function renderTerminal(report: Report, style: Style = plain): string {
   out.push(
     `${style.bold(`Score ${report.score}/${report.maxScore}`)}: ${verdict} ${style.dim(`(${(report.ms / 1000).toFixed(1)} s)`)}`,
   );
+  if (shortened) out.push(style.dim('Evidence was shortened to the lines that matter; --verbose shows all of it.'));
   const unsure = report.inconclusive ?? [];
   if (unsure.length) {
     out.push(

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { answerCheck, normalizeAnswer } from '../../checks/answers.js';
 import { parseDig } from '../../checks/probes.js';
-import { failedRequired, renderJson, renderJunit, renderTerminal, xmlEscape } from '../../checks/report.js';
+import { excerpt, failedRequired, renderJson, renderJunit, renderTerminal, xmlEscape } from '../../checks/report.js';
 import { runCheck, runChecks, type Clock } from '../../checks/runner.js';
 import {
   fail,
@@ -283,6 +283,63 @@ describe('reporters', () => {
     expect(text).toMatch(/\[probe@alice\] curl x {2}→ exit 7/);
     expect(text).toMatch(/hint: use curl/);
     expect(text).toMatch(/Score 2\/3: some required checks fail/);
+  });
+  it("shortens a program's output to its first line and the lines up to the cause, not its first four", () => {
+    // Lab 11's client: an FTP dialogue whose cause is near its end.
+    const dialogue = [
+      '< 220 (vsFTPd 3.0.3)',
+      '> USER anonymous',
+      '< 331 Please specify the password.',
+      '> PASS guest',
+      '< 230 Login successful.',
+      ...Array.from({ length: 30 }, (_, i) => `> NOOP ${i}\n< 200 NOOP ok.`).flatMap((l) => l.split('\n')),
+      '> CWD /uploads',
+      '< 550 Failed to change directory.',
+      '> QUIT',
+      '< 221 Goodbye.',
+    ].join('\n');
+    const text = excerpt(dialogue);
+    const lines = text.split('\n');
+    expect(lines[0]).toBe('< 220 (vsFTPd 3.0.3)');
+    expect(text).toContain('< 550 Failed to change directory.');
+    expect(text).toContain('> CWD /uploads');
+    expect(text).toMatch(/… \(\d+ lines\)/);
+    expect(text).toContain('> QUIT\n… (1 line more)');
+    expect(lines.filter((l) => !l.startsWith('…')).length).toBeLessThanOrEqual(6);
+    // Without an error line: the first line and the last lines.
+    const plain = excerpt(Array.from({ length: 20 }, (_, i) => `line ${i}`).join('\n'));
+    expect(plain.split('\n')).toEqual([
+      'line 0',
+      '… (14 lines)',
+      'line 15',
+      'line 16',
+      'line 17',
+      'line 18',
+      'line 19',
+    ]);
+    // Short output is shown whole.
+    expect(excerpt('a\nb\nc')).toBe('a\nb\nc');
+  });
+  it('with verbose, shows all evidence, of passing checks too, and says when it shortened', () => {
+    const long = Array.from({ length: 20 }, (_, i) => `line ${i}`).join('\n');
+    const report = {
+      ...sample,
+      results: sample.results.map((r) => ({
+        ...r,
+        evidence: [{ where: 'probe@alice', command: 'python3 client.py', exitCode: r.passed ? 0 : 1, output: long }],
+      })),
+    };
+    const short = renderTerminal(report);
+    expect(short).not.toContain('line 7');
+    expect(short).toMatch(/--verbose shows all of it/);
+    const full = renderTerminal(report, undefined, { verbose: true });
+    expect(full).toContain('line 7');
+    expect(full).not.toMatch(/--verbose shows all/);
+    const passing = report.results.find((r) => r.passed);
+    expect(passing?.evidence.length, 'the sample has evidence on a pass').toBeGreaterThan(0);
+    expect(full.split('\n').filter((l) => l.includes('line 7')).length).toBe(
+      report.results.filter((r) => r.evidence.length).length,
+    );
   });
   it('writes JSON that round-trips', () => {
     expect(JSON.parse(renderJson(sample))).toEqual(sample);

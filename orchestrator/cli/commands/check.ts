@@ -8,6 +8,13 @@ import type { Cli } from '../context.js';
 import { instanceFlag } from '../options.js';
 import { bold, dim, green, red } from '../ui.js';
 
+interface CheckOptions {
+  instance: string;
+  json: boolean;
+  junit?: string;
+  verbose: boolean;
+}
+
 export function register(program: Command, cli: Cli): void {
   program
     .command('check')
@@ -16,7 +23,8 @@ export function register(program: Command, cli: Cli): void {
     .addOption(cli.instanceOption())
     .option('--json', 'print the report as JSON', false)
     .option('--junit <file>', 'also write a JUnit XML report')
-    .action(async (query: string | undefined, opts: { instance: string; json: boolean; junit?: string }) => {
+    .option('-v, --verbose', 'all of the evidence, for passing checks too (what your program printed)', false)
+    .action(async (query: string | undefined, opts: CheckOptions) => {
       const driver = cli.driver();
       const running = await runningLab(driver, opts.instance);
       if (!running) {
@@ -36,7 +44,7 @@ export function register(program: Command, cli: Cli): void {
       }
       const report = await checkLab(driver, opts.instance, running);
       if (opts.junit) writeFileSync(opts.junit, renderJunit(report));
-      process.stdout.write(opts.json ? renderJson(report) : renderTerminal(report, { bold, green, red, dim }));
+      process.stdout.write(opts.json ? renderJson(report) : renderTerminal(report, { bold, green, red, dim }, opts));
       process.exitCode = report.passed ? EXIT.ok : failedRequired(report).length ? EXIT.failure : EXIT.inconclusive;
     });
 }
