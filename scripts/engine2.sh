@@ -82,6 +82,10 @@ start() {
     ip link show "$BRIDGE" >/dev/null 2>&1 || ip link add "$BRIDGE" type bridge
     ip -4 addr show dev "$BRIDGE" | grep -q "${BIP%/*}/" || ip addr add "$BIP" dev "$BRIDGE"
     rm -f "$SOCK" "$PIDFILE"
+    # dockerd 26.1 restarted on a data root it used before deletes the host's docker0 (measured:
+    # not on its first start), which the first engine's builds need: remember it and put it back.
+    docker0_addrs=$(ip -o -4 addr show dev docker0 2>/dev/null | awk '{print $4}' || true)
+    docker0_seen=$(ip link show docker0 >/dev/null 2>&1 && echo 1 || true)
     say "starting dockerd 26.1 on $SOCK (log: $LOG)..."
     # PATH: trixie's containerd and shims first (dockerd starts its managed containerd from PATH,
     # under --exec-root and --data-root), then the host's runc and iptables.
@@ -98,6 +102,12 @@ start() {
       >>"$LOG" 2>&1 </dev/null &
     for _ in $(seq 1 120); do running && break; sleep 0.5; done
     running || { say "dockerd 26.1 did not answer on $SOCK; the end of $LOG:"; tail -20 "$LOG" >&2; exit 1; }
+    if [ -n "$docker0_seen" ] && ! ip link show docker0 >/dev/null 2>&1; then
+      say "putting back the first engine's docker0, which dockerd 26.1 removed"
+      ip link add docker0 type bridge
+      for a in $docker0_addrs; do ip addr add "$a" dev docker0; done
+      ip link set docker0 up
+    fi
     say "Docker $(e2 version --format '{{.Server.Version}}') (API $(e2 version --format '{{.Server.APIVersion}}')) is running"
   fi
   images
