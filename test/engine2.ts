@@ -10,6 +10,7 @@ export const ENGINE2_SMOKE = [
   'test/integration/world.test.ts',
   'test/integration/lab-cli.test.ts',
   'test/integration/roles.test.ts',
+  'test/integration/seal.test.ts',
   'test/integration/lab-03.test.ts',
   'test/integration/lab-06.test.ts',
   'test/integration/lab-11.test.ts',
