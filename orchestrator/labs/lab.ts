@@ -190,7 +190,7 @@ export async function findLab(query: string): Promise<Lab> {
   const found = dir ? await loadLab(dir) : undefined;
   if (found) return found;
   const list = (await loadLabs()).map((l) => `  ${l.id}  ${l.slug.padEnd(18)} ${l.title}`).join('\n');
-  throw new UnknownLabError(`unknown lab "${query}". The labs are:\n${list}\n(run "hurrynet list" for details)`);
+  throw new UnknownLabError(`unknown lab "${query}". The labs are:\n${list}\n(run "npm run list" for details)`);
 }
 
 /** The part of a handout to print at start: everything up to the first "## Hints" or "## Reference". */

@@ -203,7 +203,12 @@ export async function applySubmission(
   instance: string,
   lab: Lab,
   plan: SubmissionPlan,
-  opts: { progress?: Progress; scriptTimeoutSeconds?: number } = {},
+  opts: {
+    progress?: Progress;
+    scriptTimeoutSeconds?: number;
+    /** Called with each script's output once it succeeded (lab --apply shows it). */
+    onScript?: (node: string, output: string) => void;
+  } = {},
 ): Promise<{ node: string; output: string }[]> {
   for (const t of plan.trees) {
     opts.progress?.(`copying ${t.files.length} files onto ${t.node}`);
@@ -249,6 +254,7 @@ export async function applySubmission(
       );
     }
     outputs.push({ node: s.node, output });
+    opts.onScript?.(s.node, output);
   }
   return outputs;
 }

@@ -28,6 +28,11 @@ export function defaultInstance(): string {
   return /^[a-z]/.test(name) ? name : `u${name}`.slice(0, 24);
 }
 
+/** The --instance option to repeat in a suggested command, or nothing for the default instance. */
+function instanceArg(instance: string): string {
+  return instance === defaultInstance() ? '' : ` --instance ${instance}`;
+}
+
 export { AbortedError, InstanceExistsError, NodeStartError, NoSuchInstanceError, UnknownNodeError } from '../errors.js';
 
 export interface UpOptions {
@@ -218,8 +223,8 @@ export async function clearLeftovers(driver: Driver, instance: string, replace: 
   const healthy = nodes.length > 0 && nodes.every((c) => c.state === 'running');
   if (healthy && !replace) {
     throw new InstanceExistsError(
-      `instance "${instance}" is already running. Open it with "hurrynet shell --instance ${instance}", ` +
-        `stop it with "hurrynet stop --instance ${instance}", or pick another name with --instance.`,
+      `instance "${instance}" is already running. Open it with "npx hurrynet shell${instanceArg(instance)}", ` +
+        `stop it with "npx hurrynet stop${instanceArg(instance)}", or pick another name with --instance.`,
     );
   }
   await stop(driver, instance);
@@ -425,7 +430,7 @@ export async function nodeContainer(driver: Driver, instance: string, node: stri
       `no instance "${instance}" is running.` +
         (others.length
           ? ` Running instances: ${others.join(', ')} (choose one with --instance).`
-          : ' Start one with "hurrynet up".'),
+          : ` Start one with "npx hurrynet up${instanceArg(instance)}" or "npm run lab N${instanceArg(instance) ? ` --${instanceArg(instance)}` : ''}".`),
     );
   }
   // The nodes are whatever this instance runs: a lab may add nodes to the canonical world.
@@ -440,7 +445,7 @@ export async function nodeContainer(driver: Driver, instance: string, node: stri
   }
   if (c.state !== 'running')
     throw new Error(
-      `node ${node} of instance "${instance}" is ${c.state}; restart the instance with "hurrynet up --replace"`,
+      `node ${node} of instance "${instance}" is ${c.state}; restart the instance with "npx hurrynet up --replace${instanceArg(instance)}"`,
     );
   return c.name;
 }

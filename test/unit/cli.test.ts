@@ -44,7 +44,7 @@ describe('command line', () => {
   });
   it('takes --instance on every command that acts on an instance', () => {
     const { p } = program();
-    for (const name of ['up', 'shell', 'exec', 'status', 'stop']) {
+    for (const name of ['up', 'shell', 'exec', 'journey', 'status', 'stop', 'graph', 'lab', 'check']) {
       const cmd = p.commands.find((c) => c.name() === name)!;
       expect(
         cmd.options.map((o) => o.long),
@@ -189,7 +189,7 @@ describe('errors thrown by actions', () => {
   it.skipIf(!!process.stdin.isTTY)('shell says it needs a terminal instead of exiting 0', async () => {
     const r = await runCli(['shell', '-i', 't1'], () => fakeDriver([node('t1', 'alice')]));
     expect(r.code).toBe(EXIT.usage);
-    expect(r.ours).toMatch(/shell needs a terminal.*hurrynet exec --instance t1 alice -- <command>/);
+    expect(r.ours).toMatch(/shell needs a terminal.*npx hurrynet exec alice --instance t1 -- <command>/);
   });
 });
 

@@ -3,9 +3,10 @@ import { writeFileSync } from 'node:fs';
 import { failedRequired, renderJson, renderJunit, renderTerminal } from '../../../checks/report.js';
 import { EXIT, NoSuchInstanceError } from '../../errors.js';
 import { findLab } from '../../labs/lab.js';
-import { checkLab, runningLab } from '../../labs/labrun.js';
+import { readAnswersState, recordChecked } from '../../labs/courseflow.js';
+import { checkLab, runningLab, userSeed } from '../../labs/labrun.js';
 import type { Cli } from '../context.js';
-import { instanceFlag } from '../options.js';
+import { suggest, withLearnerFlags } from '../options.js';
 import { bold, dim, green, red } from '../ui.js';
 
 interface CheckOptions {
@@ -28,21 +29,30 @@ export function register(program: Command, cli: Cli): void {
       const driver = cli.driver();
       const running = await runningLab(driver, opts.instance);
       if (!running) {
-        const flag = instanceFlag(opts.instance);
         throw new NoSuchInstanceError(
-          `no lab is running in instance "${opts.instance}". Start one with: npm run lab ${query ?? '<number>'}${flag ? ` --${flag}` : ''}`,
+          `no lab is running in instance "${opts.instance}". Start one with: ${suggest('lab', [query ?? '<number>'], { instance: opts.instance })}`,
         );
       }
+      // The learner's variation goes with the suggestion, unless it is their default anyway.
+      const flags = { instance: opts.instance, seed: running.seed === userSeed() ? undefined : running.seed };
       if (query) {
         const wanted = await findLab(query);
         if (wanted.id !== running.lab.id) {
           throw new NoSuchInstanceError(
             `instance "${opts.instance}" runs lab ${running.lab.id} (${running.lab.slug}), not lab ${wanted.id}. ` +
-              `Start lab ${wanted.id} with: npm run lab ${wanted.number} -- --reset`,
+              `Start lab ${wanted.id} with: ${suggest('lab', [String(wanted.number)], flags)}`,
           );
         }
       }
-      const report = await checkLab(driver, opts.instance, running);
+      // What the answers file held when graded: \`lab N\` asks before replacing answers changed after it.
+      const { answers } = await readAnswersState(driver, opts.instance);
+      const graded = await checkLab(driver, opts.instance, running);
+      await recordChecked(driver, opts.instance, answers);
+      // Hints that name hurrynet commands name them for this instance.
+      const report = {
+        ...graded,
+        results: graded.results.map((r) => (r.hint ? { ...r, hint: withLearnerFlags(r.hint, flags) } : r)),
+      };
       if (opts.junit) writeFileSync(opts.junit, renderJunit(report));
       process.stdout.write(opts.json ? renderJson(report) : renderTerminal(report, { bold, green, red, dim }, opts));
       process.exitCode = report.passed ? EXIT.ok : failedRequired(report).length ? EXIT.failure : EXIT.inconclusive;

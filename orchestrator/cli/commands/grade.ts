@@ -132,7 +132,7 @@ to hand back), junit/<id>.xml. Exit code 0 when every submission was graded (wha
             onLeftover: (instance, error) => {
               process.stderr.write(
                 `\nwarning: Docker would not remove the finished world "${instance}" (${error.split('\n')[0]}); ` +
-                  `remove it with "hurrynet stop --instance ${instance}"\n`,
+                  `remove it with "npx hurrynet stop --instance ${instance}"\n`,
               );
               process.exitCode = EXIT.failure;
             },

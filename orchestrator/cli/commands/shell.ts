@@ -3,7 +3,7 @@ import { UsageError } from '../../errors.js';
 import { nodeContainer } from '../../runtime/engine.js';
 import { refuseStandby } from '../../runtime/standby.js';
 import type { Cli } from '../context.js';
-import { instanceFlag } from '../options.js';
+import { suggest } from '../options.js';
 import { dim } from '../ui.js';
 
 export function register(program: Command, cli: Cli): void {
@@ -21,7 +21,7 @@ export function register(program: Command, cli: Cli): void {
       // which looks like success.
       if (!process.stdin.isTTY) {
         throw new UsageError(
-          `shell needs a terminal (standard input is not one). To run one command: hurrynet exec${instanceFlag(opts.instance)} ${node} -- <command>`,
+          `shell needs a terminal (standard input is not one). To run one command: ${suggest('exec', [node, '--', '<command>'], opts)}`,
         );
       }
       process.stderr.write(dim(`hurrynet: shell on ${node} (instance ${opts.instance}); type exit to leave\n`));

@@ -30,7 +30,7 @@ export function register(program: Command, cli: Cli): void {
         process.stdout.write(
           opts.instance
             ? `no instance "${opts.instance}" is running\n`
-            : 'no hurrynet instances are running (start one with: hurrynet up)\n',
+            : 'no hurrynet instances are running (start one with: npx hurrynet up, or npm run lab N)\n',
         );
         if (opts.instance) process.exitCode = EXIT.failure;
         return;

@@ -3,7 +3,7 @@ import { up } from '../../runtime/engine.js';
 import { refuseStandby } from '../../runtime/standby.js';
 import type { Cli } from '../context.js';
 import { interruptible } from '../interrupt.js';
-import { instanceFlag, parseSeconds } from '../options.js';
+import { parseSeconds, suggest } from '../options.js';
 import { bold, green, printJson, progressPrinter, warnUnsealed } from '../ui.js';
 
 export function register(program: Command, cli: Cli): void {
@@ -41,12 +41,15 @@ export function register(program: Command, cli: Cli): void {
       warnUnsealed(result.seal);
       if (result.leftoversRemoved)
         progress(`removed ${result.leftoversRemoved} leftovers of an earlier run of "${opts.instance}"`);
-      const flag = instanceFlag(opts.instance);
+      const next = [
+        [suggest('shell', [], opts), "a shell on Alice's laptop (try: ping -c 3 web.bob.example)"],
+        [suggest('status', [], opts), 'nodes, addresses and health'],
+        [suggest('stop', [], opts), 'remove it'],
+      ];
+      const w = Math.max(...next.map(([c]) => (c as string).length)) + 4;
       process.stdout.write(
         `${green('ready')}: instance ${bold(opts.instance)} is up (${result.plan.containers.length} nodes, ${result.seconds.toFixed(1)} s)\n` +
-          `  hurrynet shell${flag}        a shell on Alice's laptop (try: ping -c 3 web.bob.example)\n` +
-          `  hurrynet status${flag}       nodes, addresses and health\n` +
-          `  hurrynet stop${flag}         remove it\n`,
+          next.map(([c, what]) => `  ${(c as string).padEnd(w)}${what}\n`).join(''),
       );
     });
 }
