@@ -17,6 +17,16 @@ export class UsageError extends Error {}
 /** No Docker engine answers (or it refused us). */
 export class DockerUnavailableError extends Error {}
 
+/** The engine could not build a lab image (the engine's trouble, not the command's: doctor explains). */
+export class ImageBuildError extends Error {
+  constructor(
+    readonly tag: string,
+    reason: string,
+  ) {
+    super(`building ${tag} failed: ${reason}`);
+  }
+}
+
 export class InstanceExistsError extends UsageError {}
 export class NoSuchInstanceError extends UsageError {}
 export class UnknownNodeError extends UsageError {}

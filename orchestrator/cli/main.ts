@@ -10,6 +10,7 @@ import { register as bench } from './commands/bench.js';
 import { register as check } from './commands/check.js';
 import { register as clean } from './commands/clean.js';
 import { register as compose } from './commands/compose.js';
+import { register as doctor, preflightNote } from './commands/doctor.js';
 import { register as exec } from './commands/exec.js';
 import { register as grade } from './commands/grade.js';
 import { register as graph } from './commands/graph.js';
@@ -24,6 +25,9 @@ import { register as up } from './commands/up.js';
 
 export { EXIT, UsageError } from '../errors.js';
 export { instanceFlag } from './options.js';
+
+/** The command an action ran for, per program (for the doctor's fast form in run()). */
+const ran = new WeakMap<Command, { command: string; driver: () => Driver }>();
 
 /** Errors commander raised (and so already printed), told apart from errors thrown by actions. */
 const fromCommander = new WeakSet<CommanderError>();
@@ -53,8 +57,11 @@ Examples:
   hurrynet graph --format svg -o world.svg`,
     );
   const cli = cliContext(driverFactory);
+  // Which command ran, so that run() can add the doctor's engine findings under its error.
+  program.hook('preAction', (_root, action) => void ran.set(program, { command: action.name(), driver: cli.driver }));
   // In help order.
   for (const register of [
+    doctor,
     up,
     shell,
     exec,
@@ -102,6 +109,9 @@ export async function run(
     }
     const { message, code } = describeError(err);
     writeErr(`${errRed('hurrynet: error:')} ${message}\n`);
+    const action = ran.get(program);
+    const note = await preflightNote(action?.command, err, action?.driver ?? (() => new Driver()));
+    if (note) writeErr(note);
     return code;
   }
 }

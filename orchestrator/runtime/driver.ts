@@ -102,6 +102,40 @@ export class Driver {
     return { version: v.Version, apiVersion: v.ApiVersion };
   }
 
+  /**
+   * What the engine says about itself and its host (hurrynet doctor). kernelVersion is another
+   * machine's when it differs from ours (Docker Desktop's VM); cgroupVersion is "1" or "2".
+   */
+  async info(): Promise<{
+    serverVersion: string;
+    operatingSystem: string;
+    kernelVersion: string;
+    architecture: string;
+    dockerRootDir: string;
+    cgroupVersion: string;
+    cgroupDriver: string;
+    memoryLimit: boolean;
+    pidsLimit: boolean;
+    warnings: string[];
+  }> {
+    type Raw = Partial<Record<'ServerVersion' | 'OperatingSystem' | 'KernelVersion' | 'Architecture', string>> &
+      Partial<Record<'DockerRootDir' | 'CgroupVersion' | 'CgroupDriver', string>> &
+      Partial<Record<'MemoryLimit' | 'PidsLimit', boolean>> & { Warnings?: string[] | null };
+    const i = (await this.call(() => this.docker.info())) as Raw;
+    return {
+      serverVersion: i.ServerVersion ?? '',
+      operatingSystem: i.OperatingSystem ?? '',
+      kernelVersion: i.KernelVersion ?? '',
+      architecture: i.Architecture ?? '',
+      dockerRootDir: i.DockerRootDir ?? '',
+      cgroupVersion: i.CgroupVersion ?? '',
+      cgroupDriver: i.CgroupDriver ?? '',
+      memoryLimit: i.MemoryLimit !== false,
+      pidsLimit: i.PidsLimit !== false,
+      warnings: i.Warnings ?? [],
+    };
+  }
+
   // ---- images -------------------------------------------------------------------------------
 
   async imageExists(ref: string): Promise<boolean> {

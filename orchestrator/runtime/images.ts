@@ -7,6 +7,7 @@ import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync, statS
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { Driver } from './driver.js';
+import { DockerUnavailableError, ImageBuildError } from '../errors.js';
 import { LABEL, PROJECT } from './plan.js';
 import { onPath, projectRoot } from './paths.js';
 import type { Role } from '../world/world.js';
@@ -149,15 +150,21 @@ export async function ensureImages(
     }
     const t0 = Date.now();
     progress(`building ${tag} ...`);
-    await driver.buildImage({
-      tag,
-      contextDir: join(dir, role),
-      buildArgs: args,
-      labels: imageLabels(role),
-      onProgress: (line) => {
-        if (/^Step \d+\/\d+ :/.test(line)) progress(`  [${role}] ${line.slice(0, 110)}`);
-      },
-    });
+    await driver
+      .buildImage({
+        tag,
+        contextDir: join(dir, role),
+        buildArgs: args,
+        labels: imageLabels(role),
+        onProgress: (line) => {
+          if (/^Step \d+\/\d+ :/.test(line)) progress(`  [${role}] ${line.slice(0, 110)}`);
+        },
+      })
+      .catch((err: unknown) => {
+        // An engine that went away stays that error; anything else is this build's failure.
+        if (err instanceof DockerUnavailableError) throw err;
+        throw new ImageBuildError(tag, err instanceof Error ? err.message : String(err));
+      });
     built.push(tag);
     progress(`built ${tag} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   };
