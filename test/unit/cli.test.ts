@@ -1,6 +1,7 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { runCli as runHarness } from './cli-harness.js';
 import type { Command } from 'commander';
-import { buildProgram, describeError, EXIT, run } from '../../orchestrator/cli/main.js';
+import { buildProgram, describeError, EXIT } from '../../orchestrator/cli/main.js';
 import { parseCountOrZero } from '../../orchestrator/cli/options.js';
 import { UnknownNodeError } from '../../orchestrator/errors.js';
 import { gradingEta } from '../../orchestrator/grading/grade.js';
@@ -107,25 +108,7 @@ function node(instance: string, name: string, labels: Record<string, string> = {
   };
 }
 
-/** Runs a command line as main() does, with commander's marks intact; collects both outputs. */
-async function runCli(argv: string[], driver: () => Driver = () => fakeDriver()) {
-  const p = buildProgram(driver);
-  const commander: string[] = [];
-  const ours: string[] = [];
-  const out: string[] = [];
-  const wire = (c: Command) => {
-    c.configureOutput({ writeOut: (s) => commander.push(s), writeErr: (s) => commander.push(s) });
-    c.commands.forEach(wire);
-  };
-  wire(p);
-  const write = vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
-  try {
-    const code = await run(p, ['node', 'hurrynet', ...argv], (s) => ours.push(s));
-    return { code, commander: commander.join(''), ours: ours.join(''), out: out.join('') };
-  } finally {
-    write.mockRestore();
-  }
-}
+const runCli = (argv: string[], driver: () => Driver = () => fakeDriver()) => runHarness(argv, driver);
 
 describe('option values', () => {
   // Every numeric option, found by its placeholder, so that a new one cannot be forgotten.

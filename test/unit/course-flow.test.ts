@@ -2,8 +2,8 @@
 // running lab (replace, ask only for unsaved answers), and what `lab --apply` shows of its scripts.
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Command } from 'commander';
-import { buildProgram, EXIT, run } from '../../orchestrator/cli/main.js';
+import { EXIT } from '../../orchestrator/cli/main.js';
+import { runCli as runHarness } from './cli-harness.js';
 import { flagArgs, shellWord, suggest, withLearnerFlags } from '../../orchestrator/cli/options.js';
 import {
   alreadyRunningMessage,
@@ -180,27 +180,7 @@ function fakeDriver(instance: string, lab: string, seed: string, files: Record<s
   return { driver, writes };
 }
 
-async function runCli(argv: string[], driver: Driver) {
-  const p: Command = buildProgram(() => driver);
-  const commander: string[] = [];
-  const ours: string[] = [];
-  const out: string[] = [];
-  const err: string[] = [];
-  const wire = (c: Command) => {
-    c.configureOutput({ writeOut: (s) => commander.push(s), writeErr: (s) => commander.push(s) });
-    c.commands.forEach(wire);
-  };
-  wire(p);
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
-  try {
-    const code = await run(p, ['node', 'hurrynet', ...argv], (s) => ours.push(s));
-    return { code, ours: ours.join(''), out: out.join(''), err: err.join(''), commander: commander.join('') };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+const runCli = (argv: string[], driver: Driver) => runHarness(argv, () => driver);
 
 describe('lab N while another lab runs', () => {
   const env = { ...process.env };
