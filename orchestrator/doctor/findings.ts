@@ -117,6 +117,11 @@ export function remoteNote(inputs: DoctorInputs): string {
   return `the Docker engine (${inputs.dockerHost}) does not run on this machine's kernel, so its files do not describe the engine's host`;
 }
 
+/** A check of the engine host's own files, which say nothing when the engine runs elsewhere. */
+export function unknownOnRemote(inputs: DoctorInputs, id: string, title: string, fix: string): Finding {
+  return finding(id, title, 'unknown', remoteNote(inputs), fix);
+}
+
 export function gb(bytes: number): string {
   return `${(bytes / 1e9).toFixed(1)} GB`;
 }

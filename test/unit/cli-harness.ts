@@ -3,7 +3,20 @@
 import type { Command } from 'commander';
 import { vi } from 'vitest';
 import { buildProgram, run } from '../../orchestrator/cli/main.js';
-import type { Driver } from '../../orchestrator/runtime/driver.js';
+import type { ContainerInfo, Driver } from '../../orchestrator/runtime/driver.js';
+import { containerName, LABEL } from '../../orchestrator/runtime/plan.js';
+
+/** A running node container as listContainers reports it, for a Docker stand-in. */
+export function node(instance: string, name: string, labels: Record<string, string> = {}): ContainerInfo {
+  return {
+    id: name,
+    name: containerName(instance, name),
+    image: 'x',
+    state: 'running',
+    networks: [],
+    labels: { [LABEL.instance]: instance, [LABEL.node]: name, ...labels },
+  };
+}
 
 export async function runCli(argv: string[], driver: () => Driver) {
   const p: Command = buildProgram(driver);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runCli as runHarness } from './cli-harness.js';
+import { node, runCli as runHarness } from './cli-harness.js';
 import type { Command } from 'commander';
 import { buildProgram, describeError, EXIT } from '../../orchestrator/cli/main.js';
 import { parseCountOrZero } from '../../orchestrator/cli/options.js';
@@ -14,7 +14,7 @@ import {
   type Driver,
 } from '../../orchestrator/runtime/driver.js';
 import { AbortedError, InstanceExistsError } from '../../orchestrator/runtime/engine.js';
-import { containerName, LABEL } from '../../orchestrator/runtime/plan.js';
+import { LABEL } from '../../orchestrator/runtime/plan.js';
 import { graphText } from '../../orchestrator/world/graph.js';
 import { canonicalWorld } from '../../orchestrator/world/world.js';
 
@@ -95,17 +95,6 @@ describe('errors a user can act on', () => {
 function fakeDriver(containers: ContainerInfo[] = []): Driver {
   const fail = () => Promise.reject(new Error('the fake driver does only listContainers'));
   return { listContainers: async () => containers, exec: fail, interactive: fail } as unknown as Driver;
-}
-
-function node(instance: string, name: string, labels: Record<string, string> = {}): ContainerInfo {
-  return {
-    id: name,
-    name: containerName(instance, name),
-    image: 'x',
-    state: 'running',
-    networks: [],
-    labels: { [LABEL.instance]: instance, [LABEL.node]: name, ...labels },
-  };
 }
 
 const runCli = (argv: string[], driver: () => Driver = () => fakeDriver()) => runHarness(argv, driver);

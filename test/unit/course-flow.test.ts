@@ -3,7 +3,7 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EXIT } from '../../orchestrator/cli/main.js';
-import { runCli as runHarness } from './cli-harness.js';
+import { node, runCli as runHarness } from './cli-harness.js';
 import { flagArgs, shellWord, suggest, withLearnerFlags } from '../../orchestrator/cli/options.js';
 import {
   alreadyRunningMessage,
@@ -21,9 +21,9 @@ import {
   type StartSituation,
 } from '../../orchestrator/labs/courseflow.js';
 import { userSeed } from '../../orchestrator/labs/labrun.js';
-import type { ContainerInfo, Driver } from '../../orchestrator/runtime/driver.js';
+import type { Driver } from '../../orchestrator/runtime/driver.js';
 import { defaultInstance } from '../../orchestrator/runtime/engine.js';
-import { containerName, LABEL } from '../../orchestrator/runtime/plan.js';
+import { LABEL } from '../../orchestrator/runtime/plan.js';
 
 // startLab is the slow part (Docker); the tests see how the command calls it.
 const startLab = vi.hoisted(() => vi.fn());
@@ -151,17 +151,6 @@ describe('lab --apply shows what each script printed', () => {
 });
 
 // ---- the lab and check commands against a Docker stand-in -------------------------------------------
-
-function node(instance: string, name: string, labels: Record<string, string>): ContainerInfo {
-  return {
-    id: name,
-    name: containerName(instance, name),
-    image: 'x',
-    state: 'running',
-    networks: [],
-    labels: { [LABEL.instance]: instance, [LABEL.node]: name, ...labels },
-  };
-}
 
 /** An instance running a lab; files on alice are what exec's cat reads. */
 function fakeDriver(instance: string, lab: string, seed: string, files: Record<string, string> = {}) {

@@ -1,7 +1,7 @@
 // The host's iptables backend (nf_tables or legacy) and whether Docker's rules live in it. Both
 // backends' rules apply in the kernel, but a rule added with `iptables` (the host seal, your own
 // firewall) lands in the backend `iptables` names, and `iptables -L` shows only that one.
-import { finding, isError, ok, remoteNote, type Check, type IptablesListing } from '../findings.js';
+import { finding, isError, ok, unknownOnRemote, type Check, type IptablesListing } from '../findings.js';
 
 export type Backend = IptablesListing['backend'];
 
@@ -31,11 +31,10 @@ export const iptables: Check = (inputs) => {
   const title = 'iptables backend';
   if (!inputs.engineLocal)
     return [
-      finding(
+      unknownOnRemote(
+        inputs,
         id,
         title,
-        'unknown',
-        remoteNote(inputs),
         "Nothing to do on Docker Desktop (its VM's rules are Docker's own); on a remote engine, run hurrynet doctor on that machine.",
       ),
     ];

@@ -1,7 +1,7 @@
 // The subnet pool hurrynet carves lab links from, against this machine's routes: a VPN or a LAN
 // in the same range makes the host (and the engine's isolation rules) mistake one for the other.
 import { formatIp, overlaps, parseCidr } from '../../world/addresses.js';
-import { finding, isError, ok, remoteNote, type Check } from '../findings.js';
+import { finding, isError, ok, unknownOnRemote, type Check } from '../findings.js';
 
 export interface Route {
   dst: string;
@@ -65,11 +65,10 @@ export const subnets: Check = (inputs) => {
   }
   if (!inputs.engineLocal)
     return [
-      finding(
+      unknownOnRemote(
+        inputs,
         id,
         title,
-        'unknown',
-        remoteNote(inputs),
         'Nothing to do on Docker Desktop; elsewhere, make sure no route on the engine host covers the pool.',
       ),
     ];
