@@ -1,6 +1,6 @@
 // Checks of the learner's answers.yaml against what the grader observes in the live world, so a
 // copied or hard-coded answer fails when this learner's world differs.
-import { fail, pass, type Answers, type Check, type CheckContext, type Evidence } from './types.js';
+import { fail, pass, type Answers, type Check, type CheckContext, type Evidence, type Hints } from './types.js';
 
 /** Canonical form for comparison: trimmed, lower case, single spaces; MACs with colons. */
 export function normalizeAnswer(value: unknown): string {
@@ -21,7 +21,12 @@ export interface AnswerCheckSpec {
   key: string;
   /** Other keys judged together with this one, with fixed expected values. */
   alsoKeys?: Record<string, string>;
-  hint: string;
+  hint: Hints | string;
+  /**
+   * What the answer is compared with, in the world's terms, for the reason of a wrong answer:
+   * "the server that leased alice her address". Never the expected value itself.
+   */
+  about?: string;
   required?: boolean;
   /** The right answer as observed in the live world (undefined when it cannot be known). */
   expected(ctx: CheckContext): Promise<{ value?: string; evidence: Evidence[] }>;
@@ -44,7 +49,7 @@ export interface KeywordCheckSpec {
   title: string;
   points: number;
   key: string;
-  hint: string;
+  hint: Hints | string;
   required?: boolean;
   /** Whether a free-text answer mentions what it must (the same for every learner). */
   test(answer: string): boolean;
@@ -103,9 +108,80 @@ export function answerCheck(spec: AnswerCheckSpec): Check {
       for (const [key, want] of Object.entries(expectedAll)) {
         const answer = given(answers.values, key);
         if (answer === undefined) return fail(`answers.yaml misses "${key}"`, file);
-        if (!same(answer, want)) return fail(`"${key}: ${answer}" is not what this world shows`, file, ...evidence);
+        // The learner's value is quoted as theirs, never restated as a fact about the world.
+        if (!same(answer, want))
+          return fail(
+            `your ${key} (${JSON.stringify(answer.trim())}) is not ${key === spec.key && spec.about ? spec.about : `what the grader observes in this world for ${key}`}`,
+            file,
+            ...evidence,
+          );
       }
       return pass(`answered ${Object.keys(expectedAll).join(', ')} correctly`, file);
+    },
+  };
+}
+
+/** One idea a free-text explanation must contain, with the words that express it. */
+export interface Concept {
+  /** The idea in the learner's terms, for the reason when it is missing ("what TCP does about a lost segment"). */
+  idea: string;
+  /** Any of these in the answer expresses it. */
+  patterns: RegExp[];
+}
+
+export interface RubricCheckSpec {
+  id: string;
+  title: string;
+  points: number;
+  key: string;
+  hint: Hints | string;
+  required?: boolean;
+  /** The ideas a good explanation links; `need` of them must be present (default: all). */
+  concepts: Concept[];
+  need?: number;
+  /** Fewer words than this cannot explain anything (default 6). */
+  minWords?: number;
+}
+
+/** Words that say the learner does not know: an answer made of a guess and a keyword is not a reason. */
+const HEDGE = /\b(no idea|don'?t know|dunno|not sure|idk|no clue|guess(ing)?|whatever|\?\?+)\b/i;
+
+/** The rubric's verdict on one answer: the ideas it expresses and the ones it lacks. Pure. */
+export function judgeRubric(
+  answer: string,
+  spec: Pick<RubricCheckSpec, 'concepts' | 'need' | 'minWords'>,
+): { ok: boolean; found: string[]; missing: string[]; why?: string } {
+  const found = spec.concepts.filter((c) => c.patterns.some((p) => p.test(answer))).map((c) => c.idea);
+  const missing = spec.concepts.map((c) => c.idea).filter((i) => !found.includes(i));
+  const need = spec.need ?? spec.concepts.length;
+  const words = answer.trim().split(/\s+/).filter(Boolean).length;
+  if (HEDGE.test(answer))
+    return { ok: false, found, missing, why: 'it says you are not sure: explain what you saw instead' };
+  if (words < (spec.minWords ?? 6))
+    return { ok: false, found, missing, why: 'a few words cannot link cause and effect: write a sentence or two' };
+  if (found.length < need)
+    return { ok: false, found, missing, why: `it does not say ${missing.slice(0, need - found.length).join(', or ')}` };
+  return { ok: true, found, missing };
+}
+
+/** A free-text "why" answer judged against a small rubric of ideas, not one keyword. */
+export function rubricCheck(spec: RubricCheckSpec): Check {
+  return {
+    id: spec.id,
+    title: spec.title,
+    points: spec.points,
+    required: spec.required,
+    hint: spec.hint,
+    deadlineMs: 1000,
+    async run(ctx) {
+      const answers = await ctx.answers();
+      const file = answersEvidence(answers);
+      if (!answers.ok) return fail(answers.error, file);
+      const answer = given(answers.values, spec.key);
+      if (answer === undefined) return fail(`answers.yaml misses "${spec.key}"`, file);
+      const verdict = judgeRubric(answer, spec);
+      if (!verdict.ok) return fail(`your "${spec.key}" does not explain it yet: ${verdict.why}`, file);
+      return pass(`your ${spec.key} explains it (${verdict.found.join('; ')})`, file);
     },
   };
 }

@@ -1,7 +1,7 @@
 // Reports for a graded class: terminal summary, CSV for a gradebook, JUnit per learner, and
 // self-contained HTML (a class overview for the teacher and one page per learner to hand back).
 import type { ClassResults, LearnerResult } from './class-types.js';
-import { renderJunit, xmlEscape } from './report.js';
+import { hintLines, renderJunit, xmlEscape } from './report.js';
 import type { Report } from './types.js';
 
 const esc = xmlEscape;
@@ -261,7 +261,11 @@ export function renderLearnerHtml(results: ClassResults, l: LearnerResult): stri
             : c.required
               ? '<span class="fail">fail</span>'
               : '<span class="warn">missed</span>';
-      return `<tr><td>${mark}</td><td class="num">${c.earned}/${c.points}</td><td><b>${esc(c.title)}</b><div>${esc(c.reason)}</div>${c.hint ? `<div><b>Hint:</b> ${esc(c.hint)}</div>` : ''}${c.passed ? '' : `<details><summary>evidence</summary>${evidence}</details>`}</td></tr>`;
+      return `<tr><td>${mark}</td><td class="num">${c.earned}/${c.points}</td><td><b>${esc(c.title)}</b><div>${esc(c.reason)}</div>${hintLines(
+        c,
+      )
+        .map((h) => `<div><b>${esc(h.slice(0, h.indexOf(':') + 1))}</b>${esc(h.slice(h.indexOf(':') + 1))}</div>`)
+        .join('')}${c.passed ? '' : `<details><summary>evidence</summary>${evidence}</details>`}</td></tr>`;
     })
     .join('\n');
   const title =

@@ -1,5 +1,5 @@
 // Reporters: the terminal table a learner reads, JSON and JUnit XML for machines.
-import type { Report } from './types.js';
+import { HINT_LEVEL_NAMES, MAX_HINT_LEVEL, type CheckResult, type Report } from './types.js';
 
 export interface Style {
   bold(s: string): string;
@@ -48,6 +48,25 @@ export function excerpt(text: string, max = 6, width = 160): string {
 export interface TerminalOptions {
   /** Every line of the evidence, for failures and passes alike. */
   verbose?: boolean;
+  /** The command that shows hints up to `level` (for the report's last line). */
+  hintCommand?: (level: number) => string;
+}
+
+/** One line per shown hint level, labelled with what the level offers. */
+export function hintLines(r: Pick<CheckResult, 'hints'>): string[] {
+  return (r.hints ?? []).map((h, i) => `hint ${i + 1}/${MAX_HINT_LEVEL} (${HINT_LEVEL_NAMES[i] ?? 'more'}): ${h}`);
+}
+
+/** Which hint level the report showed, and how to see the next one when a failed check has more. */
+export function hintSummary(report: Report, command?: (level: number) => string): string | undefined {
+  const level = report.hintLevel ?? 1;
+  const failed = report.results.filter((r) => r.status === 'failed');
+  if (!failed.length) return undefined;
+  if (level <= 0) return 'Hints are not shown in this report.';
+  const shown = `Hints shown: level ${Math.min(level, MAX_HINT_LEVEL)} of ${MAX_HINT_LEVEL}`;
+  if (level >= MAX_HINT_LEVEL) return `${shown} (the fix).`;
+  const next = HINT_LEVEL_NAMES[level] ?? 'more';
+  return command ? `${shown}. For ${next}: ${command(level + 1)}` : `${shown}.`;
 }
 
 export function renderTerminal(report: Report, style: Style = plain, opts: TerminalOptions = {}): string {
@@ -79,9 +98,10 @@ export function renderTerminal(report: Report, style: Style = plain, opts: Termi
         if (output.trim()) out.push(style.dim(output.replace(/^/gm, '                 ')));
       }
     }
-    if (!r.passed && r.hint) out.push(`           hint: ${r.hint}`);
+    if (!r.passed) for (const line of hintLines(r)) out.push(`           ${line}`);
   }
   out.push('');
+  const hints = hintSummary(report, opts.hintCommand);
   const verdict = report.passed
     ? style.green('all required checks pass')
     : failedRequired(report).length
@@ -90,6 +110,7 @@ export function renderTerminal(report: Report, style: Style = plain, opts: Termi
   out.push(
     `${style.bold(`Score ${report.score}/${report.maxScore}`)}: ${verdict} ${style.dim(`(${(report.ms / 1000).toFixed(1)} s)`)}`,
   );
+  if (hints) out.push(style.dim(hints));
   if (shortened) out.push(style.dim('Evidence was shortened to the lines that matter; --verbose shows all of it.'));
   const unsure = report.inconclusive ?? [];
   if (unsure.length) {
@@ -139,7 +160,7 @@ export function renderJunit(report: Report, suiteName = `hurrynet.lab${report.la
       r.status === 'inconclusive'
         ? `      <error message="${xmlEscape(r.reason)}" type="inconclusive">${xmlEscape(`${r.reason}\n\n${evidence}`)}</error>`
         : r.required
-          ? `      <failure message="${xmlEscape(r.reason)}" type="required">${xmlEscape(`${r.reason}\nhint: ${r.hint ?? ''}\n\n${evidence}`)}</failure>`
+          ? `      <failure message="${xmlEscape(r.reason)}" type="required">${xmlEscape(`${r.reason}\n${hintLines(r).join('\n')}\n\n${evidence}`)}</failure>`
           : `      <skipped message="${xmlEscape(`optional check missed: ${r.reason}`)}"/>`;
     return `${head}>\n${body}\n    </testcase>`;
   });

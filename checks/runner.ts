@@ -2,6 +2,8 @@
 // a fixed sleep), and scores them. Pure of Docker: the context supplies every observation.
 // Three outcomes: passed, failed (the learner's), inconclusive (the grader could not observe).
 import {
+  DEFAULT_HINT_LEVEL,
+  hintLevels,
   inconclusive,
   type Check,
   type CheckContext,
@@ -35,7 +37,12 @@ export function isInconclusive(v: Verdict): boolean {
  * always retried at least once; when no attempt could observe, the result is inconclusive, and a
  * conclusive failure seen earlier wins over a later inconclusive attempt.
  */
-export async function runCheck(check: Check, ctx: CheckContext, clock: Clock = realClock): Promise<CheckResult> {
+export async function runCheck(
+  check: Check,
+  ctx: CheckContext,
+  clock: Clock = realClock,
+  hintLevel: number = DEFAULT_HINT_LEVEL,
+): Promise<CheckResult> {
   const started = clock.now();
   const deadline = started + (check.deadlineMs ?? DEFAULT_DEADLINE_MS) * Math.max(1, ctx.timeScale ?? 1);
   let attempts = 0;
@@ -76,7 +83,7 @@ export async function runCheck(check: Check, ctx: CheckContext, clock: Clock = r
       status === 'inconclusive'
         ? `the grader could not observe this (${final.reason}); it is not your mistake: run the check again`
         : final.reason,
-    hint: status === 'failed' ? check.hint : undefined,
+    hints: status === 'failed' && hintLevel > 0 ? hintLevels(check.hint).slice(0, hintLevel) : undefined,
     evidence: [...final.evidence, ...traced],
     attempts,
     ms: clock.now() - started,
@@ -89,6 +96,8 @@ export interface RunMeta {
   instance: string;
   seed: string;
   timeScale?: number;
+  /** Hint levels a failed check shows (default DEFAULT_HINT_LEVEL; 0: none). */
+  hintLevel?: number;
 }
 
 export async function runChecks(
@@ -99,8 +108,9 @@ export async function runChecks(
 ): Promise<Report> {
   const started = clock.now();
   const startedAt = new Date().toISOString();
-  const results = await Promise.all(checks.map((c) => runCheck(c, ctx, clock)));
-  return summarize(results, meta, clock.now() - started, startedAt);
+  const hintLevel = meta.hintLevel ?? DEFAULT_HINT_LEVEL;
+  const results = await Promise.all(checks.map((c) => runCheck(c, ctx, clock, hintLevel)));
+  return summarize(results, { ...meta, hintLevel }, clock.now() - started, startedAt);
 }
 
 export function summarize(results: CheckResult[], meta: RunMeta, ms: number, startedAt: string): Report {

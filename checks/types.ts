@@ -67,13 +67,26 @@ export interface CheckContext {
 export type Answers =
   { ok: true; values: Record<string, unknown>; raw: string } | { ok: false; error: string; raw?: string };
 
+/**
+ * A check's hints in three levels, each revealed only when asked for (`check --hint N`): first where
+ * to look, then which tool or file shows it, then the fix. Hints teach: level 1 never gives the answer.
+ */
+export type Hints = readonly [look: string, tool: string, fix: string];
+
+/** What each hint level offers, for the report's "--hint N shows …" line. */
+export const HINT_LEVEL_NAMES = ['where to look', 'which tool or file', 'the fix'] as const;
+export const MAX_HINT_LEVEL = 3;
+/** The level `check` shows unless asked for more. */
+export const DEFAULT_HINT_LEVEL = 1;
+
 export interface Check {
   id: string;
   title: string;
   points: number;
   /** Required checks decide the exit code; optional ones only add points. Default true. */
   required?: boolean;
-  hint: string;
+  // TRANSITION: a plain string is one level until every lab has three.
+  hint: Hints | string;
   /** How long a failing check is retried before it counts as failed (default 3 s). */
   deadlineMs?: number;
   run(ctx: CheckContext): Promise<Verdict>;
@@ -96,7 +109,8 @@ export interface CheckResult {
   passed: boolean;
   status: CheckStatus;
   reason: string;
-  hint?: string;
+  /** The hint levels shown for a failed check, level 1 first (absent on a pass, or at level 0). */
+  hints?: string[];
   evidence: Evidence[];
   attempts: number;
   ms: number;
@@ -114,9 +128,16 @@ export interface Report {
   inconclusive: string[];
   /** The time scale the run used (see CheckContext.timeScale). */
   timeScale?: number;
+  /** How many hint levels a failed check shows in this report (0 to MAX_HINT_LEVEL). */
+  hintLevel?: number;
   results: CheckResult[];
   ms: number;
   startedAt: string;
+}
+
+/** A check's hint levels, level 1 first. */
+export function hintLevels(hint: Hints | string): readonly string[] {
+  return typeof hint === 'string' ? [hint] : hint;
 }
 
 export function pass(reason: string, ...evidence: Evidence[]): Verdict {

@@ -66,7 +66,7 @@ interface Facts {
 
 const factsOf = (world: World): Facts => ({
   alicePublic: addressOf(world, 'home', 'access'),
-  router: addressOf(world, 'home', 'home'),
+  router: addressOf(world, 'home', 'lan'),
 });
 
 /** Bob's notes (his state file) and his access log, with the log cut to its last lines as evidence. */

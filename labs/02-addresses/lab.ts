@@ -35,7 +35,7 @@ import { readRoutesTo, readStandIns, tableNote, unusualRules, type Route, type R
 // ---- facts from the world -----------------------------------------------------------------------
 
 /** Alice's interface: interfaces are named after their links. */
-export const IFACE = 'home';
+export const IFACE = 'lan';
 
 /** What this lab knows about a world (the lab's own in faults and checks; the canonical one in vary). */
 export function homeFacts(world: World) {

@@ -59,20 +59,20 @@ export interface DnsFacts {
   dnsServer: string;
   /** Bob's public address (web.bob.example): where the new names point. */
   bobPublic: string;
-  /** Where the grader's own fresh machine sits on Alice's LAN (ctx.fresh('home')). */
+  /** Where the grader's own fresh machine sits on Alice's LAN (ctx.fresh('lan')). */
   freshLan: string;
   homePrefix: string;
 }
 
 export function dnsFacts(world: World): DnsFacts {
-  const homePrefix = world.links.find((l) => l.name === 'home')?.prefix;
+  const homePrefix = world.links.find((l) => l.name === 'lan')?.prefix;
   if (!homePrefix) throw new Error('lab 03: the world has no home link');
   return {
-    router: addressOf(world, 'home', 'home'),
+    router: addressOf(world, 'home', 'lan'),
     routerPublic: addressOf(world, 'home', 'access'),
     dnsServer: world.settings.resolver.upstream,
     bobPublic: zoneAddress(world, `web.${ZONE}`),
-    freshLan: bare(freshSeat(world, 'home').cidr),
+    freshLan: bare(freshSeat(world, 'lan').cidr),
     homePrefix,
   };
 }
@@ -308,7 +308,7 @@ const forwarderCheck = (f: DnsFacts): Check => ({
     // path) changes the way. A name nobody ever asked for cannot come from a cache: its answer
     // must travel through the router's resolver to the dns node.
     const name = freshName(ZONE);
-    const r = await dig(await ctx.fresh('home'), name, { server: f.router });
+    const r = await dig(await ctx.fresh('lan'), name, { server: f.router });
     if (r.status !== 'NXDOMAIN') {
       return fail(
         `the home router gave a fresh machine on Alice's LAN no answer for a new name in ${ZONE} (${r.status}): it does not reach Bob's DNS server`,
@@ -427,7 +427,7 @@ const aliceResolvesCheck = (v: DnsVars, f: DnsFacts): Check => ({
     const alice = await ctx.probe('alice');
     const { ns, evidence: conf } = await firstNameserver(ctx);
     if (ns !== f.router) return fail(`alice asks ${ns ?? 'nobody'} for names, not the home router`, conf);
-    const lan = await ctx.fresh('home');
+    const lan = await ctx.fresh('lan');
     const [{ address, result }, other] = await Promise.all([
       resolveWith(alice, v.mustResolve, f.router),
       resolveWith(lan, v.mustResolve, f.router),

@@ -53,9 +53,9 @@ export function routingFacts(world: World) {
   if (!backbone || !access) throw new Error('lab 05: the world lacks the access or backbone link');
   return {
     /** The home router, seen from Alice's network (hop 1). */
-    homeLan: addressOf(world, 'home', 'home'),
+    homeLan: addressOf(world, 'home', 'lan'),
     /** Alice's laptop: the source of the packets the home router forwards. */
-    alice: addressOf(world, 'alice', 'home'),
+    alice: addressOf(world, 'alice', 'lan'),
     /** Bob's web server in his private network: the source of the replies the edge forwards. */
     webPrivate: addressOf(world, 'web', 'vpc'),
     /** The home router's public address: the source Bob sees after its NAT. */
@@ -225,7 +225,7 @@ const describeHop = (h: Hop) =>
 
 /** A traceroute from the grader's own laptop on Alice's network (nothing set on alice applies). */
 async function trace(ctx: CheckContext, f: RoutingFacts): Promise<{ hops: Hop[]; evidence: Evidence }> {
-  const probe = await ctx.fresh('home');
+  const probe = await ctx.fresh('lan');
   const e = await probe.run(`traceroute -n -q 2 -w 1 -m 3 ${f.bobPublic}`, 15000);
   return { hops: parseTraceroute(e.output), evidence: e };
 }
@@ -257,7 +257,7 @@ interface Leg {
  * packets to Bob, the edge forwards Bob's replies (from his server, before it translates them back).
  */
 const legsOf = (f: RoutingFacts): [Leg, Leg, Leg] => [
-  { router: 'home', destination: f.bobPublic, from: f.alice, iif: 'home', via: f.ispAccess },
+  { router: 'home', destination: f.bobPublic, from: f.alice, iif: 'lan', via: f.ispAccess },
   { router: 'isp', destination: f.bobPublic, from: f.homePublic, iif: 'access', via: f.edgeBackbone },
   { router: 'edge', destination: f.homePublic, from: f.webPrivate, iif: 'vpc', via: f.ispBackbone },
 ];
@@ -402,13 +402,13 @@ const pingCheck = (f: RoutingFacts): Check => ({
   hint: `ping -c 3 ${f.bobPublic} on alice. A reply needs a route there and a route back. The grader pings from a machine of its own on Alice's network.`,
   async run(ctx) {
     // A claim about the network: alice's own rules (an address on lo, a DNAT) must not answer.
-    const r = await ping(await ctx.fresh('home'), f.bobPublic, 3);
+    const r = await ping(await ctx.fresh('lan'), f.bobPublic, 3);
     return r.ok
       ? pass(`${r.received}/${r.sent} replies`, r.evidence)
       : fail(`no reply from ${f.bobPublic} (${r.sent} sent)`, r.evidence);
   },
   // When it fails, one more ping under the grader's captures says where it stopped and why.
-  trace: async (ctx) => ping(await ctx.fresh('home'), f.bobPublic, 1),
+  trace: async (ctx) => ping(await ctx.fresh('lan'), f.bobPublic, 1),
 });
 
 const webCheck = (f: RoutingFacts): Check => ({

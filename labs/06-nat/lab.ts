@@ -173,7 +173,7 @@ function facts(world: World) {
   if (cgnat?.kind !== 'snat') throw new Error("lab 06: the ISP router of the lab's world has no carrier-grade NAT");
   return {
     bob: webPublic(world),
-    homeLan: addressOf(world, 'home', 'home'),
+    homeLan: addressOf(world, 'home', 'lan'),
     /** The home router's own address on the ISP side, what it translates to. */
     homeAddress: addressOf(world, 'home', 'access'),
     publicAddress: cgnat.publicAddress,
@@ -313,7 +313,7 @@ async function entryFor(
 
 /** The grader's own request from `from` (a fresh machine on the LAN, or a sidecar on alice), and its fate. */
 async function passage(ctx: CheckContext, f: Facts, from: 'fresh' | 'alice'): Promise<Passage> {
-  const sender = from === 'fresh' ? await ctx.fresh('home') : await ctx.probe('alice');
+  const sender = from === 'fresh' ? await ctx.fresh('lan') : await ctx.probe('alice');
   const a = await arrival(ctx, f, sender);
   const home = await entryFor(await ctx.probe('home'), a, f.bob);
   const outcome = outcomeOf(home.flow, f.bob);
@@ -503,7 +503,7 @@ export default defineLab<NatVars>({
     const world = overlay(structuredClone(canonicalWorld), v);
     return {
       bob: `http://web.bob.example/whoami (Bob's server, ${webPublic(world)})`,
-      alice: `this laptop, ${addressOf(world, 'alice')}, behind the home router ${addressOf(world, 'home', 'home')}`,
+      alice: `this laptop, ${addressOf(world, 'alice')}, behind the home router ${addressOf(world, 'home', 'lan')}`,
       carol: `Carol's phone, another customer of your ISP; its news app calls Bob every ${APP_SECONDS} s`,
       bob_log: `npx hurrynet exec web -- tail ${FILES.webAccessLog}`,
       routers: 'home, isp (npx hurrynet shell <router>; conntrack -L shows translations)',

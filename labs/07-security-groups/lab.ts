@@ -348,7 +348,7 @@ function vantages(v: SgVars, f: Facts): { admin: Vantage; others: Vantage[]; web
   // whose own rules (an OUTPUT drop of the admin port) the learner controls.
   const aliceHome: Vantage = {
     node: 'alice',
-    fresh: 'home',
+    fresh: 'lan',
     seenAs: f.alicePublic,
     what: `a fresh laptop on Alice's home network (seen as ${f.alicePublic})`,
   };

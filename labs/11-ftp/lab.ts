@@ -272,7 +272,7 @@ interface ProbeRun {
 }
 
 /** Where the grader's own transfers run from: a fresh laptop on Alice's home network. */
-export const CLIENT_LINK = 'home';
+export const CLIENT_LINK = 'lan';
 
 /**
  * curl with time limits that stretch with the machine's load (vsftpd's login alone takes seconds on

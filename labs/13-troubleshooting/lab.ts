@@ -44,7 +44,7 @@ import { forwarding, readRoutesTo, readStandIns, tableNote, type ChosenRoute } f
 
 export const ZONE = 'bob.example';
 const ZONE_FILE = `/etc/bind/zones/db.${ZONE}`;
-const HOME_IFACE = 'home';
+const HOME_IFACE = 'lan';
 /** The names whose records may go missing. */
 export const NAMES = ['web', 'ftp'] as const;
 export type Name = (typeof NAMES)[number];
@@ -65,7 +65,7 @@ export function troubleFacts(world: World) {
     web: zoneAddress(world, `web.${ZONE}`),
     ftp: zoneAddress(world, `ftp.${ZONE}`),
   };
-  const homePrefix = world.links.find((l) => l.name === 'home')?.prefix ?? '';
+  const homePrefix = world.links.find((l) => l.name === 'lan')?.prefix ?? '';
   const masquerade = (
     natCommands(nodeOf(world, 'home').nat?.filter((r) => r.kind === 'masquerade') ?? [])[0] ?? ''
   ).replace(/^iptables -t nat -A POSTROUTING /, '');
@@ -75,15 +75,15 @@ export function troubleFacts(world: World) {
   const onBackbone = world.nodes.flatMap((n) => addressesOf(world, n.name, 'backbone'));
   return {
     /** Alice's laptop as the world defines it. */
-    aliceCidr: cidrOf(world, 'alice', 'home'),
+    aliceCidr: cidrOf(world, 'alice', 'lan'),
     homePrefix,
-    router: addressOf(world, 'home', 'home'),
+    router: addressOf(world, 'home', 'lan'),
     alicePublic: addressOf(world, 'home', 'access'),
     dnsServer: world.settings.resolver.upstream,
     records,
     bobPublic: records.web,
-    /** Where the grader's own fresh machine sits on Alice's LAN (ctx.fresh('home')). */
-    freshLan: bare(freshSeat(world, 'home').cidr),
+    /** Where the grader's own fresh machine sits on Alice's LAN (ctx.fresh('lan')). */
+    freshLan: bare(freshSeat(world, 'lan').cidr),
     httpRule: allowRule(world, addressOf(world, 'web', 'vpc'), '80'),
     ftpRule: allowRule(world, addressOf(world, 'ftp', 'vpc'), '21'),
     masquerade,
@@ -303,7 +303,7 @@ async function tryBoth(
   what: string,
   tryFrom: (host: Host) => Promise<Try>,
 ): Promise<{ problem?: string; evidence: Evidence[] }> {
-  const [lan, alice] = await Promise.all([ctx.fresh('home').then(tryFrom), ctx.probe('alice').then(tryFrom)]);
+  const [lan, alice] = await Promise.all([ctx.fresh('lan').then(tryFrom), ctx.probe('alice').then(tryFrom)]);
   return bothSides(what, lan, alice);
 }
 
@@ -413,7 +413,7 @@ const namesCheck = (f: TroubleFacts): Check => ({
   hint: `Ask the home router, then Bob's DNS server directly: "dig @${f.router} web.${ZONE}" and "dig @${f.dnsServer} web.${ZONE}" (same for ftp). NXDOMAIN from Bob's server means the record is missing from his zone (${ZONE_FILE} on dns; reload with pkill -HUP named). If only the router still says NXDOMAIN, it remembers the old answer: pkill -HUP dnsmasq on home empties its cache. The grader asks from a fresh machine on Alice's LAN: what alice's laptop answers itself does not count.`,
   async run(ctx) {
     // A claim about the network (the router and Bob's zone): asked from the grader's own machine.
-    const lan = await ctx.fresh('home');
+    const lan = await ctx.fresh('lan');
     const results = await Promise.all(NAMES.map((n) => resolveHome(lan, `${n}.${ZONE}`, f)));
     const evidence = results.map((r) => r.result.evidence);
     const bad = NAMES.findIndex((n, i) => results[i]?.address !== f.records[n]);
@@ -452,7 +452,7 @@ const pingCheck = (f: TroubleFacts): Check => ({
   points: 2,
   hint: `"ping -c 3 ${f.bobPublic}" on alice. No replies beyond the home router? Follow the path hop by hop: traceroute -n -w 1 -m 8 ${f.bobPublic}. Where the list of routers stops, look at that router and the next one (NAT on home: iptables -t nat -S; routes on edge: ip route). The grader pings from a fresh machine on Alice's LAN too: replies that only her laptop gets do not count.`,
   async run(ctx) {
-    const [lan, probe] = await Promise.all([ctx.fresh('home'), ctx.probe('alice')]);
+    const [lan, probe] = await Promise.all([ctx.fresh('lan'), ctx.probe('alice')]);
     const [fb, fd, ab, ad] = await Promise.all([
       ping(lan, f.bobPublic, 2),
       ping(lan, f.dnsServer, 2),

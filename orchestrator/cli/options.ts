@@ -5,6 +5,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import { defaultInstance } from '../runtime/engine.js';
 import { validateInstanceName } from '../runtime/plan.js';
 import { autoJobs, shard } from '../grading/grade.js';
+import { MAX_HINT_LEVEL } from '../../checks/types.js';
 
 /** Longer than any wait makes sense, and short enough for setTimeout (which overflows at 2^31 ms). */
 const MAX_SECONDS = 24 * 3600;
@@ -98,6 +99,14 @@ export function withLearnerFlags(text: string, flags: LearnerFlags = {}): string
 
 // Number('') is 0 and Number(' 7 ') is 7: only plain decimal text counts as a number.
 const toNumber = (v: string) => (/^\s*[0-9]*\.?[0-9]+\s*$/.test(v) ? Number(v) : NaN);
+
+/** A hint level: 0 (none) to MAX_HINT_LEVEL (the fix). */
+export function parseHintLevel(v: string): number {
+  const n = toNumber(v);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_HINT_LEVEL)
+    throw new InvalidArgumentError(`expected a hint level from 0 to ${MAX_HINT_LEVEL}`);
+  return n;
+}
 
 export function parseCount(v: string): number {
   const n = toNumber(v);

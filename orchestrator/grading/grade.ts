@@ -171,6 +171,8 @@ export interface GradeOptions {
   onLeftover?: (instance: string, error: string) => void;
   /** Refuse to grade a submission whose world the host could not be sealed from (docs/seal.md). */
   requireSeal?: boolean;
+  /** Hint levels each learner's report shows for a failed check (0: none; default 1). */
+  hintLevel?: number;
   /** Attempts per submission when the grader fails (default GRADER_ATTEMPTS). */
   attempts?: number;
   signal?: AbortSignal;
@@ -288,7 +290,7 @@ async function attemptOne(
         driver,
         instance,
         { lab, seed: s.seed, vars: varsFor(lab, s.seed) },
-        { leaveProbes: true },
+        { leaveProbes: true, hintLevel: opts.hintLevel },
       );
     } catch (err) {
       throw new GraderFailure(`the checks could not run: ${(err as Error).message}`);
@@ -369,7 +371,6 @@ export function blameStopped(report: Report, stopped: string[]): Report {
           ...r,
           status: 'failed' as const,
           reason: `${stopped.join(', ')} stopped running after your submission was applied, so this could not be observed`,
-          hint: r.hint,
         }
       : r,
   );

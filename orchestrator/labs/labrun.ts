@@ -402,7 +402,7 @@ export async function checkLab(
   driver: Driver,
   instance: string,
   running: RunningLab,
-  opts: { leaveProbes?: boolean } = {},
+  opts: { leaveProbes?: boolean; hintLevel?: number } = {},
 ): Promise<Report> {
   const { lab, seed, vars } = running;
   const timeScale = await measureTimeScale(driver, containerName(instance, 'alice'));
@@ -414,6 +414,7 @@ export async function checkLab(
       instance,
       seed,
       timeScale,
+      hintLevel: opts.hintLevel,
     });
   } finally {
     await ctx.close(!opts.leaveProbes);

@@ -4,12 +4,69 @@ import type { World } from './world.js';
 
 const NAME = /^[a-z][a-z0-9]{0,11}$/; // also a Linux interface name (at most 15 characters)
 
+/**
+ * Words that iproute2, tcpdump or ifconfig read as something other than an interface name when a
+ * learner types the plain form (`ip addr show home` filters for IPv6 home addresses and prints
+ * nothing). Interfaces are named after their links, so no link may be called any of these.
+ */
+export const INTERFACE_KEYWORDS: ReadonlySet<string> = new Set([
+  // ip address show: address flags and selectors
+  'permanent',
+  'dynamic',
+  'secondary',
+  'primary',
+  'tentative',
+  'deprecated',
+  'dadfailed',
+  'temporary',
+  'home',
+  'nodad',
+  'mngtmpaddr',
+  'noprefixroute',
+  'autojoin',
+  'optimistic',
+  'to',
+  'scope',
+  'up',
+  'label',
+  'dev',
+  'master',
+  'nomaster',
+  'vrf',
+  'type',
+  'group',
+  'help',
+  'all',
+  'protodown',
+  // ip link show, ip route, tcpdump -i and ifconfig
+  'alias',
+  'any',
+  'default',
+  'local',
+  'broadcast',
+  'lo',
+  'table',
+  'via',
+  'src',
+  'proto',
+  'metric',
+  'down',
+  'netmask',
+  'add',
+  'del',
+  'mtu',
+]);
+
 export function worldProblems(world: World): string[] {
   const problems: string[] = [];
   const links = new Map(world.links.map((l) => [l.name, l]));
   const seen = new Set<string>();
   for (const l of world.links) {
     if (!NAME.test(l.name)) problems.push(`link name "${l.name}" must be 1-12 lowercase letters or digits`);
+    if (INTERFACE_KEYWORDS.has(l.name))
+      problems.push(
+        `link name "${l.name}" is a keyword of ip, tcpdump or ifconfig: "ip addr show ${l.name}" would not show the interface`,
+      );
     try {
       parseCidr(l.prefix);
     } catch (err) {

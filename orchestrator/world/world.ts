@@ -100,7 +100,7 @@ export const canonicalWorld: World = {
   name: 'alice-and-bob',
   title: 'The Alice & Bob internet',
   links: [
-    { name: 'home', title: "Alice's home network (private)", prefix: '192.168.1.0/24' },
+    { name: 'lan', title: "Alice's home network (private)", prefix: '192.168.1.0/24' },
     { name: 'access', title: "The ISP's access network (Alice's public side)", prefix: '203.0.113.0/24' },
     { name: 'backbone', title: 'The backbone (public addresses)', prefix: '198.51.100.0/24' },
     { name: 'vpc', title: "Bob's cloud network (private)", prefix: '10.0.1.0/24' },
@@ -110,7 +110,7 @@ export const canonicalWorld: World = {
       name: 'alice',
       title: "Alice's laptop",
       role: 'alice',
-      interfaces: [{ link: 'home', addresses: ['192.168.1.101/24'] }],
+      interfaces: [{ link: 'lan', addresses: ['192.168.1.101/24'] }],
       routes: [{ to: 'default', via: '192.168.1.1' }],
       nameserver: '192.168.1.1',
       router: false,
@@ -122,7 +122,7 @@ export const canonicalWorld: World = {
       title: "Alice's home router (NAT, DHCP, caching DNS)",
       role: 'router',
       interfaces: [
-        { link: 'home', addresses: ['192.168.1.1/24'] },
+        { link: 'lan', addresses: ['192.168.1.1/24'] },
         { link: 'access', addresses: ['203.0.113.5/24'] },
       ],
       routes: [{ to: 'default', via: '203.0.113.1' }],
@@ -131,7 +131,7 @@ export const canonicalWorld: World = {
       services: ['dnsmasq'],
       nat: [
         { kind: 'masquerade', outLink: 'access' },
-        { kind: 'ftp-helper', inLink: 'home' },
+        { kind: 'ftp-helper', inLink: 'lan' },
       ],
       memoryMb: 64,
     },
@@ -222,7 +222,7 @@ export const canonicalWorld: World = {
   ],
   settings: {
     dhcp: {
-      link: 'home',
+      link: 'lan',
       rangeStart: '192.168.1.100',
       rangeEnd: '192.168.1.199',
       leaseSeconds: 3600,

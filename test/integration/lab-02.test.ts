@@ -31,14 +31,14 @@ describe('lab 02: addresses', () => {
     const v = varsFor(addresses, seed);
     expect(run.vars).toEqual(v);
     expect(v.kind).toBe(kind);
-    const state = await sh(I, 'alice', 'ip -4 -br addr show dev home; ip -4 route show default; cat /etc/resolv.conf');
+    const state = await sh(I, 'alice', 'ip -4 -br addr show dev lan; ip -4 route show default; cat /etc/resolv.conf');
     if (v.staticAddress) expect(state.stdout).toContain(v.staticAddress);
     else expect(state.stdout).not.toMatch(/\d+\.\d+\.\d+\.\d+\/\d+/);
     const report = await grade(run);
     expect(report.passed).toBe(false);
     expect(failedIds(report), explain(report)).toEqual(failing);
     expect(report.results.find((r) => r.id === 'lease')?.reason).toMatch(/no lease/);
-    expect(report.results.find((r) => r.id === 'lease')?.hint).toMatch(/dhclient -v home/);
+    expect(report.results.find((r) => r.id === 'lease')?.hints?.join('\n')).toMatch(/dhclient -v lan/);
   });
 
   it(
@@ -52,16 +52,16 @@ describe('lab 02: addresses', () => {
         'alice/usr/local/bin/dhclient': [
           '#!/bin/sh',
           '# looks like a lease, is a static address',
-          'ip addr flush dev home; ip route flush dev home',
-          'ip addr add 192.168.1.150/24 brd + dev home',
-          'ip route add default via 192.168.1.1 dev home',
+          'ip addr flush dev lan; ip route flush dev lan',
+          'ip addr add 192.168.1.150/24 brd + dev lan',
+          'ip route add default via 192.168.1.1 dev lan',
           'echo nameserver 192.168.1.1 > /etc/resolv.conf',
           'echo "DHCPACK of 192.168.1.150 from 192.168.1.1"; echo "bound to 192.168.1.150 -- renewal in 1800 seconds."',
         ].join('\n'),
         'alice.sh': [
           'set -e',
           'chmod +x /usr/local/bin/dhclient',
-          'dhclient -v home',
+          'dhclient -v lan',
           'ping -c 1 198.51.100.80',
           'curl -sS http://web.bob.example/whoami',
         ].join('\n'),
@@ -95,7 +95,7 @@ describe('lab 02: addresses', () => {
           'alice.sh': [
             solution,
             `ip rule add pref 100 fwmark 7 lookup 100`,
-            `ip route add default via ${staticGateway} dev home onlink table 100`,
+            `ip route add default via ${staticGateway} dev lan onlink table 100`,
             'ip addr add 198.51.100.80/32 dev lo',
           ].join('\n'),
         }),
@@ -115,7 +115,7 @@ describe('lab 02: addresses', () => {
       await sh(
         I,
         'alice',
-        'ip addr del 198.51.100.80/32 dev lo; ip rule del pref 100; ip route flush table 100; ip route del default; ip route add default via 192.168.1.1 dev home table 100; ip rule add pref 100 lookup 100',
+        'ip addr del 198.51.100.80/32 dev lo; ip rule del pref 100; ip route flush table 100; ip route del default; ip route add default via 192.168.1.1 dev lan table 100; ip rule add pref 100 lookup 100',
       );
       const unusual = await grade(run);
       expect(unusual.passed, explain(unusual)).toBe(true);
@@ -147,7 +147,7 @@ describe('lab 02: addresses', () => {
         process.stderr.write(`[lab-02] ${seed}: graded a passing world in ${report.ms} ms\n`);
         const answers = (await sh(I, 'alice', 'cat /root/answers.yaml')).stdout;
         expect(answers).toContain(`public_address: ${varsFor(addresses, seed).publicAddress}`);
-        const mac = (await sh(I, 'alice', 'cat /sys/class/net/home/address')).stdout.trim();
+        const mac = (await sh(I, 'alice', 'cat /sys/class/net/lan/address')).stdout.trim();
         seen.push({ seed, answers, mac });
       }
       const [first, second] = seen as [(typeof seen)[0], (typeof seen)[0]];

@@ -65,7 +65,7 @@ describe('lab 03: DNS resolution and caching', () => {
       const report = await grade(run);
       expect(report.passed).toBe(false);
       expect(failedIds(report), explain(report)).toEqual([fault, 'alice-resolves', 'cache', ...ANSWER_CHECKS]);
-      expect(report.results.find((r) => r.id === fault)?.hint).toBeTruthy();
+      expect(report.results.find((r) => r.id === fault)?.hints?.join('\n')).toBeTruthy();
     });
   }
 
@@ -127,8 +127,8 @@ describe('lab 03: DNS resolution and caching', () => {
     // Scripts run in name order (alice.sh before home.sh), so the router's part goes first.
     const router = submissionFolder({
       'home.sh': [
-        'iptables -t nat -A PREROUTING -i home -p udp --dport 53 -j DNAT --to-destination 198.51.100.53',
-        'iptables -t nat -A PREROUTING -i home -p tcp --dport 53 -j DNAT --to-destination 198.51.100.53',
+        'iptables -t nat -A PREROUTING -i lan -p udp --dport 53 -j DNAT --to-destination 198.51.100.53',
+        'iptables -t nat -A PREROUTING -i lan -p tcp --dport 53 -j DNAT --to-destination 198.51.100.53',
         'iptables -t nat -A OUTPUT -d 192.168.1.1 -p udp --dport 53 -j DNAT --to-destination 198.51.100.53',
         'conntrack -F >/dev/null 2>&1 || true',
       ].join('\n'),

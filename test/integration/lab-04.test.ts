@@ -32,7 +32,7 @@ let saved: { pcap: Buffer; answers: string } | undefined;
 
 /** alice.sh: capture while playing another capture's frames back onto the wire, and fetch PATH for real. */
 const REPLAY = `rm -f /root/handshake.pcap
-tcpdump -i home -U -w /root/handshake.pcap 'host 198.51.100.80 and tcp port 80' 2>/tmp/td.err &
+tcpdump -i lan -U -w /root/handshake.pcap 'host 198.51.100.80 and tcp port 80' 2>/tmp/td.err &
 pid=$!
 for _ in $(seq 1 100); do grep -q listening /tmp/td.err && break; sleep 0.1; done
 python3 - <<'PY'

@@ -124,7 +124,7 @@ describe('lab 06: NAT and CGNAT', () => {
       'home/root/relay.pl': homeRelay + '\n',
       'home.sh': [
         'setsid perl /root/relay.pl </dev/null >/dev/null 2>&1 &',
-        'iptables -t nat -A PREROUTING -i home -p tcp --dport 80 -j REDIRECT --to-ports 8080',
+        'iptables -t nat -A PREROUTING -i lan -p tcp --dport 80 -j REDIRECT --to-ports 8080',
       ].join('\n'),
     });
     const laptop = submissionFolder({

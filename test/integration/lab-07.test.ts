@@ -40,8 +40,10 @@ describe('lab 07: security groups', () => {
       expect(reason('http')).toMatch(/timed out/);
       expect(reason('admin-denied')).toMatch(/nothing can be judged/);
       // The hint shows where to look, without giving away the answer to dropped_packet.
-      expect(report.results.find((r) => r.id === 'http')?.hint).toMatch(/tcpdump .* never leaves on the backbone side/);
-      expect(report.results.find((r) => r.id === 'http')?.hint).not.toMatch(/SYN-ACK/);
+      expect(report.results.find((r) => r.id === 'http')?.hints?.join('\n')).toMatch(
+        /tcpdump .* never leaves on the backbone side/,
+      );
+      expect(report.results.find((r) => r.id === 'http')?.hints?.join('\n')).not.toMatch(/SYN-ACK/);
       // The intern's "answers come back to a high port" rule lets a bare ACK reach the agent.
       expect(reason('replies-denied')).toMatch(/reply-shaped packets .*monitoring agent \d+\/tcp \(.*ACK without SYN/);
     },

@@ -36,7 +36,7 @@ describe('lab 08: MTU', () => {
     await apply(
       run,
       submissionFolder({
-        'alice.sh': `ip route add ${BOB} via 192.168.1.1 dev home advmss 1000 table 100\nip rule add to ${BOB} lookup 100 pref 100\n`,
+        'alice.sh': `ip route add ${BOB} via 192.168.1.1 dev lan advmss 1000 table 100\nip rule add to ${BOB} lookup 100 pref 100\n`,
       }),
     );
     const own = await sh(
@@ -48,7 +48,7 @@ describe('lab 08: MTU', () => {
     const hidden = await grade(run);
     expect(failedIds(hidden), explain(hidden)).toEqual(['alice-standard', 'download', 'answer-path-mtu', 'answer-mss']);
     expect(hidden.results.find((r) => r.id === 'alice-standard')?.reason).toContain(
-      `Alice's laptop has the route ${BOB} via 192.168.1.1 dev home advmss 1000 (table 100), selected by the rule "100: from all to ${BOB} lookup 100"`,
+      `Alice's laptop has the route ${BOB} via 192.168.1.1 dev lan advmss 1000 (table 100), selected by the rule "100: from all to ${BOB} lookup 100"`,
     );
     const download = hidden.results.find((r) => r.id === 'download');
     expect(download?.reason).toMatch(/hung/);
@@ -59,7 +59,7 @@ describe('lab 08: MTU', () => {
     const run = await start('8', I, 'seed-c');
     const link = String(run.vars.link);
     const files: Record<string, string> = {
-      'alice.sh': 'ip link set dev home mtu 1200',
+      'alice.sh': 'ip link set dev lan mtu 1200',
       'answers.yaml': `path_mtu: ${String(varsFor(run.lab, 'seed-a').mtu)}\nmss: 1300\n`,
     };
     for (const node of nodesOn(labWorld(run.lab, run.vars), link).filter((n) => run.lab.submissionNodes.includes(n)))
@@ -79,7 +79,7 @@ describe('lab 08: MTU', () => {
       'done',
       'EOS',
       'setsid nohup bash /tmp/fake.sh >/dev/null 2>&1 </dev/null &',
-      'iptables -t nat -I PREROUTING 1 -i home -d 198.51.100.80 -p tcp --dport 80 -j DNAT --to-destination 192.168.1.1:8080',
+      'iptables -t nat -I PREROUTING 1 -i lan -d 198.51.100.80 -p tcp --dport 80 -j DNAT --to-destination 192.168.1.1:8080',
     ].join('\n');
     await apply(
       run,
@@ -144,7 +144,7 @@ describe('lab 08: MTU', () => {
       'EOS',
       'setsid nohup perl /tmp/relay.pl >/tmp/relay.log 2>&1 </dev/null &',
       'echo $! > /tmp/relay.pid',
-      `iptables -t nat -I PREROUTING 1 -i home -d ${BOB} -p tcp --dport 80 -j REDIRECT --to-ports 8080`,
+      `iptables -t nat -I PREROUTING 1 -i lan -d ${BOB} -p tcp --dport 80 -j REDIRECT --to-ports 8080`,
     ].join('\n');
     const edge = `ip route add 203.0.113.0/24 via 198.51.100.1 dev backbone mtu ${mtu} table 100\nip rule add to 203.0.113.0/24 lookup 100 pref 100\n`;
     const answers = `path_mtu: ${mtu}\nmss: ${mtu - 40}\n`;
@@ -152,7 +152,7 @@ describe('lab 08: MTU', () => {
     const relayed = await grade(run);
     expect(failedIds(relayed), explain(relayed)).toEqual(['link-mtu', 'download']);
     expect(relayed.results.find((r) => r.id === 'download')?.reason).toMatch(
-      /a relay on the way fetched it in the laptop's place, so the path itself still hangs \(home nat: -A PREROUTING -d 198\.51\.100\.80\/32 -i home -p tcp -m tcp --dport 80 -j REDIRECT --to-ports 8080\)/,
+      /a relay on the way fetched it in the laptop's place, so the path itself still hangs \(home nat: -A PREROUTING -d 198\.51\.100\.80\/32 -i lan -p tcp -m tcp --dport 80 -j REDIRECT --to-ports 8080\)/,
     );
     expect(relayed.results.find((r) => r.id === 'link-mtu')?.reason).toBe(
       `edge has the route 203.0.113.0/24 via 198.51.100.1 dev backbone mtu ${mtu} (table 100), selected by the rule "100: from all to 203.0.113.0/24 lookup 100": a route's own MTU or MSS hides the black hole from some connections without opening it`,

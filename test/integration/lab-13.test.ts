@@ -56,8 +56,8 @@ describe('lab 13: troubleshooting', () => {
       // that answers for Bob through an iptables redirect, and the answers of another learner.
       const report = await gradeFake(run, {
         'alice.sh': [
-          'ip addr add 192.168.1.101/24 dev home',
-          'ip route replace default via 192.168.1.1 dev home',
+          'ip addr add 192.168.1.101/24 dev lan',
+          'ip route replace default via 192.168.1.1 dev lan',
           "printf '198.51.100.80 web.bob.example ftp.bob.example\\n' >> /etc/hosts",
           'mkdir -p /tmp/fake && echo "Hello from Bob (honest)" > /tmp/fake/index.html',
           'cd /tmp/fake && setsid nohup python3 -m http.server 8080 >/dev/null 2>&1 </dev/null &',
@@ -97,8 +97,8 @@ describe('lab 13: troubleshooting', () => {
       const report = await gradeFake(run, {
         'alice/root/fakedns.py': fakeDns + '\n',
         'alice.sh': [
-          'ip route add 192.168.1.0/24 dev home table 100',
-          'ip route add default via 192.168.1.1 dev home table 100',
+          'ip route add 192.168.1.0/24 dev lan table 100',
+          'ip route add default via 192.168.1.1 dev lan table 100',
           'ip rule add pref 100 lookup 100',
           'setsid python3 /root/fakedns.py </dev/null >/dev/null 2>&1 &',
           'iptables -t nat -A OUTPUT -p udp --dport 53 -j DNAT --to-destination 192.168.1.101:5353',

@@ -127,13 +127,13 @@ describe('faults during start', () => {
   it('removes leftovers of a crashed run instead of failing on them', async () => {
     // A crash can leave a network behind; its subnet must not cause a "Pool overlaps" failure.
     await driver.createNetwork({
-      link: 'home',
-      name: networkName('t-left', 'home'),
-      bridge: bridgeName(networkName('t-left', 'home'), 't-left'),
+      link: 'lan',
+      name: networkName('t-left', 'lan'),
+      bridge: bridgeName(networkName('t-left', 'lan'), 't-left'),
       subnet: '10.250.200.0/28',
       gateway: '10.250.200.1',
       labels: { [LABEL.project]: PROJECT, [LABEL.instance]: 't-left', [LABEL.lab]: 'free' },
-      options: { 'com.docker.network.bridge.name': bridgeName(networkName('t-left', 'home'), 't-left') },
+      options: { 'com.docker.network.bridge.name': bridgeName(networkName('t-left', 'lan'), 't-left') },
     });
     const r = await up(driver, { instance: 't-left' });
     expect(r.leftoversRemoved).toBe(1);

@@ -42,8 +42,8 @@ async function craft(args: string[]): Promise<string> {
 }
 
 const aliceArgs = async () => {
-  const addr = (await sh(I, 'alice', "ip -4 -o addr show dev home | awk '{print $4}' | cut -d/ -f1")).stdout.trim();
-  return { iface: 'home', addr };
+  const addr = (await sh(I, 'alice', "ip -4 -o addr show dev lan | awk '{print $4}' | cut -d/ -f1")).stdout.trim();
+  return { iface: 'lan', addr };
 };
 
 const until = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -100,7 +100,7 @@ describe('the host seal', () => {
   });
 
   it.runIf(root)("does not deliver a datagram crafted on alice for the host's own address", async () => {
-    const home = plan.networks.find((n) => n.link === 'home');
+    const home = plan.networks.find((n) => n.link === 'lan');
     const mac = readFileSync(`/sys/class/net/${home?.bridge}/address`, 'utf8').trim();
     const { iface, addr } = await aliceArgs();
     // Control: the listener hears a datagram from the test's own namespace.
@@ -116,7 +116,7 @@ describe('the host seal', () => {
 
   it.runIf(root)('still bridges the same crafted frame between lab nodes', async () => {
     const { iface, addr } = await aliceArgs();
-    const mac = (await sh(I, 'home', 'cat /sys/class/net/home/address')).stdout.trim();
+    const mac = (await sh(I, 'home', 'cat /sys/class/net/lan/address')).stdout.trim();
     const listen = sh(I, 'home', `timeout 5 nc -lu -w 1 192.168.1.1 ${PORT}`, 10000);
     await until(500);
     expect(await craft(['udp', iface, mac, '192.168.1.1', String(PORT), addr])).toBe('sent');

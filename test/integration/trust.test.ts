@@ -33,7 +33,7 @@ describe("the grader's fresh machine on a link", () => {
     await sh(I, 'alice', 'ip route del default');
     const ctx = await context();
     try {
-      const fresh = await ctx.fresh('home');
+      const fresh = await ctx.fresh('lan');
       expect(fresh.where).toBe('fresh@home');
       const seen = await http(fresh, { url: 'http://198.51.100.80/whoami' });
       expect(seen.status, seen.evidence.output).toBe(200);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stop, up } from '../../orchestrator/runtime/engine.js';
 import { LABEL } from '../../orchestrator/runtime/plan.js';
 import { Driver } from '../../orchestrator/runtime/driver.js';
+import { canonicalWorld } from '../../orchestrator/world/world.js';
 import { driver, labelledObjects, sh } from './helpers.js';
 
 const A = 't-world';
@@ -22,9 +23,9 @@ afterAll(async () => {
 describe("from Alice's laptop", () => {
   it('has its story address, route and resolver, and no Docker address', async () => {
     const r = await sh(A, 'alice', 'ip -4 -o addr show; ip route; cat /etc/resolv.conf');
-    expect(r.stdout).toMatch(/home\s+inet 192\.168\.1\.101\/24/);
+    expect(r.stdout).toMatch(/lan\s+inet 192\.168\.1\.101\/24/);
     expect(r.stdout).not.toMatch(/10\.250\./);
-    expect(r.stdout).toMatch(/^default via 192\.168\.1\.1 dev home/m);
+    expect(r.stdout).toMatch(/^default via 192\.168\.1\.1 dev lan/m);
     expect(r.stdout).toMatch(/^nameserver 192\.168\.1\.1$/m);
   });
 
@@ -106,7 +107,7 @@ describe("from Alice's laptop", () => {
     const r = await sh(
       A,
       'alice',
-      'ifconfig home && ip link show home && tcpdump --version && conntrack --version && openssl version',
+      'ifconfig lan && ip link show lan && tcpdump --version && conntrack --version && openssl version',
     );
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/inet 192\.168\.1\.101/);
@@ -126,16 +127,42 @@ f = ftplib.FTP("ftp.bob.example", timeout=5); f.login(); print(sorted(f.nlst()))
     const r = await sh(
       A,
       'alice',
-      'timeout 5 tcpdump -n -c 2 -i home icmp 2>/dev/null & sleep 0.5; ping -c 1 -W 2 192.168.1.1 >/dev/null; wait',
+      'timeout 5 tcpdump -n -c 2 -i lan icmp 2>/dev/null & sleep 0.5; ping -c 1 -W 2 192.168.1.1 >/dev/null; wait',
     );
     expect(r.stdout).toMatch(/192\.168\.1\.101 > 192\.168\.1\.1: ICMP echo request/);
+  });
+});
+
+describe('interface names', () => {
+  it('answer to the plain forms a learner types: ip addr show NAME, ifconfig NAME, tcpdump -i NAME', async () => {
+    for (const node of canonicalWorld.nodes) {
+      for (const i of node.interfaces) {
+        const address = i.addresses[0]?.split('/')[0] as string;
+        const r = await sh(A, node.name, `ip addr show ${i.link}; ip -br link show ${i.link}`);
+        expect(r.stdout, `${node.name}: ip addr show ${i.link}`).toContain(`inet ${address}/`);
+        expect(r.stdout, `${node.name}: ip -br link show ${i.link}`).toMatch(
+          new RegExp(`^${i.link}(@\\S+)?\\s+UP`, 'm'),
+        );
+      }
+    }
+    const alice = canonicalWorld.nodes.find((n) => n.name === 'alice')!;
+    for (const i of alice.interfaces) {
+      const address = i.addresses[0]?.split('/')[0] as string;
+      const r = await sh(
+        A,
+        'alice',
+        `ifconfig ${i.link}; timeout 3 tcpdump -i ${i.link} -c 1 -w /dev/null 2>&1 & sleep 0.5; ping -c 1 -W 1 ${address} >/dev/null; wait`,
+      );
+      expect(r.stdout).toContain(`inet ${address}`);
+      expect(r.stdout).toMatch(new RegExp(`listening on ${i.link}`));
+    }
   });
 });
 
 describe('isolation', () => {
   it('keeps two instances with the same addresses apart', async () => {
     // Capture on B's home router while A's laptop talks to A's router: B must see nothing.
-    const capture = sh(B, 'home', 'timeout 3 tcpdump -l -n -i home icmp 2>/dev/null');
+    const capture = sh(B, 'home', 'timeout 3 tcpdump -l -n -i lan icmp 2>/dev/null');
     const ping = await sh(A, 'alice', 'sleep 0.5; ping -c 3 -i 0.2 -W 1 192.168.1.1');
     expect(ping.exitCode).toBe(0);
     expect((await capture).stdout).not.toMatch(/ICMP/);

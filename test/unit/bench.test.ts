@@ -8,7 +8,7 @@ import { canonicalWorld } from '../../orchestrator/world/world.js';
 
 const plan = planInstance(canonicalWorld, {
   instance: 'bench-naive',
-  subnets: { home: '10.250.9.0/28', access: '10.250.9.16/28', backbone: '10.250.9.32/28', vpc: '10.250.9.48/28' },
+  subnets: { lan: '10.250.9.0/28', access: '10.250.9.16/28', backbone: '10.250.9.32/28', vpc: '10.250.9.48/28' },
   images: {
     alice: 'hurrynet/alice:x',
     router: 'hurrynet/router:x',

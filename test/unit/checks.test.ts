@@ -42,7 +42,7 @@ const check = (over: Partial<Check>): Check => ({
   id: 'c',
   title: 'a check',
   points: 2,
-  hint: 'try harder',
+  hint: ['look here', 'use curl -v', 'add the route'],
   run: async () => pass('ok'),
   ...over,
 });
@@ -58,7 +58,7 @@ describe('runner', () => {
     expect(r.passed).toBe(true);
     expect(r.attempts).toBe(3);
     expect(r.earned).toBe(2);
-    expect(r.hint).toBeUndefined();
+    expect(r.hints).toBeUndefined();
   });
   it('gives up at the deadline and keeps the last reason and the hint', async () => {
     const clock = fakeClock();
@@ -66,7 +66,7 @@ describe('runner', () => {
     expect(r.passed).toBe(false);
     expect(r.attempts).toBe(5); // t = 0, 250, 500, 750, 1000; the next would pass the deadline
     expect(r.reason).toBe('still broken');
-    expect(r.hint).toBe('try harder');
+    expect(r.hints).toEqual(['look here']);
     expect(clock.t).toBeLessThanOrEqual(1000);
   });
   it('turns a throwing check into an inconclusive result, tried at least twice, never a failure', async () => {
@@ -85,7 +85,7 @@ describe('runner', () => {
     expect(r.passed).toBe(false);
     expect(r.status).toBe('inconclusive');
     expect(r.earned).toBe(0);
-    expect(r.hint).toBeUndefined();
+    expect(r.hints).toBeUndefined();
     expect(calls).toBe(2);
     expect(r.reason).toMatch(/grader could not observe this \(the check could not run: boom\); it is not your mistake/);
   });
@@ -111,7 +111,21 @@ describe('runner', () => {
     );
     expect(r.status).toBe('failed');
     expect(r.reason).toBe('really broken');
-    expect(r.hint).toBe('try harder');
+    expect(r.hints).toEqual(['look here']);
+  });
+  it('shows as many hint levels as asked for, none at level 0, and none on a pass', async () => {
+    const failing = check({ deadlineMs: 0, run: async () => fail('broken') });
+    expect((await runCheck(failing, ctx(), fakeClock(), 2)).hints).toEqual(['look here', 'use curl -v']);
+    expect((await runCheck(failing, ctx(), fakeClock(), 3)).hints).toHaveLength(3);
+    expect((await runCheck(failing, ctx(), fakeClock(), 0)).hints).toBeUndefined();
+    const report = await runChecks(
+      [failing, check({})],
+      ctx(),
+      { lab: '01', title: 't', instance: 'i', seed: 's', hintLevel: 2 },
+      fakeClock(),
+    );
+    expect(report.hintLevel).toBe(2);
+    expect(report.results.map((r) => r.hints?.length)).toEqual([2, undefined]);
   });
   it('keeps a conclusive failure seen before the last attempt turned inconclusive', async () => {
     let calls = 0;
@@ -210,7 +224,8 @@ describe('answers', () => {
     expect(good.passed).toBe(true);
     const copied = await answerCheck(spec).run(ctx({ ok: true, values: { ip: '192.168.1.120' }, raw: '' }));
     expect(copied.passed).toBe(false);
-    expect(copied.reason).toMatch(/"ip: 192.168.1.120" is not what this world shows/);
+    expect(copied.reason).toMatch(/^your ip \("192.168.1.120"\) is not /);
+    expect(copied.reason).not.toMatch(/192.168.1.120" is what/);
   });
   it('explains a missing key and a missing or broken file', async () => {
     expect((await answerCheck(spec).run(ctx({ ok: true, values: {}, raw: '' }))).reason).toMatch(/misses "ip"/);
@@ -266,7 +281,7 @@ const sample: Report = {
       passed: false,
       status: 'failed',
       reason: 'got <nothing> & more',
-      hint: 'use curl',
+      hints: ['look at the reply', 'use curl'],
       evidence: [{ where: 'probe@alice', command: 'curl x', exitCode: 7, output: 'refused\u0007' }],
       attempts: 5,
       ms: 3000,
@@ -281,8 +296,18 @@ describe('reporters', () => {
     expect(text).toMatch(/FAIL\s+0\/1\s+broken "one"/);
     expect(text).toMatch(/why: {2}got <nothing> & more/);
     expect(text).toMatch(/\[probe@alice\] curl x {2}→ exit 7/);
-    expect(text).toMatch(/hint: use curl/);
+    expect(text).toMatch(/hint 1\/3 \(where to look\): look at the reply/);
+    expect(text).toMatch(/hint 2\/3 \(which tool or file\): use curl/);
     expect(text).toMatch(/Score 2\/3: some required checks fail/);
+  });
+  it('says which hint level the report showed and how to see the next one', () => {
+    const text = renderTerminal({ ...sample, hintLevel: 2 }, undefined, {
+      hintCommand: (n) => `npm run check 1 -- --hint ${n}`,
+    });
+    expect(text).toMatch(/Hints shown: level 2 of 3\. For the fix: npm run check 1 -- --hint 3/);
+    expect(renderTerminal({ ...sample, hintLevel: 3 })).toMatch(/Hints shown: level 3 of 3 \(the fix\)/);
+    expect(renderTerminal({ ...sample, hintLevel: 0, results: [] })).not.toMatch(/Hints/);
+    expect(renderJunit(sample)).toMatch(/hint 2\/3 \(which tool or file\): use curl/);
   });
   it("shortens a program's output to its first line and the lines up to the cause, not its first four", () => {
     // Lab 11's client: an FTP dialogue whose cause is near its end.

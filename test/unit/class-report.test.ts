@@ -54,7 +54,7 @@ function learner(id: string, score: number, over: Partial<LearnerResult> = {}): 
         passed: score === 4,
         status: score === 4 ? 'passed' : 'failed',
         reason: 'r <x>',
-        hint: 'h',
+        hints: ['h'],
         evidence: [{ where: 'alice', command: 'cat', exitCode: 1, output: 'no & such' }],
         attempts: 2,
         ms: 5,

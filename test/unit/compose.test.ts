@@ -22,10 +22,10 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(doc.services)).toEqual(canonicalWorld.nodes.map((n) => n.name));
     expect(Object.keys(doc.networks)).toEqual(canonicalWorld.links.map((l) => l.name));
     expect(doc.services.edge!.networks).toEqual(['backbone', 'vpc']);
-    expect(doc.services.alice!.environment.HN_LINKS).toMatch(/^home\|10\.250\.255\.0\/28\|192\.168\.1\.101\/24$/);
+    expect(doc.services.alice!.environment.HN_LINKS).toMatch(/^lan\|10\.250\.255\.0\/28\|192\.168\.1\.101\/24$/);
     expect(doc.services.web!.cap_drop).toEqual(['ALL']);
     expect(doc.services.web!.pids_limit).toBe(256);
-    expect(doc.networks.home!.driver_opts['com.docker.network.bridge.inhibit_ipv4']).toBe('true');
+    expect(doc.networks.lan!.driver_opts['com.docker.network.bridge.inhibit_ipv4']).toBe('true');
   });
   it('escapes dollars so compose does not interpolate zone file directives', () => {
     const doc = parse(composeYaml(canonicalWorld)) as {

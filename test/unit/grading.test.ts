@@ -13,7 +13,7 @@ import type { CheckStatus, Report } from '../../checks/types.js';
 
 describe('the seat of the grader’s fresh machine on a link', () => {
   it('takes a spare address outside the DHCP range, with the link’s upstream router', () => {
-    expect(freshSeat(canonicalWorld, 'home')).toEqual({
+    expect(freshSeat(canonicalWorld, 'lan')).toEqual({
       cidr: '192.168.1.254/24',
       gateway: '192.168.1.1',
       nameserver: '192.168.1.1',
@@ -33,10 +33,10 @@ describe('the seat of the grader’s fresh machine on a link', () => {
   it('never takes an address a node uses, and accepts another gateway', () => {
     const world = structuredClone(canonicalWorld);
     world.nodes[0]?.interfaces[0]?.addresses.push('192.168.1.254/24');
-    expect(freshSeat(world, 'home', '192.168.1.1').cidr).toBe('192.168.1.253/24');
+    expect(freshSeat(world, 'lan', '192.168.1.1').cidr).toBe('192.168.1.253/24');
   });
   it('refuses an unknown link with the list of links', () => {
-    expect(() => freshSeat(canonicalWorld, 'wifi')).toThrow(/no link "wifi".*home, access, backbone, vpc/);
+    expect(() => freshSeat(canonicalWorld, 'wifi')).toThrow(/no link "wifi".*lan, access, backbone, vpc/);
   });
 });
 

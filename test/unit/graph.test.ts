@@ -51,7 +51,7 @@ describe('graphText', () => {
 
   it('starts with the path from alice to the servers', () => {
     const path = text.split('\n')[0] ?? '';
-    expect(path).toBe('alice ─[home]─ home ─[access]─ isp ─[backbone]─ edge ─[vpc]─ web, ftp');
+    expect(path).toBe('alice ─[lan]─ home ─[access]─ isp ─[backbone]─ edge ─[vpc]─ web, ftp');
     const positions = ['alice ', ' home ', ' isp ', ' edge ', ' web'].map((word) => path.indexOf(word));
     for (const position of positions) expect(position).toBeGreaterThanOrEqual(0);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
@@ -129,7 +129,7 @@ describe('graphMermaid', () => {
     const edges = lines.filter((line) => /^\s*n_\w+ ---/.test(line));
     const interfaces = canonicalWorld.nodes.reduce((sum, node) => sum + node.interfaces.length, 0);
     expect(edges).toHaveLength(interfaces);
-    expect(mermaid).toContain('n_alice ---|"192.168.1.101"| l_home');
+    expect(mermaid).toContain('n_alice ---|"192.168.1.101"| l_lan');
     expect(mermaid).toContain('n_edge ---|"198.51.100.2, 198.51.100.80"| l_backbone');
   });
 
@@ -138,11 +138,11 @@ describe('graphMermaid', () => {
       ...(canonicalWorld.nodes[0] as Node),
       name: 'odd-one.x',
       title: 'Says "hi" <b>&</b>',
-      interfaces: [{ link: 'home', addresses: ['192.168.1.7/24'] }],
+      interfaces: [{ link: 'lan', addresses: ['192.168.1.7/24'] }],
     };
     const extra = graphMermaid({ ...canonicalWorld, nodes: [...canonicalWorld.nodes, odd] });
     expect(extra).toContain('n_odd_one_x["odd-one.x<br/>Says #quot;hi#quot; #lt;b#gt;#amp;#lt;/b#gt;"]');
-    expect(extra).toContain('n_odd_one_x ---|"192.168.1.7"| l_home');
+    expect(extra).toContain('n_odd_one_x ---|"192.168.1.7"| l_lan');
     for (const line of extra.split('\n').slice(1)) {
       const label = /\["(.*)"\]/.exec(line)?.[1];
       if (label !== undefined) expect(label).not.toContain('"');

@@ -98,7 +98,7 @@ describe('the recorded web journey', () => {
 
   it('renders the terminal view, the HTML page and JSON', () => {
     const text = renderTerminal(doc, { width: 100, verbose: false, max: 100 });
-    expect(text).toContain('alice ─home→ home ─access→ isp ─backbone→ edge ─vpc→ web');
+    expect(text).toContain('alice ─lan→ home ─access→ isp ─backbone→ edge ─vpc→ web');
     expect(text).toContain('src 192.168.1.101:');
     expect(text).toContain('203.0.113.5');
     expect(text).toMatch(/dst 198\.51\.100\.80:80 → 10\.0\.1\.10:80/);
@@ -194,8 +194,8 @@ function natPath(id: number, seq: number, t: number, data = 'x') {
 
 function world(parts: ReturnType<typeof natPath>[]): { obs: Observation[]; views: NodeView[] } {
   const obs: Observation[] = [
-    { node: 'alice', iface: 'home', mac: MAC.alice, packets: parts.map((p) => p.lan[0] as Packet) },
-    { node: 'home', iface: 'home', mac: MAC.homeLan, packets: parts.map((p) => p.lan[1] as Packet) },
+    { node: 'alice', iface: 'lan', mac: MAC.alice, packets: parts.map((p) => p.lan[0] as Packet) },
+    { node: 'home', iface: 'lan', mac: MAC.homeLan, packets: parts.map((p) => p.lan[1] as Packet) },
     { node: 'home', iface: 'access', mac: MAC.homeWan, packets: parts.map((p) => p.wan[0] as Packet) },
     { node: 'isp', iface: 'access', mac: MAC.isp, packets: parts.map((p) => p.wan[1] as Packet) },
   ];
@@ -250,11 +250,11 @@ describe('the matcher on hand-made frames', () => {
   it('says where a packet died: arrived at home, never left', () => {
     const p = natPath(500, 1, 50);
     const obs: Observation[] = [
-      { node: 'alice', iface: 'home', mac: MAC.alice, packets: [p.lan[0] as Packet] },
-      { node: 'home', iface: 'home', mac: MAC.homeLan, packets: [p.lan[1] as Packet] },
+      { node: 'alice', iface: 'lan', mac: MAC.alice, packets: [p.lan[0] as Packet] },
+      { node: 'home', iface: 'lan', mac: MAC.homeLan, packets: [p.lan[1] as Packet] },
     ];
     const j = follow(obs, world([]).views);
-    expect(j.trips[0]?.fate).toEqual({ kind: 'died', node: 'home', iface: 'home' });
+    expect(j.trips[0]?.fate).toEqual({ kind: 'died', node: 'home', iface: 'lan' });
   });
 
   it('groups the fragments of a datagram with the datagram', () => {
@@ -301,8 +301,8 @@ describe('the matcher on hand-made frames', () => {
       frag: 48,
     });
     const obs: Observation[] = [
-      { node: 'alice', iface: 'home', mac: MAC.alice, packets: [pkt(whole, 60)] },
-      { node: 'home', iface: 'home', mac: MAC.homeLan, packets: [pkt(whole, 60.0001)] },
+      { node: 'alice', iface: 'lan', mac: MAC.alice, packets: [pkt(whole, 60)] },
+      { node: 'home', iface: 'lan', mac: MAC.homeLan, packets: [pkt(whole, 60.0001)] },
       { node: 'home', iface: 'access', mac: MAC.homeWan, packets: [pkt(f1, 60.0002), pkt(f2, 60.0003)] },
     ];
     const j = follow(obs, world([]).views);

@@ -13,7 +13,7 @@ describe('lab kit: the world', () => {
     expect(addressOf(canonicalWorld, 'home', 'access')).toBe('203.0.113.5');
     expect(cidrOf(canonicalWorld, 'alice')).toBe('192.168.1.101/24');
     expect(addressesOf(canonicalWorld, 'edge', 'backbone')).toEqual(['198.51.100.2', '198.51.100.80']);
-    expect(() => addressOf(canonicalWorld, 'home')).toThrow(/no address on a single link \(links: home, access\)/);
+    expect(() => addressOf(canonicalWorld, 'home')).toThrow(/no address on a single link \(links: lan, access\)/);
     expect(() => addressOf(canonicalWorld, 'carol')).toThrow(/no node "carol"/);
   });
 });

@@ -52,7 +52,7 @@ describe('lab 02: variation', () => {
       expect(alice?.routes).toEqual([]);
       const home = findNode(world, 'home');
       expect(home?.interfaces.find((i) => i.link === 'access')?.addresses).toEqual([`${v.publicAddress}/24`]);
-      expect(home?.interfaces.find((i) => i.link === 'home')?.addresses).toEqual(['192.168.1.1/24']);
+      expect(home?.interfaces.find((i) => i.link === 'lan')?.addresses).toEqual(['192.168.1.1/24']);
     }
     // The canonical world itself is untouched.
     expect(findNode(canonicalWorld, 'alice')?.interfaces[0]?.addresses).toEqual(['192.168.1.101/24']);
@@ -103,8 +103,8 @@ describe('lab 02: variation', () => {
       const faults = lab.faults(v, worldFor(v));
       expect(faults.map((f) => f.node)).toEqual(['alice']);
       const script = faults[0]?.script ?? '';
-      expect(script).toContain('ip link set dev home address');
-      if (v.staticAddress) expect(script).toContain(`ip addr add ${v.staticAddress} brd + dev home`);
+      expect(script).toContain('ip link set dev lan address');
+      if (v.staticAddress) expect(script).toContain(`ip addr add ${v.staticAddress} brd + dev lan`);
       else expect(script).not.toContain('ip addr add');
       if (v.staticGateway) expect(script).toContain(`default via ${v.staticGateway}`);
       else expect(script).not.toContain('ip route add');
@@ -133,8 +133,8 @@ describe('lab 02: variation', () => {
 describe('lab 02: routing is judged in every table a rule can select', () => {
   const STOCK = '0:\tfrom all lookup local\n32766:\tfrom all lookup main\n32767:\tfrom all lookup default';
   const good =
-    'default via 192.168.1.1 dev home\n192.168.1.0/24 dev home proto kernel scope link src 192.168.1.150\nlocal 192.168.1.150 dev home table local proto kernel scope host src 192.168.1.150';
-  const viaRouter = '198.51.100.80 via 192.168.1.1 dev home src 192.168.1.150 uid 0 \n    cache ';
+    'default via 192.168.1.1 dev lan\n192.168.1.0/24 dev lan proto kernel scope link src 192.168.1.150\nlocal 192.168.1.150 dev lan table local proto kernel scope host src 192.168.1.150';
+  const viaRouter = '198.51.100.80 via 192.168.1.1 dev lan src 192.168.1.150 uid 0 \n    cache ';
   const evidence = { where: 'probe@alice', command: 'x', exitCode: 0, output: '' };
   // The output of the kit's reader on alice: her rules, every table, what the kernel chose for Bob.
   const judge = (rules: string, routes: string, chosen = viaRouter) =>
@@ -152,21 +152,21 @@ describe('lab 02: routing is judged in every table a rule can select', () => {
     expect(
       judge(
         `${STOCK}\n100:\tfrom all lookup 100`,
-        good.replace('default via 192.168.1.1 dev home', 'default via 192.168.1.1 dev home table 100'),
+        good.replace('default via 192.168.1.1 dev lan', 'default via 192.168.1.1 dev lan table 100'),
       ),
     ).toBe('');
   });
 
   it('finds a wrong default hidden behind an ip rule, and ignores tables no rule selects', () => {
-    const hidden = `${good}\ndefault via 192.168.1.10 dev home table 100 onlink`;
+    const hidden = `${good}\ndefault via 192.168.1.10 dev lan table 100 onlink`;
     expect(judge(`${STOCK}\n100:\tfrom all fwmark 0x7 lookup 100`, hidden)).toMatch(
       /^table 100 \(selected by ip rule 100 "from all fwmark 0x7 lookup 100"\) has "default via 192\.168\.1\.10/,
     );
     expect(judge(STOCK, hidden)).toBe('');
-    expect(judge(STOCK, `${good}\ndefault via 192.168.1.10 dev home table default`)).toMatch(
+    expect(judge(STOCK, `${good}\ndefault via 192.168.1.10 dev lan table default`)).toMatch(
       /^table default \(selected by the stock rule "from all lookup default"\)/,
     );
-    expect(judge(STOCK, `${good}\ndefault via 192.168.1.10 dev home metric 5`)).toMatch(
+    expect(judge(STOCK, `${good}\ndefault via 192.168.1.10 dev lan metric 5`)).toMatch(
       /^the main table has "default via 192\.168\.1\.10/,
     );
     expect(judge(STOCK, `${good}\nunreachable default table default`)).toMatch(
@@ -176,25 +176,25 @@ describe('lab 02: routing is judged in every table a rule can select', () => {
 
   it('judges every next hop of a multipath default', () => {
     const multipath =
-      'default proto static\n\tnexthop via 192.168.1.1 dev home weight 1\n\tnexthop via 192.168.1.77 dev home weight 1\n192.168.1.0/24 dev home scope link';
+      'default proto static\n\tnexthop via 192.168.1.1 dev lan weight 1\n\tnexthop via 192.168.1.77 dev lan weight 1\n192.168.1.0/24 dev lan scope link';
     expect(judge(STOCK, multipath)).toMatch(
-      /^the main table has "default proto static nexthop via 192\.168\.1\.1 dev home weight 1 nexthop via 192\.168\.1\.77 .*leaves by 192\.168\.1\.77 /,
+      /^the main table has "default proto static nexthop via 192\.168\.1\.1 dev lan weight 1 nexthop via 192\.168\.1\.77 .*leaves by 192\.168\.1\.77 /,
     );
   });
 
   it('tells "no default at all" from "no default, but other routes reach Bob", and catches overrides', () => {
-    expect(judge(STOCK, '192.168.1.0/24 dev home scope link', 'RTNETLINK answers: Network is unreachable')).toMatch(
+    expect(judge(STOCK, '192.168.1.0/24 dev lan scope link', 'RTNETLINK answers: Network is unreachable')).toMatch(
       /no default route in any routing table, so nothing beyond/,
     );
     const halves =
-      '0.0.0.0/1 via 192.168.1.1 dev home\n128.0.0.0/1 via 192.168.1.1 dev home\n192.168.1.0/24 dev home scope link';
+      '0.0.0.0/1 via 192.168.1.1 dev lan\n128.0.0.0/1 via 192.168.1.1 dev lan\n192.168.1.0/24 dev lan scope link';
     expect(judge(STOCK, halves)).toMatch(
-      /no default route in any routing table; her other routes send 198\.51\.100\.80 via 192\.168\.1\.1 dev home/,
+      /no default route in any routing table; her other routes send 198\.51\.100\.80 via 192\.168\.1\.1 dev lan/,
     );
     const override = judge(
       `${STOCK}\n90:\tfrom all to 198.51.100.80 lookup 90`,
       good,
-      '198.51.100.80 via 192.168.1.77 dev home table 90 src 192.168.1.150',
+      '198.51.100.80 via 192.168.1.77 dev lan table 90 src 192.168.1.150',
     );
     expect(override).toMatch(
       /sends Bob's address 198\.51\.100\.80 another way: ".*" \(table 90, chosen by ip rule '90: from all to 198\.51\.100\.80 lookup 90'\)$/,
@@ -202,8 +202,8 @@ describe('lab 02: routing is judged in every table a rule can select', () => {
     expect(
       judge(
         STOCK,
-        `${good}\n198.51.100.80 via 192.168.1.77 dev home`,
-        '198.51.100.80 via 192.168.1.77 dev home src 192.168.1.150',
+        `${good}\n198.51.100.80 via 192.168.1.77 dev lan`,
+        '198.51.100.80 via 192.168.1.77 dev lan src 192.168.1.150',
       ),
     ).toMatch(/another way: .*\(a more specific route in the main table overrides the default\)$/);
   });

@@ -50,7 +50,7 @@ describe('lab 04: variation', () => {
     const f = tcpFacts(labWorld(registered, varsFor(lab, 'seed-a')));
     expect(f.alice).toBe(findNode(canonicalWorld, 'alice')?.interfaces[0]?.addresses[0]?.split('/')[0]);
     expect(f).toMatchObject({
-      iface: 'home',
+      iface: 'lan',
       gateway: '192.168.1.1',
       bob: '198.51.100.80',
       homePublic: '203.0.113.5',
@@ -64,7 +64,7 @@ describe('lab 04: variation', () => {
     const faults = lab.faults(v, labWorld(registered, v));
     expect(faults.map((f) => f.node).sort()).toEqual(['alice', 'home', 'web']);
     expect(faults.find((f) => f.node === 'alice')?.script).toBe(
-      `ip route change default via 192.168.1.1 dev home advmss ${v.advmss}`,
+      `ip route change default via 192.168.1.1 dev lan advmss ${v.advmss}`,
     );
     expect(faults.find((f) => f.node === 'web')?.script).toContain('gso_max_segs 1');
     // On the router's side facing the ISP: frames played onto Alice's network never appear there.

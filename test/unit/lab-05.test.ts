@@ -217,7 +217,7 @@ describe('lab 05: parsers', () => {
       nat: ['-A POSTROUTING -o access -j MASQUERADE'],
       filter: [],
       mangle: [],
-      raw: ['-A PREROUTING -i home -p tcp --dport 21 -j CT --helper ftp'],
+      raw: ['-A PREROUTING -i lan -p tcp --dport 21 -j CT --helper ftp'],
     });
     const trick = '-A POSTROUTING -o backbone -j MASQUERADE';
     expect(ruleDiff([...listed.nat, trick], want.nat)).toEqual({ extra: [trick], missing: [] });
@@ -324,7 +324,7 @@ describe('lab 05: routing policy', () => {
       '*nat',
       '-A POSTROUTING -o access -j MASQUERADE',
       '*raw',
-      '-A PREROUTING -i home -p tcp -m tcp --dport 21 -j CT --helper ftp',
+      '-A PREROUTING -i lan -p tcp -m tcp --dport 21 -j CT --helper ftp',
       '--- iptables-legacy-save',
       '*nat',
       '-A POSTROUTING -o backbone -j MASQUERADE',

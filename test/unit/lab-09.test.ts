@@ -59,7 +59,7 @@ describe('lab 09 variation', () => {
     expect(lab.overlay).toBeUndefined();
     expect(w).toMatchObject({
       alice: '192.168.1.101',
-      iface: 'home',
+      iface: 'lan',
       bob: '198.51.100.80',
       homeWan: 'access',
       homePublic: '203.0.113.5',

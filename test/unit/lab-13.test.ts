@@ -88,7 +88,7 @@ describe('lab 13: fault scripts', () => {
 
   it('touches only the submission nodes, with the commands each fault names', () => {
     const expected: Record<FaultId, [string, RegExp]> = {
-      'alice-address': ['alice', /ip -4 addr flush dev home/],
+      'alice-address': ['alice', /ip -4 addr flush dev lan/],
       'alice-gateway': ['alice', new RegExp(`ip route replace default via ${v.badGateway.replace(/\./g, '\\.')}`)],
       'alice-resolver': [
         'alice',
@@ -120,15 +120,15 @@ describe('lab 13: fault scripts', () => {
 
   it('gives the address fault its two forms', () => {
     expect(faultScript('alice-address', { ...v, wrongAddress: 'none', wrongGateway: '' }, facts).script).toBe(
-      'ip -4 addr flush dev home',
+      'ip -4 addr flush dev lan',
     );
     const wrong = faultScript(
       'alice-address',
       { ...v, wrongAddress: '192.168.20.150/24', wrongGateway: '192.168.20.1' },
       facts,
     ).script;
-    expect(wrong).toContain('ip addr add 192.168.20.150/24 brd + dev home');
-    expect(wrong).toContain('ip route add default via 192.168.20.1 dev home');
+    expect(wrong).toContain('ip addr add 192.168.20.150/24 brd + dev lan');
+    expect(wrong).toContain('ip route add default via 192.168.20.1 dev lan');
   });
 
   it('runs faults on the same node in one script, and never reveals them on the task card', () => {
@@ -226,16 +226,16 @@ describe("the kit's reader of ip route get, ip rule and every table (labs 02 and
 
   it('reads the route ip route get picked, with the table and the rule that chose it', () => {
     const r = parseRouteGet(
-      '198.51.100.161 via 192.168.1.1 dev home table 100 src 192.168.1.101 uid 0 \n    cache \n',
+      '198.51.100.161 via 192.168.1.1 dev lan table 100 src 192.168.1.101 uid 0 \n    cache \n',
       rules,
       { to: '198.51.100.161' },
     );
     expect(r).toEqual({
       to: '198.51.100.161',
-      line: '198.51.100.161 via 192.168.1.1 dev home table 100 src 192.168.1.101 uid 0',
+      line: '198.51.100.161 via 192.168.1.1 dev lan table 100 src 192.168.1.101 uid 0',
       type: 'unicast',
       via: '192.168.1.1',
-      dev: 'home',
+      dev: 'lan',
       src: '192.168.1.101',
       table: '100',
       rules: [{ pref: 100, text: 'from all lookup 100', table: '100' }],
@@ -243,7 +243,7 @@ describe("the kit's reader of ip route get, ip rule and every table (labs 02 and
       unreachable: false,
     });
     expect(tableNote(r)).toBe(" (table 100, chosen by ip rule '100: from all lookup 100')");
-    const main = parseRouteGet('198.51.100.150 via 192.168.1.200 dev home src 192.168.1.101 uid 0\n', rules);
+    const main = parseRouteGet('198.51.100.150 via 192.168.1.200 dev lan src 192.168.1.101 uid 0\n', rules);
     expect([main.via, main.table, main.rules.map((x) => x.pref), tableNote(main)]).toEqual([
       '192.168.1.200',
       'main',
@@ -272,11 +272,11 @@ describe("the kit's reader of ip route get, ip rule and every table (labs 02 and
       '--- ip -4 rule show',
       ruleText,
       '--- ip -4 route show table all',
-      'default via 192.168.1.200 dev home',
-      'default via 192.168.1.1 dev home table 100',
-      'local 192.168.1.101 dev home table local proto kernel scope host src 192.168.1.101',
+      'default via 192.168.1.200 dev lan',
+      'default via 192.168.1.1 dev lan table 100',
+      'local 192.168.1.101 dev lan table local proto kernel scope host src 192.168.1.101',
       '--- ip -4 route get 198.51.100.80',
-      '198.51.100.80 via 192.168.1.1 dev home table 100 src 192.168.1.101 uid 0',
+      '198.51.100.80 via 192.168.1.1 dev lan table 100 src 192.168.1.101 uid 0',
       '--- ip -4 route get 198.51.100.80 from 192.168.1.101',
       'RTNETLINK answers: Network is unreachable',
     ].join('\n');
@@ -299,7 +299,7 @@ describe("the kit's reader of ip route get, ip rule and every table (labs 02 and
       '--- ip -4 route get 198.51.100.80',
       'local 198.51.100.80 dev lo table local src 198.51.100.80 uid 0',
       '--- ip -4 route get 198.51.100.53',
-      '198.51.100.53 via 192.168.1.1 dev home src 192.168.1.101 uid 0',
+      '198.51.100.53 via 192.168.1.1 dev lan src 192.168.1.101 uid 0',
       '--- iptables-save',
       '*nat',
       '-A OUTPUT -d 198.51.100.80/32 -p tcp -m tcp --dport 80 -j REDIRECT --to-ports 8080',

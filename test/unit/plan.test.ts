@@ -3,7 +3,7 @@ import { firewallCommands, natCommands, nodeFiles, zoneFile } from '../../orches
 import { COMMON_CAPS, LABEL, nodeEnv, planInstance, validateInstanceName } from '../../orchestrator/runtime/plan.js';
 import { canonicalWorld, findNode } from '../../orchestrator/world/world.js';
 
-const subnets = { home: '10.250.0.0/28', access: '10.250.0.16/28', backbone: '10.250.0.32/28', vpc: '10.250.0.48/28' };
+const subnets = { lan: '10.250.0.0/28', access: '10.250.0.16/28', backbone: '10.250.0.32/28', vpc: '10.250.0.48/28' };
 const images = { alice: 'i/alice', router: 'i/router', dns: 'i/dns', web: 'i/web', ftp: 'i/ftp' };
 
 describe('instance plan', () => {
@@ -60,7 +60,7 @@ describe('node environment for hurrynet-init', () => {
   });
   it('fails loudly when a link has no subnet', () => {
     expect(() => nodeEnv(canonicalWorld, findNode(canonicalWorld, 'alice')!, {})).toThrow(
-      /no Docker subnet planned for link home/,
+      /no Docker subnet planned for link lan/,
     );
   });
 });
@@ -111,7 +111,7 @@ describe('removal order', async () => {
   const { removalOrder } = await import('../../orchestrator/runtime/engine.js');
   it('empties the smallest network first so it can be removed while the rest go', () => {
     const members = new Map([
-      ['home', new Set(['alice', 'home'])],
+      ['lan', new Set(['alice', 'home'])],
       ['access', new Set(['home', 'isp'])],
       ['backbone', new Set(['isp', 'dns', 'edge'])],
       ['vpc', new Set(['edge', 'web', 'ftp'])],

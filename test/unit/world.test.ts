@@ -45,10 +45,17 @@ describe('the canonical world', () => {
 });
 
 describe('world validation', () => {
+  it('refuses a link named after a keyword of ip, tcpdump or ifconfig (interfaces carry their link names)', () => {
+    const w = clone();
+    w.links[0]!.name = 'home';
+    for (const n of w.nodes) for (const i of n.interfaces) if (i.link === 'lan') i.link = 'home';
+    expect(worldProblems(w).join('\n')).toMatch(/link name "home" is a keyword .*"ip addr show home" would not show/);
+    expect(worldProblems(canonicalWorld)).toEqual([]);
+  });
   it('finds an address outside its link', () => {
     const w = clone();
     findNode(w, 'alice')!.interfaces[0]!.addresses = ['10.9.9.9/24'];
-    expect(worldProblems(w).join('\n')).toMatch(/alice: 10.9.9.9\/24 is outside home/);
+    expect(worldProblems(w).join('\n')).toMatch(/alice: 10.9.9.9\/24 is outside lan/);
   });
   it('finds an unreachable gateway, a duplicate address and an unknown link', () => {
     const w = clone();

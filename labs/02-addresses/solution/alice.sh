@@ -5,28 +5,28 @@
 set -euo pipefail
 
 echo '--- before'
-ip -br link show dev home
-ip -4 addr show dev home
+ip -br link show dev lan
+ip -4 addr show dev lan
 ip -4 route
 
-# Forget the old configuration: addresses and routes on home (and any earlier DHCP client).
-dhclient -r home 2>/dev/null || true
-ip -4 addr flush dev home
-ip -4 route flush dev home
+# Forget the old configuration: addresses and routes on lan (and any earlier DHCP client).
+dhclient -r lan 2>/dev/null || true
+ip -4 addr flush dev lan
+ip -4 route flush dev lan
 
 # Ask the home router for a lease (DHCPDISCOVER, OFFER, REQUEST, ACK); -1: try once, then give up.
-dhclient -v -1 home
+dhclient -v -1 lan
 
 echo '--- after'
-ip -4 addr show dev home
+ip -4 addr show dev lan
 ip -4 route
 cat /etc/resolv.conf
 
 ping -c 3 192.168.1.1        # the home router, on alice's own network
 ping -c 3 198.51.100.80      # Bob's public address, beyond the router
 
-private=$(ip -4 -o addr show dev home | awk '{ split($4, a, "/"); print a[1]; exit }')
-mac=$(cat /sys/class/net/home/address)
+private=$(ip -4 -o addr show dev lan | awk '{ split($4, a, "/"); print a[1]; exit }')
+mac=$(cat /sys/class/net/lan/address)
 public=$(curl -sS http://web.bob.example/whoami | python3 -c 'import json, sys; print(json.load(sys.stdin)["clientAddress"])')
 
 cat > /root/answers.yaml <<YAML

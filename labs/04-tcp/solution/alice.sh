@@ -13,7 +13,7 @@ bob=198.51.100.80
 #    the end of the connection (Bob's FIN): tcpdump may lag behind on a busy machine, and what it
 #    has not written when it stops is lost.
 rm -f "$cap"
-tcpdump -i home -U -w "$cap" "host $bob and tcp port 80" 2>/tmp/tcpdump.err &
+tcpdump -i lan -U -w "$cap" "host $bob and tcp port 80" 2>/tmp/tcpdump.err &
 pid=$!
 for _ in $(seq 1 100); do grep -q listening /tmp/tcpdump.err && break; sleep 0.1; done
 curl -sS -o /dev/null -w 'fetched %{size_download} bytes from %{remote_ip}:%{remote_port}, local port %{local_port}\n' "$url"

@@ -11,21 +11,21 @@ bob=198.51.100.80      # Bob's public address (web and ftp)
 laptop_fault= names_fault= network_fault=
 
 echo '== 1. the laptop: ip addr, ip route'
-ip -4 addr show dev home
+ip -4 addr show dev lan
 ip -4 route show
-addr=$(ip -4 -o addr show dev home | awk '{ print $4; exit }')
+addr=$(ip -4 -o addr show dev lan | awk '{ print $4; exit }')
 gw=$(ip -4 route show default | awk '{ print $3; exit }')
 if [ -z "$addr" ] || [ "${addr%.*}" != "$home_net" ]; then
   laptop_fault=alice-address laptop_tool=ip
   echo "-> the laptop has ${addr:-no address}, not one on $home_net.0/24"
-  ip -4 addr flush dev home
-  ip addr add "$me" brd + dev home
-  ip route replace default via "$router" dev home
+  ip -4 addr flush dev lan
+  ip addr add "$me" brd + dev lan
+  ip route replace default via "$router" dev lan
 elif [ "$gw" != "$router" ]; then
   laptop_fault=alice-gateway laptop_tool=ip
   echo "-> the default route points at ${gw:-nothing}, not at the home router"
   ping -c 1 -W 1 "${gw:-$router}" || true   # no answer from a gateway that does not exist
-  ip route replace default via "$router" dev home
+  ip route replace default via "$router" dev lan
 fi
 ping -c 2 -W 1 "$router"
 

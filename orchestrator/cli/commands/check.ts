@@ -6,7 +6,8 @@ import { findLab } from '../../labs/lab.js';
 import { readAnswersState, recordChecked } from '../../labs/courseflow.js';
 import { checkLab, runningLab, userSeed } from '../../labs/labrun.js';
 import type { Cli } from '../context.js';
-import { suggest, withLearnerFlags } from '../options.js';
+import { parseHintLevel, suggest, withLearnerFlags } from '../options.js';
+import { DEFAULT_HINT_LEVEL, MAX_HINT_LEVEL } from '../../../checks/types.js';
 import { bold, dim, green, red } from '../ui.js';
 
 interface CheckOptions {
@@ -14,6 +15,8 @@ interface CheckOptions {
   json: boolean;
   junit?: string;
   verbose: boolean;
+  /** true: `--hint` without a level, which asks for the next level after the first. */
+  hint?: number | true;
 }
 
 export function register(program: Command, cli: Cli): void {
@@ -25,6 +28,17 @@ export function register(program: Command, cli: Cli): void {
     .option('--json', 'print the report as JSON', false)
     .option('--junit <file>', 'also write a JUnit XML report')
     .option('-v, --verbose', 'all of the evidence, for passing checks too (what your program printed)', false)
+    .option(
+      '--hint [level]',
+      `more help for a failing check: 2 names the tool or file, ${MAX_HINT_LEVEL} the fix (--hint alone: 2)`,
+      parseHintLevel,
+    )
+    .addHelpText(
+      'after',
+      `
+Hints come in levels: check shows level 1 (where to look); --hint 2 adds which tool or file shows
+it; --hint 3 adds the fix. Try each level before the next.`,
+    )
     .action(async (query: string | undefined, opts: CheckOptions) => {
       const driver = cli.driver();
       const running = await runningLab(driver, opts.instance);
@@ -46,15 +60,24 @@ export function register(program: Command, cli: Cli): void {
       }
       // What the answers file held when graded: \`lab N\` asks before replacing answers changed after it.
       const { answers } = await readAnswersState(driver, opts.instance);
-      const graded = await checkLab(driver, opts.instance, running);
+      const hintLevel = opts.hint === true ? DEFAULT_HINT_LEVEL + 1 : (opts.hint ?? DEFAULT_HINT_LEVEL);
+      const graded = await checkLab(driver, opts.instance, running, { hintLevel });
       await recordChecked(driver, opts.instance, answers);
       // Hints that name hurrynet commands name them for this instance.
       const report = {
         ...graded,
-        results: graded.results.map((r) => (r.hint ? { ...r, hint: withLearnerFlags(r.hint, flags) } : r)),
+        results: graded.results.map((r) =>
+          r.hints ? { ...r, hints: r.hints.map((h) => withLearnerFlags(h, flags)) } : r,
+        ),
       };
+      const hintCommand = (level: number) =>
+        suggest('check', [String(running.lab.number), '--hint', String(level)], flags);
       if (opts.junit) writeFileSync(opts.junit, renderJunit(report));
-      process.stdout.write(opts.json ? renderJson(report) : renderTerminal(report, { bold, green, red, dim }, opts));
+      process.stdout.write(
+        opts.json
+          ? renderJson(report)
+          : renderTerminal(report, { bold, green, red, dim }, { verbose: opts.verbose, hintCommand }),
+      );
       process.exitCode = report.passed ? EXIT.ok : failedRequired(report).length ? EXIT.failure : EXIT.inconclusive;
     });
 }

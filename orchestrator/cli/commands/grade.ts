@@ -16,7 +16,8 @@ import { ensureImages } from '../../runtime/images.js';
 import { sealBridges } from '../../runtime/seal.js';
 import type { Cli } from '../context.js';
 import { interruptible } from '../interrupt.js';
-import { parseJobs, parseSeconds, parseShard } from '../options.js';
+import { parseHintLevel, parseJobs, parseSeconds, parseShard } from '../options.js';
+import { DEFAULT_HINT_LEVEL, MAX_HINT_LEVEL } from '../../../checks/types.js';
 import { progressPrinter } from '../ui.js';
 
 interface GradeOptions {
@@ -30,6 +31,7 @@ interface GradeOptions {
   scriptTimeout: number;
   json: boolean;
   allowUnsealed: boolean;
+  hints: number;
 }
 
 export function writeReports(outDir: string, results: ClassResults): void {
@@ -87,6 +89,12 @@ export function register(program: Command, cli: Cli): void {
     .option('--timeout <seconds>', 'time limit for one submission', parseSeconds, 300)
     .option('--script-timeout <seconds>', 'time limit for one submission script', parseSeconds, 60)
     .option('--json', 'print results.json to stdout as well', false)
+    .option(
+      '--hints <level>',
+      `hint levels in each learner's report: 0 none, 1 where to look, 2 which tool, ${MAX_HINT_LEVEL} the fix`,
+      parseHintLevel,
+      DEFAULT_HINT_LEVEL,
+    )
     .option('--allow-unsealed', 'grade even when the host cannot be sealed from the lab bridges (docs/seal.md)', false)
     .addHelpText(
       'after',
@@ -124,6 +132,7 @@ to hand back), junit/<id>.xml. Exit code 0 when every submission was graded (wha
             scriptTimeoutSeconds: opts.scriptTimeout,
             cpusPerNode: 1,
             requireSeal: !opts.allowUnsealed,
+            hintLevel: opts.hints,
             onProgress: progressBar(),
             onRetry: (sub, attempt, cause) =>
               process.stderr.write(
