@@ -31,6 +31,8 @@ export interface LearnerResult {
   /** Content key: the same submission of the same lab version grades the same. */
   key: string;
   checks: Report['results'];
+  /** Hint levels the checks show (grade --hints); --resume grades again when it differs. */
+  hintLevel?: number;
   durations: { startMs: number; applyMs: number; checkMs: number; totalMs: number };
   gradedAt: string;
 }

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, freemem } from 'node:os';
 import { join, relative } from 'node:path';
-import type { Report } from '../../checks/types.js';
+import { DEFAULT_HINT_LEVEL, type Report } from '../../checks/types.js';
 import type { ClassResults, LearnerResult, LearnerStatus, Retry } from '../../checks/class-types.js';
 import type { Driver } from '../runtime/driver.js';
 import { listInstances, stop } from '../runtime/engine.js';
@@ -323,6 +323,7 @@ async function attemptOne(
       errorBy: learnerError ? 'learner' : undefined,
       key: s.key,
       checks: report.results,
+      hintLevel: report.hintLevel,
       durations: { startMs, applyMs, checkMs: totalMs - startMs - applyMs, totalMs },
       gradedAt: new Date().toISOString(),
     };
@@ -450,7 +451,9 @@ export async function gradeClass(
   mine.forEach((s, i) => {
     if (opts.resume && existsSync(cachePath(opts.outDir, s.id))) {
       const cached = JSON.parse(readFileSync(cachePath(opts.outDir, s.id), 'utf8')) as LearnerResult;
-      if (cached.key === s.key && (cached.status === 'graded' || cached.status === 'invalid')) {
+      const sameHints = (cached.hintLevel ?? DEFAULT_HINT_LEVEL) === (opts.hintLevel ?? DEFAULT_HINT_LEVEL);
+      const done = cached.status === 'graded' || cached.status === 'invalid';
+      if (cached.key === s.key && done && (sameHints || cached.status === 'invalid')) {
         results[i] = cached;
         skipped++;
         return;

@@ -81,6 +81,8 @@ export interface StartLabOptions {
   standby?: boolean;
   /** CPU limit per container, in cores (batch grading). */
   cpus?: number;
+  /** How learner-facing text names hurrynet commands (the CLI adds the learner's --instance). */
+  learnerText?: (text: string) => string;
 }
 
 export interface StartLabResult extends UpResult {
@@ -131,7 +133,7 @@ export async function startLab(driver: Driver, lab: Lab, opts: StartLabOptions):
   const task = lab.task?.(vars);
   if (task) {
     const text = Object.entries(task)
-      .map(([k, v]) => `${k}: ${v}`)
+      .map(([k, v]) => `${k}: ${opts.learnerText ? opts.learnerText(String(v)) : v}`)
       .join('\n');
     faults.push({
       node: 'alice',

@@ -40,6 +40,16 @@ describe('moving from lab to lab on one instance', () => {
   it('check records what it graded; then the next lab replaces the running one, and --apply shows script output', async () => {
     const check = await cli(['check', '--instance', I]);
     expect(check.code, check.stderr).toBe(1);
+    // Hints come one level at a time, and the report says how to ask for the next on this instance.
+    expect(check.stdout).toMatch(/hint 1\/3 \(where to look\): /);
+    expect(check.stdout).not.toMatch(/hint 2\/3/);
+    expect(check.stdout).toMatch(
+      /Hints shown: level 1 of 3\. For which tool or file: npm run check 1 -- --hint 2 --instance t-flow/,
+    );
+    const more = await cli(['check', '--instance', I, '--hint', '3']);
+    expect(more.stdout).toMatch(/hint 3\/3 \(the fix\): /);
+    expect(more.stdout).toMatch(/Hints shown: level 3 of 3 \(the fix\)/);
+    expect((await cli(['check', '--instance', I, '--hint', '4'])).stderr).toMatch(/expected a hint level from 0 to 3/);
     expect((await sh(I, 'alice', `cat ${CHECKED_PATH}`)).stdout).toMatch(/"answers":"[0-9a-f]{64}"/);
     const dir = submissionFolder({ 'alice.sh': 'for i in $(seq 1 9); do echo line $i; done\n' });
     // Without --no-shell and without a terminal: no shell, the next steps instead.
@@ -88,6 +98,14 @@ describe('moving from lab to lab on one instance', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/lab 07 \(security-groups\) is running on instance t-flow: replacing it with lab 01/);
     expect(await labOn()).toBe('01');
+  });
+
+  it("writes the task card's hurrynet commands for this instance", async () => {
+    const r = await cli(['lab', '5', '--instance', I, '--no-shell', '--yes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect((await sh(I, 'alice', 'cat /root/TASK.txt')).stdout).toMatch(
+      /npx hurrynet shell --instance t-flow <router>/,
+    );
   });
 
   it('shell without a terminal says it needs one and exits non-zero', async () => {

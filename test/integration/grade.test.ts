@@ -50,7 +50,7 @@ beforeAll(async () => {
       'for s in /var/run/docker.sock /run/docker.sock; do test -e "$s" && { echo "found $s"; exit 3; }; done',
       // Alice's only routes are the lab's: her link and the home router as default gateway.
       'ip -4 route show | grep -vE "^(default via 192\\.168\\.1\\.1 |192\\.168\\.1\\.0/24 )" && { echo "a route out of the lab"; exit 4; }',
-      'ls /sys/class/net | grep -vxE "lo|home" && { echo "an interface out of the lab"; exit 5; }',
+      'ls /sys/class/net | grep -vxE "lo|lan" && { echo "an interface out of the lab"; exit 5; }',
       'printf "#!/bin/sh\\necho HTTP/1.1 201 Created\\n" > /usr/local/bin/curl; chmod +x /usr/local/bin/curl',
       'printf "created_id: 3\\npost_status: 201\\ndelete_status: 204\\n" > /root/answers.yaml',
     ].join('\n'),

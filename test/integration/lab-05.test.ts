@@ -74,7 +74,7 @@ describe('lab 05: routing', () => {
     ]);
     expect(fooled.results.find((r) => r.id === 'path')?.reason).toMatch(/stops after hop 2/);
     expect(fooled.results.find((r) => r.id === 'ping')?.reason).toMatch(/no reply/);
-    expect(fooled.results.find((r) => r.id === 'path')?.evidence[0]?.where).toBe('fresh@home');
+    expect(fooled.results.find((r) => r.id === 'path')?.evidence[0]?.where).toBe('fresh@lan');
 
     // Now the ISP routes Bob by policy instead of fixing its table: a rule for Bob's address with a
     // table of its own, and a mark (set by a legacy mangle rule) that selects a table with a

@@ -52,7 +52,7 @@ describe('lab 08: MTU', () => {
     );
     const download = hidden.results.find((r) => r.id === 'download');
     expect(download?.reason).toMatch(/hung/);
-    expect(download?.evidence[0]?.where).toBe('fresh@home');
+    expect(download?.evidence[0]?.where).toBe('fresh@lan');
   }, 300_000);
 
   it("fails workarounds: the small link set back to 1500 and a smaller MTU on Alice's laptop", async () => {

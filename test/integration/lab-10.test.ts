@@ -150,7 +150,7 @@ describe('lab 10: HTTPS', () => {
       expect(relayed.results.find((r) => r.id === 'name')?.reason).toContain(
         `is for ${v.certName}, not for web.bob.example`,
       );
-      expect(relayed.results.find((r) => r.id === 'name')?.evidence[0]?.where).toBe('fresh@home');
+      expect(relayed.results.find((r) => r.id === 'name')?.evidence[0]?.where).toBe('fresh@lan');
       expect(relayed.results.find((r) => r.id === 'protocol')?.reason).toMatch(/still accepts TLS 1\.2/);
       // The reference solution diagnoses from alice: take the relay away first.
       await sh(

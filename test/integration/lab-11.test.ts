@@ -133,7 +133,7 @@ describe('lab 11: FTP active and passive', () => {
       expect(faked.results.find((r) => r.id === 'passive-transfer')?.reason).toMatch(
         /upload from a fresh laptop on Alice's network failed/,
       );
-      expect(faked.results.find((r) => r.id === 'passive-transfer')?.evidence[0]?.where).toBe('fresh@home');
+      expect(faked.results.find((r) => r.id === 'passive-transfer')?.evidence[0]?.where).toBe('fresh@lan');
       expect(faked.results.find((r) => r.id === 'passive-reply')?.reason).toMatch(/answers PASV with 10\.0\.1\.21/);
 
       // An FTP helper on Bob's edge rewrites vsftpd's 227 reply instead of vsftpd announcing its public

@@ -49,7 +49,7 @@ describe('lab 12: the video service', () => {
       expect(result('no-loss')?.reason).toMatch(/never reached the store/);
       expect(result('segments')?.hints?.join('\n')).toMatch(/segmentSeconds/);
       // The grader views Bob's service from a fresh machine on Alice's LAN.
-      expect(result('errors')?.evidence[0]?.where).toBe('fresh@home');
+      expect(result('errors')?.evidence[0]?.where).toBe('fresh@lan');
       expect(report.ms).toBeLessThan(15000 * (report.timeScale ?? 1));
     },
   );
@@ -112,7 +112,7 @@ describe('lab 12: the video service', () => {
       expect(report.results.find((r) => r.id === 'playlist')?.reason).toMatch(
         /adding up to 6 s, but the uploaded clip lasts/,
       );
-      expect(report.results.find((r) => r.id === 'upload')?.evidence.map((e) => e.where)).toContain('fresh@home');
+      expect(report.results.find((r) => r.id === 'upload')?.evidence.map((e) => e.where)).toContain('fresh@lan');
 
       // 1b. The same canned segments behind a playlist whose #EXTINF lines claim the uploaded
       //     clip's length (read with ffprobe) in segments of the task's length. Before, this passed

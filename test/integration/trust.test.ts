@@ -34,7 +34,7 @@ describe("the grader's fresh machine on a link", () => {
     const ctx = await context();
     try {
       const fresh = await ctx.fresh('lan');
-      expect(fresh.where).toBe('fresh@home');
+      expect(fresh.where).toBe('fresh@lan');
       const seen = await http(fresh, { url: 'http://198.51.100.80/whoami' });
       expect(seen.status, seen.evidence.output).toBe(200);
       expect(seen.body).toContain('203.0.113.5');

@@ -370,7 +370,7 @@ describe('lab 12 segments check, on a fake world', () => {
       vars,
       answers: async () => ({ ok: false as const, error: '' }),
       probe: async () => host('probe'),
-      fresh: async () => host('fresh@home'),
+      fresh: async () => host('fresh@lan'),
       node: (n: string) => host(n),
     };
     const check = labChecks(registered, vars).find((c) => c.id === id);

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { worldProblems } from '../../orchestrator/world/validate.js';
 import { labWorld } from '../../orchestrator/labs/labrun.js';
+import { MAX_HINT_LEVEL } from '../../checks/types.js';
 
 describe('the lab registry', () => {
   it('finds every lab by number, padded number, slug and folder; its folder names it', async () => {
@@ -34,6 +35,38 @@ describe('the lab registry', () => {
       const folder = lab.dir.split('/').pop() as string;
       expect(source.includes(`labs/${folder}`), `lab ${lab.id} names its folder`).toBe(false);
       expect(/String\(v\.|Number\(v\./.test(source), `lab ${lab.id} casts its variables`).toBe(false);
+    }
+  });
+
+  it('gives every check three hint levels that differ, the fix never inside level 1', async () => {
+    for (const lab of await loadLabs()) {
+      for (const seed of ['a', 'b']) {
+        const vars = varsFor(lab, seed);
+        for (const check of lab.checks(vars, labWorld(lab, vars))) {
+          const where = `lab ${lab.id} ${check.id}`;
+          expect(Array.isArray(check.hint) && check.hint.length, `${where}: levels`).toBe(MAX_HINT_LEVEL);
+          const levels = check.hint as readonly string[];
+          for (const h of levels) expect(h.trim().length, `${where}: an empty level`).toBeGreaterThan(10);
+          expect(new Set(levels).size, `${where}: repeated levels`).toBe(MAX_HINT_LEVEL);
+          // Level 1 says where to look; the fix (level 3) never hides in it.
+          expect(levels[0]?.includes(levels[2] as string), `${where}: level 1 contains the fix`).toBe(false);
+        }
+      }
+    }
+  });
+  it("orders every handout's hints as the levels: where to look, which tool or file, the fix", async () => {
+    for (const lab of await loadLabs()) {
+      const hints = lab.readme.slice(lab.readme.indexOf('## Hints'));
+      const at = ['### 1. Where to look', '### 2. Which tool or file', '### 3. The fix'].map((h) => hints.indexOf(h));
+      expect(
+        at.every((i) => i > 0),
+        `lab ${lab.id}: the three hint headings`,
+      ).toBe(true);
+      expect(
+        [...at].sort((a, b) => a - b),
+        `lab ${lab.id}: hint headings in order`,
+      ).toEqual(at);
+      expect(hints, `lab ${lab.id}`).toContain(`npm run check ${lab.number} -- --hint 2`);
     }
   });
 

@@ -29,6 +29,8 @@ import type { Driver } from '../../runtime/driver.js';
 import { FILES } from '../../world/files.js';
 import { ensureStandbyInBackground, refuseStandby, standbyEnabled } from '../../runtime/standby.js';
 import { graphText } from '../../world/graph.js';
+import { worldChanges } from '../../world/changes.js';
+import { canonicalWorld } from '../../world/world.js';
 import type { Cli } from '../context.js';
 import { interruptible } from '../interrupt.js';
 import { suggest, withLearnerFlags, type LearnerFlags } from '../options.js';
@@ -69,12 +71,17 @@ function nextSteps(lab: Lab, flags: LearnerFlags): string {
 /** The handout summary, the world and the task card, printed once the lab runs. */
 function intro(lab: Lab, vars: Vars, instance: string, seconds: number, flags: LearnerFlags): string {
   const task = lab.task?.(vars);
+  const world = labWorld(lab, vars);
+  const changes = worldChanges(canonicalWorld, world);
   return [
     '',
     withLearnerFlags(handoutSummary(lab.readme), flags),
     '',
     bold('The world'),
-    graphText(labWorld(lab, vars)).split('\n\n')[0] ?? '',
+    graphText(world).split('\n\n')[0] ?? '',
+    ...(changes.length
+      ? ['', bold('This lab changes the world') + dim(' (README, "The world")'), ...changes.map((c) => `  ${c}`)]
+      : []),
     ...(task
       ? [
           '',
@@ -162,7 +169,15 @@ export function register(program: Command, cli: Cli): void {
       const submission = opts.apply ? validateSubmission(lab, vars, opts.apply) : undefined;
       const standby = opts.standby && standbyEnabled();
       const started = await interruptible((signal) =>
-        startLab(driver, lab, { instance: opts.instance, seed, replace, progress, signal, standby }),
+        startLab(driver, lab, {
+          instance: opts.instance,
+          seed,
+          replace,
+          progress,
+          signal,
+          standby,
+          learnerText: (t) => withLearnerFlags(t, flags),
+        }),
       );
       warnUnsealed(started.seal);
       // Prepare the next lab's world while the learner reads the handout.
