@@ -128,6 +128,8 @@ describe('option values', () => {
       [['bench', '--worlds', '1.5'], /positive whole number/],
       [['grade', '--jobs', '0'], /"auto" or a whole number from 1 to 32/],
       [['grade', '--shard', '3/2'], /--shard takes I\/N/],
+      [['grade', '--hints', '4'], /expected a hint level from 0 to 3/],
+      [['check', '--hint', '1.5'], /expected a hint level from 0 to 3/],
     ] as const) {
       const r = await runCli([...argv]);
       expect(r.code, argv.join(' ')).toBe(EXIT.usage);
