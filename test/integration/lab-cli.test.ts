@@ -75,7 +75,7 @@ describe('hurrynet list / lab / check', () => {
     const check = await cli(['check', '--instance', I]);
     expect(check.code).toBe(1);
     expect(check.stdout).toMatch(/FAIL\s+0\/2\s+POST created the note/);
-    expect(check.stdout).toMatch(/hint: /);
+    expect(check.stdout).toMatch(/hint 1\/3 \(where to look\): /);
     const wrong = await cli(['check', 'dns', '--instance', I]);
     expect(wrong.code).toBe(2);
   });
