@@ -113,7 +113,7 @@ async function createdIdAnswer(
   if (given !== String(note.id))
     return {
       ok: false,
-      reason: `"created_id: ${given}" is not the id Bob's server gave the note "${title}"`,
+      reason: `your created_id (${JSON.stringify(String(answers.values.created_id).trim())}) is not the id Bob's server gave the note "${title}"`,
       evidence: [file, ...s.evidence],
     };
   return { ok: true, id: note.id, evidence: [file] };
@@ -157,7 +157,11 @@ const reachCheck = (f: Facts): Check => ({
   id: 'reach',
   title: "Bob's server answers HTTP from Alice's laptop",
   points: 1,
-  hint: 'Try: curl -i http://web.bob.example/',
+  hint: [
+    "Bob's front page, asked from Alice's laptop: the status line must say 200, and the answer must come from Bob's own server (his access log records every request it answers), not from something on her laptop.",
+    'curl -i http://web.bob.example/ on alice shows the status line, the headers and the page; iptables -t nat -S on alice lists any rule that would send the request to a program of hers instead.',
+    "Remove what answers in Bob's place on alice (the nat rule: iptables -t nat -D OUTPUT ... with the rule iptables -t nat -S shows, and the program behind it), or start again with npx hurrynet lab 1 --reset; then curl -i http://web.bob.example/ again.",
+  ],
   async run(ctx) {
     const probe = await ctx.probe('alice');
     const { address, result } = await resolveWith(probe, 'web.bob.example', f.router);
@@ -187,7 +191,11 @@ const createCheck = (v: ClientServerVars, f: Facts): Check => ({
   id: 'create',
   title: `POST created the note "${v.title}"`,
   points: 2,
-  hint: `Send JSON with curl: curl -i -X POST -H 'Content-Type: application/json' -d '{"title":"${v.title}","body":"${v.body}"}' http://web.bob.example/api/notes`,
+  hint: [
+    `Bob's list of notes, /api/notes: a new note is made by a request to the list itself, not to one note's URL. The grader looks for a note with exactly the title and body on your task card, and for your request in Bob's access log.`,
+    `curl -i http://web.bob.example/api/notes lists the notes. curl -X POST -H 'Content-Type: application/json' -d '{...}' sends JSON; the status line says how it went: 400 means the body was not understood, 405 that this URL does not take a POST (its Allow header names what it takes).`,
+    `curl -i -X POST -H 'Content-Type: application/json' -d '{"title":"${v.title}","body":"${v.body}"}' http://web.bob.example/api/notes`,
+  ],
   async run(ctx) {
     const s = await serverState(ctx);
     const note = s.notes?.find((n) => n.title === v.title);
@@ -213,7 +221,11 @@ const updateCheck = (v: ClientServerVars, f: Facts): Check => ({
   id: 'update',
   title: `PUT renamed note ${v.updateId} to "${v.newTitle}"`,
   points: 2,
-  hint: `PUT replaces a note: curl -i -X PUT -H 'Content-Type: application/json' -d '{"title":"${v.newTitle}"}' http://web.bob.example/api/notes/${v.updateId}`,
+  hint: [
+    `Note ${v.updateId} at its own URL, /api/notes/${v.updateId}: its title must be rename_to from your task card, changed by a request to that URL (a new note with that title does not count).`,
+    `curl -i http://web.bob.example/api/notes/${v.updateId} shows the note as it is now. A PUT sends the whole new version of it, as JSON with the same -H and -d as a POST, and replaces what was there.`,
+    `curl -i -X PUT -H 'Content-Type: application/json' -d '{"title":"${v.newTitle}","body":"the body a GET shows"}' http://web.bob.example/api/notes/${v.updateId} (PUT replaces the whole note: leave out the body and the note keeps an empty one).`,
+  ],
   async run(ctx) {
     const s = await serverState(ctx);
     const note = s.notes?.find((n) => n.id === v.updateId);
@@ -234,7 +246,11 @@ const deleteCheck = (v: ClientServerVars, f: Facts): Check => ({
   id: 'delete',
   title: `DELETE removed note ${v.deleteId}`,
   points: 2,
-  hint: `curl -i -X DELETE http://web.bob.example/api/notes/${v.deleteId}`,
+  hint: [
+    `Bob's list of notes: note ${v.deleteId} must be gone from it, removed by a request from Alice's laptop that Bob's server answered with success.`,
+    `curl -i http://web.bob.example/api/notes lists what is left; -X picks the method. In the status line a 2xx means done, 404 that there is no such note, 405 that the URL does not take that method (see its Allow header).`,
+    `curl -i -X DELETE http://web.bob.example/api/notes/${v.deleteId}`,
+  ],
   async run(ctx) {
     const s = await serverState(ctx);
     if (!s.notes) return fail('the server state could not be read', ...s.evidence);
@@ -253,7 +269,11 @@ const createdIdCheck = (v: ClientServerVars): Check => ({
   id: 'answer-created-id',
   title: 'answers.yaml: the id the server gave your new note',
   points: 1,
-  hint: "The POST response body (and its Location header) contains the new id. Bob's server has been counting for a while: the id is whatever it answered you.",
+  hint: [
+    "The reply to your own POST: the server chose the new note's id and said so. Bob's server has been counting for a while, so no example's id and no other learner's fits yours.",
+    'curl -i shows the reply in full: the Location header (/api/notes/ID) and the "id" in the JSON body. curl -s http://web.bob.example/api/notes lists every note with its id.',
+    `Find the note titled "${v.title}" in the list and write its id in /root/answers.yaml: created_id: ID.`,
+  ],
   deadlineMs: 1500,
   async run(ctx) {
     const a = await createdIdAnswer(ctx, v.title);
@@ -267,7 +287,11 @@ const statusesCheck = (v: ClientServerVars, f: Facts): Check => ({
   id: 'answer-statuses',
   title: 'answers.yaml: the status codes of your POST and your DELETE',
   points: 1,
-  hint: 'curl -i shows the status line, e.g. "HTTP/1.1 200 OK". These codes count together with the id your POST got (created_id), from the same requests.',
+  hint: [
+    "The status lines of Bob's replies to your successful POST and your successful DELETE, not to a failed try. They count together with created_id, from the same POST.",
+    `curl -i prints the status line first ("HTTP/1.1 CODE REASON"); curl -s -o /dev/null -w '%{http_code}\\n' prints only the code.`,
+    'In /root/answers.yaml: post_status: 201 (Created) and delete_status: 204 (No Content), beside the created_id of that same POST.',
+  ],
   deadlineMs: 1500,
   async run(ctx) {
     const s = await serverState(ctx);
@@ -283,14 +307,18 @@ const statusesCheck = (v: ClientServerVars, f: Facts): Check => ({
         file,
         ...s.evidence,
       );
-    for (const [key, want] of [
-      ['post_status', '201'],
-      ['delete_status', '204'],
+    for (const [key, want, request] of [
+      ['post_status', '201', 'POST'],
+      ['delete_status', '204', 'DELETE'],
     ] as const) {
       const given = normalizeAnswer(answers.values[key]);
       if (!given) return fail(`answers.yaml misses "${key}"`, file);
       if (given !== want)
-        return fail(`"${key}: ${given}" is not the status Bob's server answered`, file, ...s.evidence);
+        return fail(
+          `your ${key} (${JSON.stringify(String(answers.values[key]).trim())}) is not the status Bob's server answered your successful ${request}`,
+          file,
+          ...s.evidence,
+        );
     }
     // The same codes answer every learner's POST and DELETE: they count with this world's id.
     if (!a.ok)

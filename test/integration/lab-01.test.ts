@@ -28,12 +28,58 @@ describe('lab 01: client and server', () => {
       expect(failedIds(report)).toEqual(['create', 'update', 'delete', 'answer-created-id', 'answer-statuses']);
       expect(report.results.find((r) => r.id === 'reach')?.passed).toBe(true);
       expect(reason(report, 'reach')).toMatch(/Bob's access log shows the request arriving from 203\.0\.113\.5/);
-      expect(report.results.find((r) => r.id === 'create')?.hints?.join('\n')).toMatch(/curl -i -X POST/);
+      // check shows level 1 (where to look) by default: never the command that does the work.
+      const hints = report.results.find((r) => r.id === 'create')?.hints ?? [];
+      expect(hints).toHaveLength(1);
+      expect(hints[0]).toMatch(/\/api\/notes/);
+      expect(hints[0]).not.toMatch(/curl -i -X POST/);
       // Bob's server has been counting for a while: the next id is not a fresh server's 3.
       const next = (
         await sh(I, 'web', 'node -e \'console.log(require("/srv/web/data/notes.json").nextId)\'')
       ).stdout.trim();
       expect(Number(next)).toBeGreaterThanOrEqual(100);
+    },
+  );
+
+  it(
+    'answers a method a notes URL does not take with 405 and the methods it takes in Allow, seen from alice',
+    { timeout: 300_000 },
+    async () => {
+      await start('1', I, 'seed-a');
+      const ask = async (method: string, path: string) => {
+        // curl -X HEAD would wait for a body that never comes: -I sends a HEAD.
+        const how = method === 'HEAD' ? '-I' : `-i -X ${method}`;
+        const r = await sh(I, 'alice', `curl -sS -m 5 ${how} http://web.bob.example${path}`);
+        const status = /^HTTP\/1\.1 (\d{3})/.exec(r.stdout)?.[1];
+        const allow = /^Allow: (.*?)\r?$/im.exec(r.stdout)?.[1];
+        return { status, allow, out: r.stdout };
+      };
+      for (const method of ['PATCH', 'POST']) {
+        const r = await ask(method, '/api/notes/1');
+        expect(r.status, r.out).toBe('405');
+        expect(r.allow, r.out).toBe('GET, HEAD, PUT, DELETE');
+      }
+      for (const method of ['PUT', 'DELETE', 'PATCH']) {
+        const r = await ask(method, '/api/notes');
+        expect(r.status, r.out).toBe('405');
+        expect(r.allow, r.out).toBe('GET, HEAD, POST');
+      }
+      // What the resource takes still works, and a path that is no resource stays 404.
+      expect((await ask('GET', '/api/notes/1')).status).toBe('200');
+      expect((await ask('HEAD', '/api/notes')).status).toBe('200');
+      const nowhere = await ask('PATCH', '/api/nothing');
+      expect(nowhere.status, nowhere.out).toBe('404');
+      expect(nowhere.allow).toBeUndefined();
+      expect((await ask('GET', '/api/notes/1/more')).status).toBe('404');
+      // The note a refused PATCH named is unchanged, and Bob's log records the 405.
+      const state = await sh(I, 'web', 'cat /srv/web/data/notes.json');
+      expect((JSON.parse(state.stdout) as { items: { id: number }[] }).items.map((n) => n.id)).toEqual([1, 2]);
+      const log = await sh(
+        I,
+        'web',
+        'grep -c \'"method":"PATCH","path":"/api/notes/1","status":405\' /var/log/web/access.log',
+      );
+      expect(log.stdout.trim()).toBe('1');
     },
   );
 
@@ -90,7 +136,9 @@ describe('lab 01: client and server', () => {
       expect(reason(report, 'reach')).toMatch(
         /not by Bob's server: his access log has no such request .*nat table sends the request to a program of hers: -A OUTPUT -d 198\.51\.100\.80\/32 -p tcp -m tcp --dport 80 -j REDIRECT --to-ports 8080/,
       );
-      expect(reason(report, 'answer-created-id')).toMatch(/"created_id: 3" is not the id Bob's server gave the note/);
+      expect(reason(report, 'answer-created-id')).toMatch(
+        /your created_id \("3"\) is not the id Bob's server gave the note/,
+      );
       expect(reason(report, 'answer-statuses')).toMatch(
         /the status codes are right, but they count only together with the id your POST got/,
       );

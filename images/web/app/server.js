@@ -149,6 +149,17 @@ app.delete('/api/notes/:id', (req, res) => {
   saveNotes();
   res.status(204).end();
 });
+// A method the notes resource does not support is 405 with the methods it does support in Allow
+// (a 404 would say the note is not there). OPTIONS asks for that list. HEAD is served by the GETs.
+function allowOnly(allow) {
+  return (req, res) => {
+    res.set('Allow', allow);
+    if (req.method === 'OPTIONS') return res.status(204).end();
+    res.status(405).json({ error: `${req.method} is not allowed on ${req.path}: use ${allow}` });
+  };
+}
+app.all('/api/notes', allowOnly('GET, HEAD, POST'));
+app.all('/api/notes/:id', allowOnly('GET, HEAD, PUT, DELETE'));
 
 require('./https')(app); // HTTPS on 443 once /etc/hurrynet/tls has a certificate (lab 10)
 require('./video')(app); // Bob's video service: upload -> FTP store -> HLS stream (lab 12)
