@@ -6,8 +6,9 @@
 //   - active mode fails through Alice's NAT: the home router's FTP connection-tracking helper is
 //     gone or attached to the wrong traffic, so nobody rewrites Alice's PORT command.
 // The learner finds and fixes both, then uploads, lists, changes directory and downloads with a
-// command-line client in each mode, and completes a small TypeScript client (basic-ftp, passive)
-// that the lab puts on alice (files/alice/root/ftp-client.ts).
+// command-line client in each mode, and completes a small FTP client that the lab puts on alice,
+// in Python (ftplib, files/alice/root/ftp-client.py) or in TypeScript (basic-ftp, ftp-client.ts):
+// the Python one is run once it is no longer the skeleton, else the TypeScript one.
 //
 // Graded from places alice cannot fake: the grader's own transfers in both modes from a fresh
 // laptop the grader puts on Alice's home network (the fixes are the network's: the home router's
@@ -17,10 +18,13 @@
 // transfers, read from vsftpd's protocol log (which mode each transfer used, from which address,
 // in which directory) and from the files on the ftp node, counted only while that mode works for
 // the grader too (the ftp node is the learner's: a log can be written by hand); the learner's
-// TypeScript client, run by the grader with Node.js in a sidecar that shares alice's network, with
+// client, run by the grader with a clean python3 or Node.js in a sidecar that shares alice's network, with
 // a file name and text that are new for every check. The outbox code is kept on web as well,
 // where no submission reaches, so that rewriting the file on the ftp node gains nothing.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   addressOf,
   bare,
@@ -36,13 +40,14 @@ import {
   type World,
 } from '../kit/index.js';
 import { oncePerRun, readLarge, startScript } from '../kit/programs.js';
+import { projectRoot } from '../../orchestrator/runtime/paths.js';
 import { formatIp, parseCidr, parseIp } from '../../orchestrator/world/addresses.js';
 import { firewallCommands, natCommands } from '../../orchestrator/world/config.js';
 import { fail, pass, type Check, type CheckContext, type Evidence, type Host } from '../../checks/types.js';
 import { q } from '../../checks/probes.js';
 import { answerCheck, answersEvidence, normalizeAnswer } from '../../checks/answers.js';
 import { parseVsftpdLog, type Mode, type Session } from './ftplog.js';
-import { runOnAliceNetwork, transpile } from './node-runner.js';
+import { runOnAliceNetwork, runPythonOnAliceNetwork, transpile } from './node-runner.js';
 
 // ---- facts from the lab's world ---------------------------------------------------------------
 
@@ -53,8 +58,10 @@ const HOME_DIR = '/home/bob';
 const PROBE_DIR = '.hurrynet-probe';
 /** Where the lab's files put the unfinished TypeScript client on alice (files/alice/...). */
 export const CLIENT_PATH = '/root/ftp-client.ts';
-/** Names the grader gives the TypeScript client's uploads (so its sessions are told apart). */
-export const TS_UPLOAD = /^ts-[0-9a-f]{8}\.txt$/;
+/** Where the lab's files put the unfinished Python client (ftplib) next to it. */
+export const PY_CLIENT_PATH = '/root/ftp-client.py';
+/** Names the grader gives the uploads of the learner's client (so its sessions are told apart). */
+export const CLIENT_UPLOAD = /^(ts|py)-[0-9a-f]{8}\.txt$/;
 
 /** Bob's file store in this lab's world, and the canonical rules the lab breaks, as the world renders them. */
 export interface FtpWorld {
@@ -407,8 +414,16 @@ function transferCheck(g: Grading, mode: Mode): Check {
     points: 2,
     deadlineMs: 1500,
     hint: active
-      ? `Try it yourself: curl -v -P - -u ${USER}:${PASSWORD} ftp://${FTP_NAME}/ . Your PORT command names 192.168.1.101, an address Bob cannot reach: something on the way must rewrite it. Which router translates Alice's address, and does it understand FTP? (iptables -t raw -S on that router)`
-      : `Try it yourself, trusting the address in the reply: curl -v --disable-epsv --no-ftp-skip-pasv-ip -u ${USER}:${PASSWORD} ftp://${FTP_NAME}/ . Where does the 227 reply send you, and does a connection to that port get through Bob's edge (iptables -S FORWARD, iptables -t nat -S on the edge)?`,
+      ? [
+          "In active mode Alice's PORT command carries her own address, 192.168.1.101, which Bob cannot reach. Which router translates Alice's address, and does it understand FTP well enough to rewrite that command?",
+          `Watch it: curl -v -P - --disable-eprt -u ${USER}:${PASSWORD} ftp://${FTP_NAME}/ ("500 Illegal PORT command" is Bob refusing the address). On the home router, iptables -t raw -S PREROUTING shows the connection-tracking helpers and which traffic they are attached to (ip -br addr names its interfaces).`,
+          'On the home router, attach the FTP helper to FTP control connections from the LAN: iptables -t raw -A PREROUTING -i lan -p tcp --dport 21 -j CT --helper ftp (and delete a helper rule on the wrong interface or port with -D).',
+        ]
+      : [
+          "In passive mode Alice connects to the address and port in Bob's 227 reply. Is that Bob's public address, and does a connection to that port get through Bob's edge to the file store?",
+          `Trust the reply as older clients do: curl -v --disable-epsv --no-ftp-skip-pasv-ip -u ${USER}:${PASSWORD} ftp://${FTP_NAME}/ . On the ftp node, grep ^pasv ${FILES.vsftpdConf}; on the edge, iptables -t nat -S PREROUTING and iptables -S FORWARD.`,
+          `Either set pasv_address=${g.w.ftpPublic} in ${FILES.vsftpdConf} on the ftp node and restart vsftpd, or make the edge's DNAT and security group cover the passive ports as well as 21 (-m multiport --dports 21,30000:30009): whichever is broken.`,
+        ],
     async run(ctx) {
       const r = transferVerdict(await g.observe(ctx), mode);
       return r.ok ? pass(r.reason, ...r.evidence) : fail(r.reason, ...r.evidence);
@@ -425,7 +440,7 @@ function learnerSessions(sessions: Session[], w: FtpWorld): Session[] {
       s.client === w.alicePublic &&
       s.user === USER &&
       !s.cwds.some((c) => c.startsWith(`/${PROBE_DIR}`)) &&
-      !s.transfers.some((t) => t.path.startsWith(`/${PROBE_DIR}`) || TS_UPLOAD.test(t.path.split('/').pop() ?? '')),
+      !s.transfers.some((t) => t.path.startsWith(`/${PROBE_DIR}`) || CLIENT_UPLOAD.test(t.path.split('/').pop() ?? '')),
   );
 }
 
@@ -456,10 +471,11 @@ function cliCheck(g: Grading, v: FtpVars, mode: Mode): Check {
     title: `With a command-line client in ${mode} mode: cd into ${v.dir}, upload ${file}, list, download ${v.outboxFile}`,
     points: 2,
     deadlineMs: 1500,
-    hint:
-      mode === 'active'
-        ? `curl uses active mode with -P - : curl -P - -u ${USER}:${PASSWORD} -T ${file} ftp://${FTP_NAME}${v.dir}/ (lftp: set ftp:passive-mode off). The grader reads Bob's FTP log: each transfer must follow a PORT or EPRT command.`
-        : `curl is passive by default: curl -u ${USER}:${PASSWORD} --ftp-create-dirs -T ${file} ftp://${FTP_NAME}${v.dir}/ , then list ftp://${FTP_NAME}${v.dir}/ and fetch ftp://${FTP_NAME}${v.outboxFile}. The grader reads Bob's FTP log: each transfer must follow a PASV or EPSV command.`,
+    hint: [
+      `Bob's FTP log, from Alice's network, in ${mode} mode: a change into ${v.dir}, the upload of ${file} with your upload_text, a listing of ${v.dir}, the download of ${v.outboxFile}. Which of the four is missing? The mode must also work now (the ${mode}-transfer check).`,
+      `${FILES.vsftpdLog} on the ftp node shows each of your commands; a transfer counts in ${mode} mode when it follows ${mode === 'active' ? 'a PORT or EPRT' : 'a PASV or EPSV'} command. curl -v shows what you sent (curl is passive by default, active with -P -; lftp: set ftp:passive-mode ${mode === 'active' ? 'off' : 'on'}).`,
+      `From alice: printf '%s\\n' "<your upload_text>" > ${file}; curl ${mode === 'active' ? '-P - ' : ''}-u ${USER}:${PASSWORD} --ftp-create-dirs -T ${file} ftp://${FTP_NAME}${v.dir}/ ; curl ${mode === 'active' ? '-P - ' : ''}-u ${USER}:${PASSWORD} ftp://${FTP_NAME}${v.dir}/ ; curl ${mode === 'active' ? '-P - ' : ''}-u ${USER}:${PASSWORD} -O ftp://${FTP_NAME}${v.outboxFile}`,
+    ],
     async run(ctx) {
       const o = await g.observe(ctx);
       const p = cliProgress(o.sessions, v, mode, g.w);
@@ -515,28 +531,74 @@ interface ScriptObservation {
   retry?: boolean;
 }
 
-/** Runs the learner's TypeScript client from Alice's side, once per grading run, and checks what reached Bob. */
+/** The lab's Python skeleton (files/alice/root/ftp-client.py), to tell an untouched one from the learner's. */
+let pythonSkeleton: string | undefined;
+function skeletonText(): string {
+  const folder = basename(dirname(fileURLToPath(import.meta.url)));
+  pythonSkeleton ??= readFileSync(join(projectRoot(), 'labs', folder, 'files', 'alice', PY_CLIENT_PATH), 'utf8');
+  return pythonSkeleton;
+}
+
+/** The same text but for trailing blanks and blank lines at the end. */
+const sameText = (a: string, b: string) => {
+  const norm = (x: string) =>
+    x
+      .split(/\r?\n/)
+      .map((l) => l.trimEnd())
+      .join('\n')
+      .trim();
+  return norm(a) === norm(b);
+};
+
+/** Which client the grader runs: the Python one once it is no longer the lab's skeleton, else the TypeScript one. */
+export function chosenClient(python: string | undefined, skeleton: string): 'python' | 'typescript' {
+  return python !== undefined && !sameText(python, skeleton) ? 'python' : 'typescript';
+}
+
+/** What differs between the two clients, for the evidence and the reasons. */
+const CLIENTS = {
+  typescript: {
+    path: CLIENT_PATH,
+    language: 'TypeScript',
+    library: 'basic-ftp',
+    prefix: 'ts',
+    uses: /from\s+['"]basic-ftp['"]|require\(\s*['"]basic-ftp['"]\s*\)/,
+    cwd: 'client.ensureDir does',
+  },
+  python: {
+    path: PY_CLIENT_PATH,
+    language: 'Python',
+    library: 'ftplib',
+    prefix: 'py',
+    uses: /^\s*(import\s+ftplib\b|from\s+ftplib\s+import\b)/m,
+    cwd: 'ftp.cwd does, after ftp.mkd when it is missing',
+  },
+} as const;
+
+/** Runs the learner's FTP client (Python or TypeScript) from Alice's side, once per grading run, and checks what reached Bob. */
 function clientRunner(w: FtpWorld, v: FtpVars): (ctx: CheckContext) => Promise<ScriptObservation> {
   return oncePerRun(
     async (ctx): Promise<ScriptObservation> => {
-      const src = await ctx.node('alice').run(`cat -- ${CLIENT_PATH}`, 5000);
+      const alice = ctx.node('alice');
+      const py = await alice.run(`cat -- ${PY_CLIENT_PATH}`, 5000);
+      const kind = chosenClient(py.exitCode === 0 ? py.output : undefined, skeletonText());
+      const c = CLIENTS[kind];
+      const why =
+        kind === 'python'
+          ? `${PY_CLIENT_PATH} is no longer the lab's skeleton, so the grader runs it`
+          : `${PY_CLIENT_PATH} is ${py.exitCode === 0 ? "still the lab's skeleton" : 'not there'}, so the grader runs ${CLIENT_PATH}`;
+      const src = kind === 'python' ? py : await alice.run(`cat -- ${CLIENT_PATH}`, 5000);
       const srcEv: Evidence = {
         ...src,
+        command: `${src.command}   (${why})`,
         output: src.output.length > 3000 ? `${src.output.slice(0, 3000)}\n...` : src.output,
       };
       if (src.exitCode !== 0)
-        return { ok: false, reason: `there is no ${CLIENT_PATH} on Alice's laptop`, evidence: [srcEv] };
-      if (!/from\s+['"]basic-ftp['"]|require\(\s*['"]basic-ftp['"]\s*\)/.test(src.output))
-        return { ok: false, reason: `${CLIENT_PATH} does not use basic-ftp`, evidence: [srcEv] };
-      const js = await transpile(src.output);
-      if (!js.ok)
-        return {
-          ok: false,
-          reason: `${CLIENT_PATH} is not valid TypeScript: ${js.errors[0]}`,
-          evidence: [{ ...srcEv, output: js.errors.join('\n') }],
-        };
-      const name = `ts-${randomBytes(4).toString('hex')}.txt`;
-      const text = `sent by the TypeScript client ${randomBytes(5).toString('hex')}`;
+        return { ok: false, reason: `there is no ${c.path} on Alice's laptop`, evidence: [srcEv] };
+      if (!c.uses.test(src.output))
+        return { ok: false, reason: `${c.path} does not use ${c.library}`, evidence: [srcEv] };
+      const name = `${c.prefix}-${randomBytes(4).toString('hex')}.txt`;
+      const text = `sent by the ${c.language} client ${randomBytes(5).toString('hex')}`;
       const env = {
         FTP_HOST: w.ftpPublic,
         FTP_USER: USER,
@@ -545,11 +607,34 @@ function clientRunner(w: FtpWorld, v: FtpVars): (ctx: CheckContext) => Promise<S
         UPLOAD_NAME: name,
         UPLOAD_TEXT: text,
       };
-      const run = await runOnAliceNetwork(ctx.instance, js.js, env);
+      let run: { exitCode: number; output: string };
+      if (kind === 'python') {
+        const r = await runPythonOnAliceNetwork(ctx.instance, src.output, env);
+        if (r.syntax)
+          return {
+            ok: false,
+            reason: `${c.path} is not valid Python: ${r.syntax.split('\n')[0]}`,
+            evidence: [{ ...srcEv, output: r.syntax }],
+          };
+        run = r;
+      } else {
+        const js = await transpile(src.output);
+        if (!js.ok)
+          return {
+            ok: false,
+            reason: `${c.path} is not valid TypeScript: ${js.errors[0]}`,
+            evidence: [{ ...srcEv, output: js.errors.join('\n') }],
+          };
+        run = await runOnAliceNetwork(ctx.instance, js.js, env);
+      }
       const lines = run.output.split('\n');
       const runEv: Evidence = {
-        where: 'node@alice',
-        command: `node ftp-client.js (your ${CLIENT_PATH}, with basic-ftp, in Alice's network) FTP_DIR=${v.dir} UPLOAD_NAME=${name}`,
+        where: kind === 'python' ? 'python@alice' : 'node@alice',
+        command: `${
+          kind === 'python'
+            ? `python3 ftp-client.py (your ${c.path}, with a clean python3 in Alice's network)`
+            : `node ftp-client.js (your ${c.path}, with basic-ftp, in Alice's network)`
+        } FTP_DIR=${v.dir} UPLOAD_NAME=${name}   [${why}]`,
         exitCode: run.exitCode,
         output: lines.length > 60 ? [...lines.slice(0, 20), '...', ...lines.slice(-38)].join('\n') : run.output,
       };
@@ -565,57 +650,39 @@ function clientRunner(w: FtpWorld, v: FtpVars): (ctx: CheckContext) => Promise<S
         exitCode: 0,
         output: session ? describeSession(session) : `(no session touched ${path})`,
       };
+      const no = (reason: string, ...evidence: Evidence[]): ScriptObservation => ({
+        ok: false,
+        reason,
+        evidence: evidence.length ? evidence : [runEv, far],
+      });
       if (run.exitCode === -1)
         return {
           ok: false,
           retry: true,
-          reason: "the grader could not start Node.js next to Alice's laptop (not your fault): run the check again",
+          reason: `the grader could not start ${kind === 'python' ? 'Python' : 'Node.js'} next to Alice's laptop (not your fault): run the check again`,
           evidence: [runEv],
         };
-      if (run.exitCode !== 0)
-        return {
-          ok: false,
-          reason: `your client failed (exit code ${run.exitCode}): read its output`,
-          evidence: [runEv, far],
-        };
+      if (run.exitCode !== 0) return no(`your client failed (exit code ${run.exitCode}): read its output`);
       if (!session)
-        return {
-          ok: false,
-          reason: `your client ran, but Bob's file store saw nothing arrive as ${path}: do the TODOs (change into FTP_DIR, then upload)`,
-          evidence: [runEv, far],
-        };
+        return no(
+          `your client ran, but Bob's file store saw nothing arrive as ${path}: do the TODOs (change into FTP_DIR, then upload)`,
+        );
       const t = session.transfers;
       const up = t.find((x) => x.kind === 'upload' && x.path === path && x.ok);
-      if (!up || stored.output.trim() !== text)
-        return { ok: false, reason: `${path} did not arrive with the text UPLOAD_TEXT`, evidence: [runEv, far] };
+      if (!up || stored.output.trim() !== text) return no(`${path} did not arrive with the text UPLOAD_TEXT`);
       if (session.client !== w.alicePublic)
-        return {
-          ok: false,
-          reason: `the upload came from ${session.client}, not from Alice's network`,
-          evidence: [runEv, far],
-        };
-      if (!session.cwds.includes(v.dir))
-        return {
-          ok: false,
-          reason: `your client did not change into ${v.dir} (ensureDir does)`,
-          evidence: [runEv, far],
-        };
+        return no(`the upload came from ${session.client}, not from Alice's network`);
+      if (!session.cwds.includes(v.dir)) return no(`your client did not change into ${v.dir} (${c.cwd})`);
       if (!t.some((x) => x.kind === 'list' && x.path === v.dir && x.ok))
-        return { ok: false, reason: `your client uploaded, but did not list ${v.dir}`, evidence: [runEv, far] };
+        return no(`your client uploaded, but did not list ${v.dir}`);
       if (!t.some((x) => x.kind === 'download' && x.path === path && x.ok))
-        return { ok: false, reason: `your client did not download ${name} back`, evidence: [runEv, far] };
-      if (!run.output.includes(text))
-        return {
-          ok: false,
-          reason: 'your client downloaded the file, but did not print its text',
-          evidence: [runEv, far],
-        };
+        return no(`your client did not download ${name} back`);
+      if (!run.output.includes(text)) return no('your client downloaded the file, but did not print its text');
       await ctx.node('ftp').run(`rm -f -- ${q(`${HOME_DIR}${path}`)}`, 5000);
-      if (t.some((x) => x.mode !== 'passive'))
-        return { ok: false, reason: 'a transfer of your client did not use passive mode', evidence: [runEv, far] };
+      if (t.some((x) => x.mode !== 'passive')) return no('a transfer of your client did not use passive mode');
       return {
         ok: true,
-        reason: `your TypeScript client changed into ${v.dir}, uploaded ${name}, listed and downloaded it in passive mode (${up.via}) from Alice's side`,
+        reason: `your ${c.language} client (${c.library}) changed into ${v.dir}, uploaded ${name}, listed and downloaded it in passive mode (${up.via}) from Alice's side`,
         evidence: [runEv, far],
       };
     },
@@ -639,7 +706,11 @@ const passiveReplyCheck = (g: Grading): Check => ({
   title: `Bob's file store names its public address (${g.w.ftpPublic}) in its PASV reply`,
   points: 1,
   deadlineMs: 1500,
-  hint: `Look at the raw reply: curl -v --disable-epsv -u ${USER}:${PASSWORD} ftp://${FTP_NAME}/ 2>&1 | grep 227. The four first numbers are the address the client must connect to. Bob's server sits behind NAT: which address does it see for itself, and which one must it announce? (vsftpd: pasv_address in ${FILES.vsftpdConf} on the ftp node)`,
+  hint: [
+    "The address inside Bob's 227 reply (its first four numbers) against the address the world reaches Bob's file store at. Bob's server sits behind his edge's NAT: which address does it know itself by, and which must it announce?",
+    `curl -v --disable-epsv -u ${USER}:${PASSWORD} ftp://${FTP_NAME}/ 2>&1 | grep 227 shows the reply; on the ftp node, grep ^pasv ${FILES.vsftpdConf} shows what vsftpd is told to announce, and ${FILES.vsftpdLog} what it said.`,
+    `On the ftp node: set pasv_address=${g.w.ftpPublic} in ${FILES.vsftpdConf} (one line, no other pasv_address), then restart vsftpd: kill $(pidof vsftpd); vsftpd ${FILES.vsftpdConf}`,
+  ],
   async run(ctx) {
     const pub = g.w.ftpPublic;
     const publicCommas = pub.replace(/\./g, ',');
@@ -679,12 +750,16 @@ const passiveReplyCheck = (g: Grading): Check => ({
   },
 });
 
-const tsClientCheck = (g: Grading): Check => ({
-  id: 'ts-client',
-  title: `Your TypeScript client (${CLIENT_PATH}, basic-ftp) works in passive mode from Alice's side`,
+const clientCheck = (g: Grading): Check => ({
+  id: 'client',
+  title: `Your FTP client (${PY_CLIENT_PATH} with ftplib, or ${CLIENT_PATH} with basic-ftp) works in passive mode from Alice's side`,
   points: 2,
   deadlineMs: 1500,
-  hint: `Fill in the four TODOs in ${CLIENT_PATH} (nano ${CLIENT_PATH}); every check runs it and shows its output. basic-ftp: await client.ensureDir(dir), await client.uploadFrom(Readable.from([text]), name), await client.list(), await client.downloadTo(writable, name).`,
+  hint: [
+    `Your own client, as the grader runs it from Alice's network: ${PY_CLIENT_PATH} once it is no longer the lab's skeleton, else ${CLIENT_PATH}. Which of its four steps (change directory, upload, list, download) reached Bob's file store?`,
+    `The check's evidence shows what your client printed (every FTP command and reply) and what Bob's ${FILES.vsftpdLog} saw of it. You can run the Python one yourself on alice: FTP_HOST=${FTP_NAME} FTP_USER=${USER} FTP_PASSWORD=${PASSWORD} FTP_DIR=<your directory> UPLOAD_NAME=try.txt UPLOAD_TEXT=hello python3 ${PY_CLIENT_PATH}`,
+    `Fill in the four TODOs. ftplib: try ftp.cwd(d) except error_perm: ftp.mkd(d); ftp.cwd(d); ftp.storbinary(f"STOR {name}", io.BytesIO(text.encode())); print(ftp.nlst()); chunks = []; ftp.retrbinary(f"RETR {name}", chunks.append); print(b"".join(chunks).decode()). basic-ftp: await client.ensureDir(dir), await client.uploadFrom(Readable.from([text]), name), await client.list(), await client.downloadTo(writable, name).`,
+  ],
   async run(ctx) {
     const r = await g.runClient(ctx);
     return r.ok ? pass(r.reason, ...r.evidence) : fail(r.reason, ...r.evidence);
@@ -695,7 +770,11 @@ const outboxCodeCheck = (v: FtpVars): Check => ({
   id: 'answer-outbox-code',
   title: `answers.yaml: the code in ${v.outboxFile} (outbox_code)`,
   points: 1,
-  hint: `Download ${v.outboxFile} and read it: curl -u ${USER}:${PASSWORD} ftp://${FTP_NAME}${v.outboxFile}`,
+  hint: [
+    `The file ${v.outboxFile} on Bob's file store, as Bob put it there when the lab started: its line "code: ...".`,
+    `Download it from alice: curl -u ${USER}:${PASSWORD} ftp://${FTP_NAME}${v.outboxFile} (the passive mode must work first, or use -P - once active mode works).`,
+    `In /root/answers.yaml, outbox_code: is the text after "code: " in that file. Do not edit the file on the ftp node: the grader compares with Bob's own record.`,
+  ],
   deadlineMs: 1500,
   async run(ctx) {
     const answers = await ctx.answers();
@@ -718,11 +797,11 @@ const outboxCodeCheck = (v: FtpVars): Check => ({
     if (normalizeAnswer(given) === normalizeAnswer(want)) return pass('answered outbox_code correctly', file);
     if (normalizeAnswer(given) === normalizeAnswer(now.output.trim())) {
       return fail(
-        `"outbox_code: ${given}" is what ${v.outboxFile} says now, but not the code Bob put there: the file was changed on Bob's file store after the lab started`,
+        `your outbox_code (${JSON.stringify(given)}) is what ${v.outboxFile} says now, but not the code Bob put there: the file was changed on Bob's file store after the lab started`,
         file,
       );
     }
-    return fail(`"outbox_code: ${given}" is not what this world shows`, file);
+    return fail(`your outbox_code (${JSON.stringify(given)}) is not the code Bob put in ${v.outboxFile}`, file);
   },
 });
 
@@ -732,7 +811,12 @@ const passiveFixCheck = (v: FtpVars): Check =>
     title: 'answers.yaml: where passive mode was broken (passive_fix: ftp or edge)',
     points: 1,
     key: 'passive_fix',
-    hint: "Was the address in the 227 reply wrong (the server, ftp), or was the address right but the data connection blocked on the way in (Bob's edge)?",
+    about: 'the node where passive mode was broken',
+    hint: [
+      "Compare the address in Bob's 227 reply with ftp.bob.example's public address. Was the address wrong (the server's doing), or right, with the data connection lost on the way in (Bob's edge)?",
+      `curl -v --disable-epsv --no-ftp-skip-pasv-ip -u ${USER}:${PASSWORD} ftp://${FTP_NAME}/ shows the 227 reply; dig +short ${FTP_NAME} the public address; on the edge, iptables -t nat -S PREROUTING and iptables -S FORWARD show which ports reach the file store.`,
+      "In /root/answers.yaml, passive_fix: is ftp when you fixed pasv_address in vsftpd's configuration, edge when you fixed the edge's DNAT or security group.",
+    ],
     async expected() {
       return { value: PASSIVE_FIX_NODE[v.passiveFault], evidence: [] };
     },
@@ -748,7 +832,7 @@ function checks(v: FtpVars, world: World): Check[] {
     transferCheck(g, 'active'),
     cliCheck(g, v, 'passive'),
     cliCheck(g, v, 'active'),
-    tsClientCheck(g),
+    clientCheck(g),
     outboxCodeCheck(v),
     passiveFixCheck(v),
   ];
@@ -768,9 +852,10 @@ export default defineLab<FtpVars>({
     'curl',
     'lftp',
     'basic-ftp',
+    'ftplib',
   ],
   minutes: 45,
-  goal: "Make Bob's file store work from Alice's laptop in both FTP modes: find why passive mode and active mode fail on the way through the NATs and firewalls, fix both, then transfer files with a command-line client in each mode and with a small TypeScript client.",
+  goal: "Make Bob's file store work from Alice's laptop in both FTP modes: find why passive mode and active mode fail on the way through the NATs and firewalls, fix both, then transfer files with a command-line client in each mode and with a small client of your own, in Python (ftplib) or TypeScript (basic-ftp).",
   submissionNodes: ['alice', 'home', 'edge', 'ftp'],
   questions: [
     { key: 'outbox_code', prompt: 'The code written in the file you downloaded from the outbox' },
@@ -785,7 +870,7 @@ export default defineLab<FtpVars>({
       active_upload: v.activeFile,
       upload_text: v.uploadText,
       download: v.outboxFile,
-      typescript_client: CLIENT_PATH,
+      ftp_client: `${PY_CLIENT_PATH} (Python) or ${CLIENT_PATH} (TypeScript)`,
       answers: '/root/answers.yaml with outbox_code, passive_fix',
     };
   },

@@ -1,8 +1,10 @@
 // Lab 11 on a real engine: untouched it fails; a fake FTP server on alice behind an iptables
 // redirect (which the grader's fresh laptop on Alice's network does not share) and copied answers
 // fail; an FTP helper on Bob's edge that rewrites the 227 reply, a hand-written vsftpd log and a
-// rewritten outbox file fail, each for its own reason; the reference solution passes for two
-// learners with different faults.
+// rewritten outbox file fail, each for its own reason (and a client that only prints what the
+// grader asks for fails in TypeScript and in Python); the reference solution passes for two
+// learners with different faults, once with its TypeScript client and once with its Python one.
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stop } from '../../orchestrator/runtime/engine.js';
 import { varsFor } from '../../orchestrator/labs/lab.js';
@@ -22,7 +24,7 @@ const ALL = [
   'active-transfer',
   'cli-passive',
   'cli-active',
-  'ts-client',
+  'client',
   'answer-outbox-code',
   'answer-passive-fix',
 ];
@@ -81,8 +83,10 @@ describe('lab 11: FTP active and passive', () => {
     'fails untouched, then a fake FTP server on alice, then an FTP helper on the edge with a hand-written log and outbox',
     async () => {
       const run = await start('11', I, 'seed-b');
-      // The lab's files/alice/root tree put the client skeleton there without opening /root to all.
-      expect((await sh(I, 'alice', 'stat -c %a /root; ls /root/ftp-client.ts')).stdout.split('\n')[0]).toBe('700');
+      // The lab's files/alice/root tree put the client skeletons there without opening /root to all.
+      expect(
+        (await sh(I, 'alice', 'stat -c %a /root; ls /root/ftp-client.ts /root/ftp-client.py')).stdout.split('\n')[0],
+      ).toBe('700');
       const v = varsFor(ftpLab, run.seed);
       expect(run.vars).toEqual(v);
       expect(v).toMatchObject({ passiveFault: 'pasv-private', activeFault: 'helper-port' });
@@ -93,6 +97,10 @@ describe('lab 11: FTP active and passive', () => {
       expect(untouched.results.find((r) => r.id === 'active-transfer')?.evidence[0]?.output).toMatch(
         /Illegal (PORT|EPRT) command/,
       );
+      // The Python skeleton is untouched: the grader ran the TypeScript one, and says so.
+      const client = untouched.results.find((r) => r.id === 'client');
+      expect(client?.evidence[0]?.where, explain(untouched)).toBe('node@alice');
+      expect(client?.evidence[0]?.command).toContain("/root/ftp-client.py is still the lab's skeleton");
 
       const fake = submissionFolder({
         'alice.sh': [
@@ -118,7 +126,7 @@ describe('lab 11: FTP active and passive', () => {
         'active-transfer',
         'cli-passive',
         'cli-active',
-        'ts-client',
+        'client',
         'answer-outbox-code',
       ]);
       // The grader's own probe runs on a fresh laptop on Alice's LAN: the redirect on alice does not
@@ -173,6 +181,14 @@ describe('lab 11: FTP active and passive', () => {
         submissionFolder({
           'edge.sh': 'iptables -t raw -A PREROUTING -i backbone -p tcp --dport 21 -j CT --helper ftp',
           'ftp.sh': forged.join('\n'),
+          // the printing "client" again, in Python this time (it imports ftplib, and never uses it)
+          'alice/root/ftp-client.py': [
+            'import os',
+            'import ftplib',
+            'print("listed: " + os.environ["UPLOAD_NAME"])',
+            'print("downloaded: " + os.environ["UPLOAD_TEXT"])',
+            '',
+          ].join('\n'),
           'answers.yaml': 'outbox_code: bob-00c0ffee\npassive_fix: ftp\n',
         }),
       );
@@ -182,7 +198,7 @@ describe('lab 11: FTP active and passive', () => {
         'active-transfer',
         'cli-passive',
         'cli-active',
-        'ts-client',
+        'client',
         'answer-outbox-code',
       ]);
       const reason = (id: string) => tricked.results.find((r) => r.id === id)?.reason ?? '';
@@ -193,23 +209,32 @@ describe('lab 11: FTP active and passive', () => {
         /shows your active-mode session, but active mode does not work from Alice's network now/,
       );
       expect(reason('answer-outbox-code')).toMatch(/the file was changed on Bob's file store after the lab started/);
+      expect(reason('client')).toMatch(/your client ran, but Bob's file store saw nothing arrive/);
+      expect(tricked.results.find((r) => r.id === 'client')?.evidence[0]?.where).toBe('python@alice');
     },
     LONG,
   );
 
   it(
-    'passes the reference solution, for two learners with different faults',
+    'passes the reference solution, for two learners with different faults, with its TypeScript and its Python client',
     async () => {
-      for (const [seed, fault] of [
-        ['seed-a', { passiveFault: 'pasv-old', activeFault: 'helper-missing' }],
-        ['seed-e', { passiveFault: 'dnat-range', activeFault: 'helper-iface' }],
+      for (const [seed, fault, language] of [
+        ['seed-a', { passiveFault: 'pasv-old', activeFault: 'helper-missing' }, 'typescript'],
+        ['seed-e', { passiveFault: 'dnat-range', activeFault: 'helper-iface' }, 'python'],
       ] as const) {
         const run = await start('ftp', I, seed);
         expect(varsFor(ftpLab, run.seed)).toMatchObject(fault);
         await apply(run, solutionDir(run));
+        // The Python variant: the same fixes, and the Python reference client in place of the skeleton.
+        if (language === 'python') await apply(run, join(run.lab.dir, 'solution-python'));
         const report = await grade(run);
         expect(report.passed, explain(report)).toBe(true);
         expect(report.score).toBe(report.maxScore);
+        const client = report.results.find((r) => r.id === 'client');
+        expect(client?.evidence[0]?.where).toBe(language === 'python' ? 'python@alice' : 'node@alice');
+        expect(client?.reason).toMatch(
+          language === 'python' ? /your Python client \(ftplib\)/ : /your TypeScript client/,
+        );
       }
     },
     LONG,

@@ -1,5 +1,6 @@
 // Lab 11 without Docker: the per-learner variation, the faults it drives, the reading of vsftpd's
 // protocol log that the grader relies on, and the TypeScript transpiling of the learner's client.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import { canonicalWorld } from '../../orchestrator/world/world.js';
 import lab, {
   ACTIVE_FAULTS,
   CLIENT_PATH,
+  chosenClient,
   cliProgress,
   CODE_RECORD,
   fixNodeOf,
@@ -18,11 +20,16 @@ import lab, {
   oldAddresses,
   PASSIVE_FAULTS,
   PASSIVE_FIX_NODE,
+  PY_CLIENT_PATH,
   WORDS,
   type FtpVars,
 } from '../../labs/11-ftp/lab.js';
 import { parseVsftpdLog, resolveFtpPath } from '../../labs/11-ftp/ftplog.js';
 import { transpile } from '../../labs/11-ftp/node-runner.js';
+import { readSubmission } from '../../orchestrator/labs/submission.js';
+
+/** The Python reference client, in the lab's folder. */
+const PY_SOLUTION = 'solution-python/alice/root/ftp-client.py';
 
 const seeds = Array.from({ length: 200 }, (_, i) => `learner-${i}`);
 const used = canonicalWorld.nodes.flatMap((n) => n.interfaces.flatMap((i) => i.addresses.map((a) => a.split('/')[0])));
@@ -102,12 +109,54 @@ describe('lab 11 variation', () => {
     }
   });
 
-  it('puts the unfinished TypeScript client on alice as a lab file, where the grader reads it', () => {
+  it('puts the unfinished TypeScript and Python clients on alice as lab files, where the grader reads them', () => {
     const trees = labFileTrees(registered, canonicalWorld);
     expect(trees.map((t) => t.node)).toEqual(['alice']);
     const skeleton = readFileSync(join(trees[0]?.path as string, CLIENT_PATH), 'utf8');
     expect(skeleton).toContain("from 'basic-ftp'");
     expect(skeleton.match(/TODO \d/g)).toEqual(['TODO 1', 'TODO 2', 'TODO 3', 'TODO 4']);
+    const python = readFileSync(join(trees[0]?.path as string, PY_CLIENT_PATH), 'utf8');
+    expect(python).toMatch(/^from ftplib import FTP, error_perm$/m);
+    expect(python.match(/TODO \d/g)).toEqual(['TODO 1', 'TODO 2', 'TODO 3', 'TODO 4']);
+    // Both skeletons are valid as they are, and the Python one is what Alice's python3 can compile.
+    for (const file of [python, readFileSync(join(registered.dir, PY_SOLUTION), 'utf8')])
+      execFileSync('python3', ['-c', 'import sys; compile(sys.stdin.read(), "ftp-client.py", "exec")'], {
+        input: file,
+      });
+  });
+
+  it('runs the Python client once it differs from the skeleton, the TypeScript one otherwise', () => {
+    const skeleton = readFileSync(
+      join(labFileTrees(registered, canonicalWorld)[0]?.path as string, PY_CLIENT_PATH),
+      'utf8',
+    );
+    expect(chosenClient(undefined, skeleton)).toBe('typescript');
+    expect(chosenClient(skeleton, skeleton)).toBe('typescript');
+    // Trailing blanks and blank lines (an editor's save) leave it the skeleton.
+    expect(chosenClient(`${skeleton.replace(/\n/g, '  \n')}\n\n`, skeleton)).toBe('typescript');
+    expect(chosenClient(skeleton.replace('# TODO 1', '# done 1'), skeleton)).toBe('python');
+    expect(chosenClient(readFileSync(join(registered.dir, PY_SOLUTION), 'utf8'), skeleton)).toBe('python');
+    expect(chosenClient('', skeleton)).toBe('python');
+    // The task card names both files.
+    expect(lab.task?.(varsFor(lab, 'x')).ftp_client).toBe(`${PY_CLIENT_PATH} (Python) or ${CLIENT_PATH} (TypeScript)`);
+  });
+
+  it('has a Python reference client, a submission folder of its own that only puts the client on alice', () => {
+    const sub = readSubmission(join(registered.dir, 'solution-python'), registered.submissionNodes, [
+      'alice',
+      'home',
+      'isp',
+      'dns',
+      'edge',
+      'web',
+      'ftp',
+    ]);
+    expect(sub.scripts).toEqual([]);
+    expect(sub.trees.map((t) => [t.node, t.files])).toEqual([['alice', ['root/ftp-client.py']]]);
+    const solution = readFileSync(join(registered.dir, PY_SOLUTION), 'utf8');
+    for (const call of ['ftp.cwd(', 'ftp.mkd(', 'ftp.storbinary(', 'ftp.nlst()', 'ftp.retrbinary('])
+      expect(solution).toContain(call);
+    expect(solution).not.toContain('set_pasv(False)');
   });
 
   it("puts a new outbox code in the file on ftp at every start, and Bob's record of it on web, where no submission reaches", () => {
