@@ -16,6 +16,11 @@
 // hides the black hole instead of opening it), their iptables rules, nft and legacy (no redirect
 // to a local relay), and Alice's own settings, which must stay standard. The path_mtu answer is
 // compared with the MTU the small link has.
+//
+// The other half of the topic, a router fragmenting: the learner sends one ping of her own size
+// (FRAG_SIZE, per seed) without the DF bit, which the router in front of the small link cuts in
+// pieces, and reads the pieces with tcpdump -v beyond the link. The answers (how many fragments,
+// the last one's offset and length) are computed from the link's MTU and that size.
 import {
   accessEntriesWith,
   addressOf,
@@ -41,7 +46,7 @@ import {
   type Routing,
 } from '../kit/routing.js';
 import { contains } from '../../orchestrator/world/addresses.js';
-import { fail, pass, type Check, type CheckContext, type Evidence, type Host } from '../../checks/types.js';
+import { fail, pass, type Check, type CheckContext, type Evidence, type Hints, type Host } from '../../checks/types.js';
 import { http, q, resolveWith } from '../../checks/probes.js';
 import { answerCheck } from '../../checks/answers.js';
 
@@ -69,12 +74,35 @@ type Scenario = (typeof SCENARIOS)[number];
 export const SMALL_LINKS = [...new Set(SCENARIOS.map((s) => s.link))];
 export const MTU_MIN = 1280;
 export const MTU_MAX = 1460;
+/**
+ * The learner's own ping size (data bytes) for the fragmentation step: odd sizes from FRAG_MIN to
+ * FRAG_MAX. The packet (size + 28) is always bigger than the small link (at most MTU_MAX) and never
+ * bigger than Alice's own 1500, so the router fragments it and Alice does not; the size says
+ * nothing about the link's MTU, and being odd it never equals one.
+ */
+export const FRAG_MIN = 1433;
+export const FRAG_MAX = 1471;
+/** The IPv4 header without options, and the ICMP header. */
+const IP_HEADER = 20;
+const ICMP_HEADER = 8;
+
+/** How a router cuts one IPv4 packet (no options) for a link: offsets in bytes, lengths as tcpdump -v prints them. */
+export function fragmentsOf(mtu: number, pingSize: number): { count: number; lastOffset: number; lastLength: number } {
+  const data = pingSize + ICMP_HEADER;
+  // Every fragment but the last carries a multiple of 8 bytes: the offset field counts 8-byte units.
+  const per = Math.floor((mtu - IP_HEADER) / 8) * 8;
+  const count = Math.max(1, Math.ceil(data / per));
+  const lastOffset = (count - 1) * per;
+  return { count, lastOffset, lastLength: IP_HEADER + data - lastOffset };
+}
 
 export type MtuVars = {
   link: Scenario['link'];
   filterNode: Scenario['filterNode'];
   chain: Scenario['chain'];
   mtu: number;
+  /** The data size of the learner's fragmentation ping (ping -s). */
+  fragSize: number;
 };
 
 /** The scenario of a link and filter (the chain follows from both). */
@@ -91,6 +119,7 @@ const vary = draws<MtuVars>({
   filterNode: (r, d) => r.pick(SCENARIOS.filter((s) => s.link === d.link).map((s) => s.filterNode)),
   chain: (_r, d) => scenarioOf(d.link, d.filterNode).chain,
   mtu: (r) => r.int(MTU_MIN / 10, MTU_MAX / 10) * 10,
+  fragSize: (r) => FRAG_MIN + 2 * r.int(0, (FRAG_MAX - FRAG_MIN) / 2),
 });
 
 // ---- facts from the lab's world ---------------------------------------------------------------
@@ -116,7 +145,7 @@ function facts(world: World) {
   if (!webIface || !gateway || !webGateway)
     throw new Error('lab 08: alice and web need a link and a default route each');
   return {
-    /** Alice's interface, e.g. "home", and her default gateway (the home router). */
+    /** Alice's interface, e.g. "lan", and her default gateway (the home router). */
     iface,
     gateway,
     aliceAddresses: addressesOf(world, 'alice', iface),
@@ -211,7 +240,11 @@ const reachCheck = (f: Facts): Check => ({
   id: 'reach',
   title: "Small requests work: Bob's front page answers a laptop on Alice's network",
   points: 1,
-  hint: 'curl -i http://web.bob.example/ should answer 200 OK. If it does not, something else broke: start the lab again with --reset.',
+  hint: [
+    "A small request from a laptop on Alice's network: a few packets, each far below any link's MTU. If even that fails, the MTU is not the problem: something else on the way to Bob broke.",
+    'curl -i http://web.bob.example/ on alice should answer 200 OK; dig web.bob.example shows whether the name resolves (through the home router), ip route whether alice has her default route.',
+    'This lab breaks nothing on that path: undo your own changes on the routers and on alice, or start again from a clean world with npx hurrynet lab 8 --reset.',
+  ],
   async run(ctx) {
     // A claim about the network: the grader's own machine on Alice's link asks.
     const probe = await ctx.fresh(f.iface);
@@ -229,7 +262,11 @@ const linkMtuCheck = (v: MtuVars, world: World, f: Facts): Check => ({
   title:
     'The links keep their MTUs, and no route on a router sets one of its own (fix the network around the small link)',
   points: 1,
-  hint: `Do not change the MTU of the ${v.link} link back, nor shrink another link or a route to hide it: real links (tunnels, PPPoE, VPNs) have small MTUs you cannot change. The ${v.link} link carries ${v.mtu} bytes on ${nodesOn(world, v.link).join(' and ')}, every other link ${STANDARD_MTU} ("ip link" shows them), and no route has an "mtu" or "advmss" of its own ("ip route show table all"). Then fix the ICMP filter or clamp the MSS.`,
+  hint: [
+    "The routers' interfaces and routes. The small link keeps its small MTU (real tunnels and PPPoE lines have one that nobody on the path can change), every other link its 1500, and no route an MTU or MSS of its own: those hide the black hole from some connections and leave it open.",
+    'ip link on home, isp and edge shows every interface with its "mtu"; ip route show table all and ip rule show every route the router may use, and whether one carries an "mtu" or "advmss" of its own.',
+    `On ${nodesOn(world, v.link).join(' and ')}: ip link set dev ${v.link} mtu ${v.mtu}. Set any other link back with ip link set dev LINK mtu ${STANDARD_MTU}, and delete a route with its own mtu or advmss (ip route del ... table N, ip rule del ...). Then fix the network itself: let the ICMP through, or clamp the MSS.`,
+  ],
   async run(ctx) {
     const s = await smallLink(ctx, world, v.link);
     const problems: string[] = [];
@@ -265,7 +302,11 @@ const aliceStandardCheck = (f: Facts): Check => ({
   id: 'alice-standard',
   title: "Alice's laptop keeps its standard settings (the fix belongs in the network, not on one laptop)",
   points: 1,
-  hint: `Shrinking Alice's MTU (ip link set dev ${f.iface} mtu ...), her MSS (a route with advmss or mtu, in any table or behind an "ip rule"), or redirecting her traffic through a local proxy only hides the problem for her: every other visitor still hangs. Undo it (ip link set dev ${f.iface} mtu ${STANDARD_MTU}; ip route change default via ${f.gateway} dev ${f.iface}; "ip route show table all" and "ip rule" list the rest; iptables -t mangle -F; iptables -t nat -F).`,
+  hint: [
+    "Alice's own laptop: her interface's MTU, her routes in every table, her firewall. A smaller MTU or MSS, or a local proxy, there hides the black hole for her alone; every other visitor still hangs, so the fix belongs on a router.",
+    `On alice: ip link show dev ${f.iface} (its mtu), ip route show table all and ip rule (a route with "mtu" or "advmss"), iptables -t mangle -S and iptables -t nat -S (MSS clamping, redirects).`,
+    `On alice: ip link set dev ${f.iface} mtu ${STANDARD_MTU}; ip route change default via ${f.gateway} dev ${f.iface}; delete the extra routes and rules that ip route show table all and ip rule list (ip route del ... table N, ip rule del ...); iptables -t mangle -F; iptables -t nat -F.`,
+  ],
   async run(ctx) {
     const probe = await ctx.probe('alice');
     const [mine, fw] = await Promise.all([readNode(probe), readFirewall(probe)]);
@@ -324,7 +365,11 @@ const downloadCheck = (world: World, f: Facts): Check => ({
   title: `A large download (${DOWNLOAD_BYTES} bytes) from Bob completes, for a new laptop on Alice's network`,
   points: 4,
   deadlineMs: 4000,
-  hint: `Let the path MTU discovery work again (find the router whose firewall drops ICMP "fragmentation needed": iptables -L -v -n shows the counters), or clamp the TCP MSS on the router at the small link: iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu. The grader downloads from a machine of its own on Alice's network, which has learned nothing and has none of Alice's settings.`,
+  hint: [
+    `For a download the sender of the big packets is Bob's server. The router in front of the small link answers each one with ICMP "fragmentation needed": follow that message back towards Bob and find the router whose firewall drops it. (The grader downloads from a fresh laptop of its own on Alice's network: what Alice's laptop learned or was set to does not count.)`,
+    `iptables -S and iptables -L -v -n on each router (npx hurrynet shell ROUTER): a DROP rule for icmp type 3/4 (fragmentation-needed), in OUTPUT or FORWARD, whose counter grows while the download hangs. npx hurrynet journey -- curl -m 10 -o /dev/null http://web.bob.example/bytes/${DOWNLOAD_BYTES} shows where the full-size segments stop.`,
+    'Delete that rule on its router: repeat it as iptables -S prints it, with -D instead of -A. Or clamp the TCP MSS on a router attached to the small link: iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu.',
+  ],
   async run(ctx) {
     // A claim about the network, so a fresh laptop of the grader's downloads: it has learned no
     // path MTU and has none of alice's settings (MTU, MSS, rules, relays).
@@ -379,7 +424,8 @@ const mtuAnswer = (
     points: number;
     required?: boolean;
     key: string;
-    hint: string;
+    hint: Hints;
+    about: string;
     value(mtu: number): number;
   },
 ): Check =>
@@ -388,10 +434,77 @@ const mtuAnswer = (
     async expected(ctx) {
       const s = await smallLink(ctx, world, v.link);
       const ok = s.ends.every((e) => e.mtu === v.mtu);
-      return { value: ok ? String(spec.value(v.mtu)) : undefined, evidence: [] };
+      return { value: ok ? String(spec.value(v.mtu)) : undefined, evidence: ok ? [] : s.evidence };
     },
     matches: (given, want) => Number(given.trim().replace(/\s*bytes?$/i, '')) === Number(want),
   });
+
+/** The learner's fragmentation ping, as the task card and the handout write it. */
+export const fragPing = (v: Pick<MtuVars, 'fragSize'>) => `ping -M dont -c 1 -s ${v.fragSize} web.bob.example`;
+
+/** The answers about the router's fragments of the learner's own ping (FRAG_SIZE), computed from the link's MTU. */
+function fragmentAnswers(v: MtuVars, world: World): Check[] {
+  const frag = fragmentsOf(v.mtu, v.fragSize);
+  const ping = `your ${v.fragSize}-byte ping without DF`;
+  const where =
+    'Beyond the small link: on the router at its far end (npx hurrynet shell ROUTER), the packet you sent arrives in pieces, each an IP packet of its own with the same "id". Make Alice forget the path MTU first, so that the router cuts it, not her laptop.';
+  const tool = `On that router: tcpdump -n -v -i LINK icmp (LINK: its interface on the small link), while alice runs ${fragPing(v)}. Every piece shows "offset" (in bytes) and "flags [+]" (more pieces follow) or "flags [none]" (the last); "length" is the piece's IP packet, header included. The reply comes back cut the same way: tcpdump -n -v -i ${aliceLan(world)} icmp on alice shows it.`;
+  const spec = (s: {
+    id: string;
+    title: string;
+    key: string;
+    points: number;
+    required?: boolean;
+    about: string;
+    fix: string;
+    value: number;
+  }): Check =>
+    answerCheck({
+      id: s.id,
+      title: s.title,
+      points: s.points,
+      required: s.required,
+      key: s.key,
+      about: s.about,
+      hint: [where, tool, s.fix],
+      async expected(ctx) {
+        const link = await smallLink(ctx, world, v.link);
+        const ok = link.ends.every((e) => e.mtu === v.mtu);
+        return { value: ok ? String(s.value) : undefined, evidence: ok ? [] : link.evidence };
+      },
+      matches: (given, want) => Number(given.trim().replace(/\s*bytes?$/i, '')) === Number(want),
+    });
+  return [
+    spec({
+      id: 'answer-fragments',
+      title: `answers.yaml: how many fragments the router cuts your ${v.fragSize}-byte ping into (fragments)`,
+      key: 'fragments',
+      points: 1,
+      about: `the number of fragments the router in front of the small link cuts ${ping} into`,
+      fix: `Count the packets with the same id that your ping became beyond the small link (each fragment carries at most the link's MTU minus 20 bytes of data, in multiples of 8), and write fragments: N in /root/answers.yaml.`,
+      value: frag.count,
+    }),
+    spec({
+      id: 'answer-last-offset',
+      title: `answers.yaml: the offset of the last fragment of that ping, in bytes (last_offset)`,
+      key: 'last_offset',
+      points: 1,
+      about: `the offset, in bytes, of the last fragment of ${ping} beyond the small link`,
+      fix: 'Write last_offset: the "offset" tcpdump -v prints for the piece with "flags [none]". It is the path MTU minus 20, rounded down to a multiple of 8 (times the pieces before it), because the offset field counts 8-byte units.',
+      value: frag.lastOffset,
+    }),
+    spec({
+      id: 'answer-last-length',
+      title: `answers.yaml: the length of that last fragment, IP header included (last_length)`,
+      key: 'last_length',
+      points: 1,
+      required: false,
+      about: `the length tcpdump -v prints for the last fragment (its IP packet, header included) of ${ping}`,
+      fix: `Write last_length: the "length" tcpdump -v prints for the piece with "flags [none]": 20 bytes of IP header + (${v.fragSize} + 8 bytes of ICMP header - last_offset).`,
+      value: frag.lastLength,
+    }),
+  ];
+}
 
 function checks(v: MtuVars, world: World): Check[] {
   const f = facts(world);
@@ -405,7 +518,12 @@ function checks(v: MtuVars, world: World): Check[] {
       title: "answers.yaml: the path MTU between Alice's laptop and Bob's server (path_mtu)",
       points: 2,
       key: 'path_mtu',
-      hint: 'ping -M do -c 1 -s SIZE web.bob.example sends SIZE bytes of data that must not be fragmented; the packet is SIZE + 28 bytes (20 of IP header, 8 of ICMP header). Find the largest SIZE that gets a reply.',
+      about: "the MTU of the smallest link between Alice's laptop and Bob's server",
+      hint: [
+        "The largest packet that crosses the whole way from Alice to Bob: the smallest link on the way decides it. Measure it from Alice's laptop with packets that must not be fragmented, and mind what ping's size counts.",
+        'ping -M do -c 1 -s SIZE web.bob.example sends a packet of SIZE + 28 bytes (20 of IP header, 8 of ICMP header) with DF set; "message too long, mtu=N" or no reply means it did not fit. tracepath -n web.bob.example prints the pmtu it found.',
+        'Lower SIZE until a reply comes back (or bisect: halve the range each time); write path_mtu: the largest SIZE that works + 28 in /root/answers.yaml.',
+      ],
       value: (mtu) => mtu,
     }),
     mtuAnswer(v, world, {
@@ -415,9 +533,15 @@ function checks(v: MtuVars, world: World): Check[] {
       points: 1,
       required: false,
       key: 'mss',
-      hint: 'A TCP segment inside an IP packet pays for two headers of 20 bytes each (IP and TCP).',
+      about: 'the largest TCP payload, without options, that a packet of the path MTU carries',
+      hint: [
+        'A full-size packet on this path is path_mtu bytes long, and a TCP segment inside it pays for two headers before its data.',
+        'The IPv4 header and the TCP header without options are 20 bytes each; tcpdump -v -n on alice shows the "mss" option a SYN announces.',
+        'Write mss: path_mtu - 40 in /root/answers.yaml.',
+      ],
       value: (mtu) => mtu - 40,
     }),
+    ...fragmentAnswers(v, world),
   ];
 }
 
@@ -432,14 +556,18 @@ export default defineLab<MtuVars>({
   questions: [
     { key: 'path_mtu', prompt: "The path MTU between Alice's laptop and Bob's server, in bytes" },
     { key: 'mss', prompt: 'The largest TCP payload (without options) a full-size packet on this path carries' },
+    { key: 'fragments', prompt: 'How many fragments the router cuts your ping without DF into' },
+    { key: 'last_offset', prompt: 'The offset of the last of those fragments, in bytes' },
+    { key: 'last_length', prompt: 'The length tcpdump -v prints for that last fragment' },
   ],
   vary,
-  task() {
+  task(v) {
     return {
       download: `http://web.bob.example/bytes/${DOWNLOAD_BYTES}`,
       measure: "the path MTU between Alice's laptop and web.bob.example (ping -M do)",
+      fragment: `${fragPing(v)} (may be fragmented: capture it beyond the small link)`,
       routers: 'home, isp, edge (open a shell on one with: npx hurrynet shell ROUTER)',
-      answers: '/root/answers.yaml with path_mtu and mss',
+      answers: '/root/answers.yaml with path_mtu, mss, fragments, last_offset, last_length',
     };
   },
   faults,

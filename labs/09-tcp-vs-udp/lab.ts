@@ -24,7 +24,7 @@ import { addressOf, defineLab, draws, nodeOf, type Fault, type World } from '../
 import { oncePerRun, readLarge, startProgram } from '../kit/programs.js';
 import { fail, pass, type Check, type CheckContext, type Evidence, type Verdict } from '../../checks/types.js';
 import { q, readFile } from '../../checks/probes.js';
-import { answersEvidence, normalizeAnswer } from '../../checks/answers.js';
+import { answersEvidence, normalizeAnswer, rubricCheck, type Concept } from '../../checks/answers.js';
 import { FRAME, parseTcpWitness, parseUdpWitness, STREAM_ID, type TcpFlow, type UdpStream } from './witness.js';
 
 // ---- facts from the lab's world ---------------------------------------------------------------
@@ -337,7 +337,7 @@ async function unknownStream(
   if (forged)
     why = `: packets that claim to come from Bob (${o.forged.packets} of them) arrived at the home router from Alice's own network, so they were made there, and they do not count`;
   else if (local.notes.length) why = `: ${local.notes.join('; ')}`;
-  const reason = `${key}: ${id} is not a ${what.toUpperCase()} stream Bob sent to Alice's network; the grader's record, taken where his packets enter the home router from the ISP, has no stream with that id${why}`;
+  const reason = `your ${key} ("${id}") is not the id of a ${what.toUpperCase()} run that Bob's packets brought to Alice's network: the grader's record, taken where his packets enter the home router from the ISP, has no run with that id${why}`;
   return { reason, evidence: [streamList(g.w, o, what), ...local.evidence] };
 }
 
@@ -362,9 +362,33 @@ export function byteRange(value: unknown): [number, number] | undefined {
   return m ? [Number(m[1]), Number(m[2])] : undefined;
 }
 
-/** Words that show the learner understood why: late data is useless, TCP waits and resends. */
-export const WHY_WORDS =
-  /retransmi|resen[dt]|re-sen[dt]|wait|delay|late|stall|block|behind|lag|latenc|real[- ]?time|live|stale|out of date|too old|skip|on time|in time|freez|buffer|head[- ]of[- ]line/i;
+/** The learner's answer to KEY, quoted as hers: never restated as a fact of the world. */
+const yours = (key: string, value: unknown) => `your ${key} (${JSON.stringify(String(value ?? '').trim())})`;
+
+/**
+ * What a reason for choosing UDP links: what TCP does about a loss, what that does to the frames
+ * behind it, and what a late frame is worth live (or what UDP does instead). Two of the three make
+ * an explanation; a keyword, or "no idea" with one, does not.
+ */
+export const WHY_CONCEPTS: Concept[] = [
+  {
+    idea: 'what TCP does about a lost segment (it sends it again)',
+    patterns: [/retransmi|re-?sen[dt]|\bsen(d|ds|t|ding)\b(\s+\S+){0,3}\s+again|recover/i],
+  },
+  {
+    idea: 'that TCP delivers in order, so everything after a missing segment waits for it (head-of-line blocking)',
+    patterns: [
+      /in[- ]order|\border(ed)?\b|\bwait|\bhold|\bheld|block|stall|stuck|queue|pause|\bgap\b|\bhole\b|buffer/i,
+    ],
+  },
+  {
+    idea: 'that a late frame is worthless in a live stream, so UDP skips a lost frame instead of waiting for it',
+    patterns: [
+      /\blate\b|later than|stale|out of date|too old|\bold (frame|data|picture)|on time|in time|real[- ]?time|useless|worthless|no (longer )?use|pointless|\bskip|move on|keep(s)? (on )?(playing|going)|\blag|delay|latenc|freez|glitch|jitter|catch(es)? up|fall(s|ing)? behind/i,
+      /\b(drop|lose|miss)(s|es|ed|ing)? (a |the |one |some |that )?(single )?(frame|packet|datagram)/i,
+    ],
+  },
+];
 
 const ID_HINT = 'the id printed on every frame of that run, "stream XXXXXXXX" (8 letters)';
 
@@ -403,7 +427,7 @@ async function namedTcp(ctx: CheckContext, g: Grading): Promise<Found<TcpFlow>> 
   if (!f)
     return {
       ok: false,
-      reason: `tcp_stream ${r.item} is a TCP run that never arrived complete: read until Bob closes the connection, and answer for a run that finished`,
+      reason: `${yours('tcp_stream', r.item)} names a TCP run that, in the grader's record, never arrived complete: read until Bob closes the connection, and answer for a run that finished`,
       evidence: [r.file, streamList(g.w, r.o, 'tcp')],
     };
   return { ...r, item: f };
@@ -428,7 +452,11 @@ const udpStreamCheck = (g: Grading): Check => ({
   title: `Alice received Bob's stream over UDP (port ${PORT})`,
   points: 1,
   deadlineMs: 2000,
-  hint: `Send one datagram to ask for the stream and keep listening on the same socket: echo go | nc -u -w 2 ${BOB_NAME} ${PORT} > udp.txt`,
+  hint: [
+    `Bob's streamer answers over UDP to whoever sends it a datagram on port ${PORT}, at the address and port the datagram came from. There is no connection: Alice has to ask, then keep listening on the same socket until the stream ends.`,
+    `nc -u talks UDP and prints what comes back on the socket it sent from; -w 2 makes it stop two quiet seconds after the last datagram. The task card (/root/TASK.txt) names the server and the port.`,
+    `On alice: echo go | nc -u -w 2 ${BOB_NAME} ${PORT} > udp.txt, and wait until nc returns by itself.`,
+  ],
   async run(ctx) {
     const o = await g.observe(ctx);
     if (!o.ok) return fail("the grader's record on the home router could not be read", ...o.evidence);
@@ -442,7 +470,11 @@ const tcpStreamCheck = (g: Grading): Check => ({
   title: `Alice received the whole stream over TCP (port ${PORT}), retransmissions and all`,
   points: 1,
   deadlineMs: 2000,
-  hint: `Connect and read until Bob closes: nc ${BOB_NAME} ${PORT} < /dev/null > tcp.txt (capture it at the same time: tcpdump -i ${g.w.iface} -nn -w tcp.pcap tcp port ${PORT})`,
+  hint: [
+    `A TCP connection to Bob's port ${PORT}, read until Bob closes it: the grader needs one run that arrived complete, with at least one lost segment sent again (the loss is random, so one run may have none).`,
+    `nc without -u opens a TCP connection and prints what arrives until the other side closes; tcpdump -i ${g.w.iface} -nn -w FILE records the packets at the same time.`,
+    `On alice: tcpdump -i ${g.w.iface} -nn -w tcp.pcap tcp port ${PORT} & (wait for "listening"), then nc ${BOB_NAME} ${PORT} < /dev/null > tcp.txt; sleep 1; kill %1. Run it again if the grader saw no retransmission.`,
+  ],
   async run(ctx) {
     const o = await g.observe(ctx);
     const list = streamList(g.w, o, 'tcp');
@@ -473,7 +505,11 @@ const udpReceivedCheck = (g: Grading): Check => ({
   title: 'answers.yaml: which UDP run you counted, and how many of its frames arrived (udp_stream, udp_received)',
   points: 2,
   deadlineMs: 1500,
-  hint: 'Count the frames of ONE run, all the way to the end of the stream (nc -w 2 waits two quiet seconds): wc -l udp.txt. Every frame is one datagram and one line; the stream id is on every line ("stream 5f3a9c21").',
+  hint: [
+    'One UDP run, all the way to its end: the frames that reached Alice, not the N of "frame n of N" (what Bob sent). Every frame names its run ("stream" and 8 letters); give the id and the count of the same run.',
+    "In udp.txt every datagram is one line: wc -l udp.txt counts them, head -1 udp.txt shows the run's id. nc -w 2 must have waited until the stream ended.",
+    "Write udp_stream: the id on udp.txt's lines, and udp_received: wc -l < udp.txt, from the same file. Ran the stream again? Then count the new file.",
+  ],
   async run(ctx) {
     const r = counted(await namedUdp(ctx, g), 'udp_received', ' (a whole number)');
     if (!r.ok) return r.verdict;
@@ -481,11 +517,11 @@ const udpReceivedCheck = (g: Grading): Check => ({
     if (given !== s.received) {
       if (given === s.frames)
         return fail(
-          `udp_received: ${given} is every frame Bob sent in stream ${s.stream} (the N of "frame n of N"); over this lossy path some never arrive: count the lines`,
+          `${yours('udp_received', r.values.udp_received)} is the N of "frame n of N" of UDP run ${s.stream}, what Bob sent; the question is how many of them reached Alice over this lossy path: count the lines`,
           r.file,
         );
       return fail(
-        `udp_received: ${given} is not how many frames of stream ${s.stream} reached Alice's network`,
+        `${yours('udp_received', r.values.udp_received)} is not the number of frames of UDP run ${s.stream} that the grader's record shows arriving for Alice's network`,
         r.file,
         streamList(g.w, r.o, 'udp'),
       );
@@ -504,7 +540,11 @@ const udpLateCheck = (g: Grading): Check => ({
   title: 'answers.yaml: in that run, how many frames arrived after a higher-numbered one (udp_late)',
   points: 1,
   deadlineMs: 1500,
-  hint: "Walk through the frame numbers in the order they arrived and remember the highest so far; a frame below it came late. awk can do it: awk '{ if ($2 < max) late++; if ($2 > max) max = $2 } END { print late + 0 }' udp.txt",
+  hint: [
+    'The frame numbers of the run udp_stream names, in the order they arrived: a frame is late when a higher-numbered one arrived before it. Missing frames are not late.',
+    'awk reads udp.txt line by line; $2 is the frame number. Remember the highest number so far; a frame below it came late.',
+    "awk '{ if ($2 < max) late++; if ($2 > max) max = $2 } END { print late + 0 }' udp.txt, on the same file as udp_received; write the result as udp_late.",
+  ],
   async run(ctx) {
     const r = counted(
       await namedUdp(ctx, g),
@@ -516,7 +556,7 @@ const udpLateCheck = (g: Grading): Check => ({
     const { item: s, given: late } = r;
     if (late !== s.late)
       return fail(
-        `udp_late: ${late} is not how many frames of stream ${s.stream} arrived after a higher-numbered one`,
+        `${yours('udp_late', r.values.udp_late)} is not the number of frames of UDP run ${s.stream} that, in the grader's record, arrived after a higher-numbered frame of that run`,
         r.file,
       );
     return pass(`stream ${s.stream}: ${s.late} frame(s) arrived after a higher-numbered one`, r.file);
@@ -528,7 +568,11 @@ const tcpReceivedCheck = (g: Grading): Check => ({
   title: 'answers.yaml: which TCP run you read, and how many of its frames arrived (tcp_stream, tcp_received)',
   points: 1,
   deadlineMs: 1500,
-  hint: 'Count the lines of one complete TCP run: wc -l tcp.txt, and compare with the N of "frame n of N". Its stream id is on every line.',
+  hint: [
+    'One TCP run that nc read until Bob closed the connection: count what arrived and compare it with the N of "frame n of N" on its lines. Give that run\'s id with it.',
+    'wc -l tcp.txt counts the frames (one a line); head -1 tcp.txt shows the id.',
+    "Write tcp_stream: the id on tcp.txt's lines, and tcp_received: wc -l < tcp.txt.",
+  ],
   async run(ctx) {
     const r = counted(await namedTcp(ctx, g), 'tcp_received', '');
     if (!r.ok) return r.verdict;
@@ -541,7 +585,7 @@ const tcpReceivedCheck = (g: Grading): Check => ({
       );
     if (given !== f.frames)
       return fail(
-        `tcp_received: ${given} is not what the TCP run ${f.stream} delivered`,
+        `${yours('tcp_received', r.values.tcp_received)} is not the number of frames TCP run ${f.stream} delivered to Alice (the grader's record of that connection, complete up to Bob's FIN)`,
         r.file,
         streamList(g.w, r.o, 'tcp'),
       );
@@ -559,7 +603,11 @@ const tcpRetransmissionsCheck = (g: Grading): Check => ({
     'answers.yaml: how many retransmitted segments your capture of that run shows, and the bytes of the first (tcp_retransmissions, tcp_first_resend)',
   points: 2,
   deadlineMs: 1500,
-  hint: `In tcpdump -nn -r tcp.pcap 'tcp src port ${PORT}', Bob's data segments show "seq A:B"; a retransmission starts (A) below the highest B seen before it. Count them for the run tcp_stream names, and write the "A:B" of the first one as tcp_first_resend.`,
+  hint: [
+    `Your capture of the run tcp_stream names, Bob's segments in the order they arrived: where do the byte numbers go back? A segment whose bytes belong before data that already arrived is one Bob sent again.`,
+    `tcpdump -nn -r tcp.pcap 'tcp src port ${PORT}' prints "seq A:B" for each of Bob's data segments (relative byte numbers). A retransmission starts (A) below the highest B seen before it.`,
+    `tcpdump -nn -r tcp.pcap 'tcp src port ${PORT}' | grep -o 'seq [0-9]*:[0-9]*' | tr ':' ' ' | awk '{ if ($2 < max) { r++; if (!f) f = $2 ":" $3 } if ($3 > max) max = $3 } END { print r + 0, f }' prints tcp_retransmissions and tcp_first_resend, for a capture of that one connection.`,
+  ],
   async run(ctx) {
     const r = counted(
       await namedTcp(ctx, g),
@@ -570,10 +618,13 @@ const tcpRetransmissionsCheck = (g: Grading): Check => ({
     if (!r.ok) return r.verdict;
     const { item: f, given } = r;
     if (given === 0 && f.retransmissions > 0)
-      return fail('tcp_retransmissions: 0, yet the path loses packets: look for sequence numbers that go back', r.file);
+      return fail(
+        `${yours('tcp_retransmissions', r.values.tcp_retransmissions)} cannot be right for TCP run ${f.stream}: in the grader's record of it, byte numbers go back. Look for them in your capture`,
+        r.file,
+      );
     if (given !== f.retransmissions)
       return fail(
-        `tcp_retransmissions: ${given} is not what a capture of the TCP run ${f.stream} shows`,
+        `${yours('tcp_retransmissions', r.values.tcp_retransmissions)} is not the number of Bob's segments in TCP run ${f.stream} that start below data that had already arrived, in the grader's record of that run (the packets your capture on alice sees)`,
         r.file,
         streamList(g.w, r.o, 'tcp'),
       );
@@ -586,7 +637,7 @@ const tcpRetransmissionsCheck = (g: Grading): Check => ({
     const first = f.firstResend;
     if (!first || range[0] !== first[0] || range[1] !== first[1])
       return fail(
-        `tcp_first_resend: ${range.join(':')} is not the first segment Bob sent again in the TCP run ${f.stream}`,
+        `${yours('tcp_first_resend', r.values.tcp_first_resend)} is not the seq A:B of the first segment of TCP run ${f.stream} that starts below data that had already arrived`,
         r.file,
       );
     return pass(
@@ -599,30 +650,42 @@ const tcpRetransmissionsCheck = (g: Grading): Check => ({
 
 const liveStreamCheck: Check = {
   id: 'answer-live-stream',
-  title: 'answers.yaml: which transport suits a live stream, and why (live_stream, why)',
-  points: 2,
+  title: 'answers.yaml: which transport suits a live stream (live_stream)',
+  points: 1,
   deadlineMs: 1500,
-  hint: 'Think of a live video call: is a frame that arrives half a second late still useful? What does TCP do with everything behind a lost segment while it waits for the resend?',
+  hint: [
+    'Compare your two runs: what did UDP do with a lost frame, and what did TCP do with the frames after one? For a live picture, is a frame that comes a quarter of a second late still worth showing?',
+    'udp.txt has gaps but keeps going; in tcp.pcap, tcpdump -nn -ttt -r tcp.pcap shows the pause before each resend (-ttt: the time since the previous packet).',
+    'Write live_stream: udp. A live stream would rather skip a lost frame and show the next one on time than wait for the resend.',
+  ],
   async run(ctx) {
     const a = await ctx.answers();
     const file = answersEvidence(a);
     if (!a.ok) return fail(a.error, file);
     const choice = normalizeAnswer(a.values.live_stream);
-    const why = String(a.values.why ?? '').trim();
     if (!choice) return fail('answers.yaml needs "live_stream: udp" or "live_stream: tcp"', file);
     if (choice !== 'udp')
-      return fail(`live_stream: ${choice} is not the transport that keeps a live stream on time`, file);
-    if (why.length < 15 || !WHY_WORDS.test(why))
       return fail(
-        '"why" needs a sentence about timing: what happens to late or lost frames, and what TCP would do instead',
+        `${yours('live_stream', a.values.live_stream)} is not the transport that keeps a live stream on time`,
         file,
       );
-    return pass(
-      'UDP, because for live media a late frame is as bad as a lost one, and TCP would hold everything back to resend it',
-      file,
-    );
+    return pass('UDP: a live stream would rather lose a frame than wait for it', file);
   },
 };
+
+const whyCheck: Check = rubricCheck({
+  id: 'answer-why',
+  title: 'answers.yaml: why that transport suits a live stream (why)',
+  points: 1,
+  key: 'why',
+  concepts: WHY_CONCEPTS,
+  need: 2,
+  hint: [
+    'Explain what you saw, cause and effect: what TCP did after a lost segment, what happened to the frames behind it meanwhile, and what a frame is worth live when it comes late (or what UDP did instead).',
+    "In tcp.pcap (tcpdump -nn -ttt -r tcp.pcap 'tcp src port 5004'), find a pause before a resend and the burst of frames right after it; in udp.txt, the missing numbers. nc prints no arrival times: the t= on a frame is when Bob wrote it.",
+    'Write why: a sentence or two in your own words, e.g. that TCP resends a lost segment and holds every later frame back until it arrives, so the picture stalls and falls behind, while UDP skips the lost frame and shows the next one on time.',
+  ],
+});
 
 function checks(_v: StreamVars, world: World): Check[] {
   const w = streamWorld(world);
@@ -635,6 +698,7 @@ function checks(_v: StreamVars, world: World): Check[] {
     tcpReceivedCheck(g),
     tcpRetransmissionsCheck(g),
     liveStreamCheck,
+    whyCheck,
   ];
 }
 

@@ -39,7 +39,12 @@ export interface TcpFlow {
   isn: number;
   /** Segments that carried data (retransmissions included). */
   dataSegments: number;
-  /** Data segments that started below the highest sequence number already seen. */
+  /**
+   * Data segments that started below the highest sequence number already seen. Nothing on the
+   * lab's path reorders Bob's TCP segments, so each is a resend (checked against Bob's own capture
+   * in the unit test). A resend that arrives in order (its original lost, nothing later arrived
+   * yet) looks like new data to any capture on Alice's side, and is not counted.
+   */
   retransmissions: number;
   /** The bytes of the first retransmission, relative to Bob's first data byte (1), as tcpdump shows them. */
   firstResend?: [number, number];

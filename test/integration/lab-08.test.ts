@@ -9,12 +9,18 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { stop } from '../../orchestrator/runtime/engine.js';
 import { varsFor } from '../../orchestrator/labs/lab.js';
 import { labWorld } from '../../orchestrator/labs/labrun.js';
-import { nodesOn } from '../../labs/08-mtu/lab.js';
+import { fragmentsOf, nodesOn } from '../../labs/08-mtu/lab.js';
 import { apply, explain, failedIds, grade, solutionDir, start, submissionFolder } from './lab-harness.js';
 import { driver, sh } from './helpers.js';
 
 const I = 't-lab08';
 const BOB = '198.51.100.80';
+const FRAGMENT_CHECKS = ['answer-fragments', 'answer-last-offset', 'answer-last-length'];
+/** The right fragment answers for a learner's variables. */
+const fragmentAnswers = (vars: Record<string, string | number>) => {
+  const f = fragmentsOf(Number(vars.mtu), Number(vars.fragSize));
+  return `fragments: ${f.count}\nlast_offset: ${f.lastOffset}\nlast_length: ${f.lastLength}\n`;
+};
 
 afterAll(async () => {
   await stop(driver, I);
@@ -28,7 +34,12 @@ describe('lab 08: MTU', () => {
     expect(mtu.stdout.trim()).toBe(String(run.vars.mtu));
     const report = await grade(run);
     expect(report.passed).toBe(false);
-    expect(failedIds(report), explain(report)).toEqual(['download', 'answer-path-mtu', 'answer-mss']);
+    expect(failedIds(report), explain(report)).toEqual([
+      'download',
+      'answer-path-mtu',
+      'answer-mss',
+      ...FRAGMENT_CHECKS,
+    ]);
     expect(report.results.find((r) => r.id === 'download')?.reason).toMatch(/hung/);
 
     // Alice's laptop announces a small MSS to Bob through a route in table 100, chosen by a rule:
@@ -46,7 +57,13 @@ describe('lab 08: MTU', () => {
     );
     expect(own.stdout).toBe('200 1000000');
     const hidden = await grade(run);
-    expect(failedIds(hidden), explain(hidden)).toEqual(['alice-standard', 'download', 'answer-path-mtu', 'answer-mss']);
+    expect(failedIds(hidden), explain(hidden)).toEqual([
+      'alice-standard',
+      'download',
+      'answer-path-mtu',
+      'answer-mss',
+      ...FRAGMENT_CHECKS,
+    ]);
     expect(hidden.results.find((r) => r.id === 'alice-standard')?.reason).toContain(
       `Alice's laptop has the route ${BOB} via 192.168.1.1 dev lan advmss 1000 (table 100), selected by the rule "100: from all to ${BOB} lookup 100"`,
     );
@@ -67,7 +84,13 @@ describe('lab 08: MTU', () => {
     await apply(run, submissionFolder(files));
     const report = await grade(run);
     expect(report.passed, explain(report)).toBe(false);
-    expect(failedIds(report), explain(report)).toEqual(['link-mtu', 'alice-standard', 'answer-path-mtu', 'answer-mss']);
+    expect(failedIds(report), explain(report)).toEqual([
+      'link-mtu',
+      'alice-standard',
+      'answer-path-mtu',
+      'answer-mss',
+      ...FRAGMENT_CHECKS,
+    ]);
   });
 
   it('fails a fake Bob on the home router (DNAT to a local server that sends 1 MB): Bob never served it', async () => {
@@ -105,16 +128,33 @@ describe('lab 08: MTU', () => {
     expect(run.vars).toMatchObject({ link: 'access', filterNode: 'isp' });
     const other = varsFor(run.lab, 'seed-a');
     expect(other.mtu).not.toBe(run.vars.mtu);
+    // The count of fragments is the same for every learner's link (two), so copying it passes;
+    // the offset follows the link's MTU and the length the learner's own ping size.
     await apply(
       run,
       submissionFolder({
         'home.sh': 'iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu',
-        'answers.yaml': `path_mtu: ${String(other.mtu)}\nmss: ${Number(other.mtu) - 40}\n`,
+        'answers.yaml': `path_mtu: ${String(other.mtu)}\nmss: ${Number(other.mtu) - 40}\n${fragmentAnswers(other)}`,
       }),
     );
     const report = await grade(run);
     expect(report.results.find((r) => r.id === 'download')?.passed, explain(report)).toBe(true);
-    expect(failedIds(report), explain(report)).toEqual(['answer-path-mtu', 'answer-mss']);
+    expect(failedIds(report), explain(report)).toEqual([
+      'answer-path-mtu',
+      'answer-mss',
+      'answer-last-offset',
+      'answer-last-length',
+    ]);
+    const offset = report.results.find((r) => r.id === 'answer-last-offset')?.reason ?? '';
+    const copied = fragmentsOf(Number(other.mtu), Number(other.fragSize)).lastOffset;
+    expect(offset).toBe(
+      `your last_offset ("${copied}") is not the offset, in bytes, of the last fragment of your ${String(run.vars.fragSize)}-byte ping without DF beyond the small link`,
+    );
+    expect(offset).not.toContain(String(fragmentsOf(Number(run.vars.mtu), Number(run.vars.fragSize)).lastOffset));
+    // A wrong count (one packet: the learner looked before the small link) fails too.
+    await sh(I, 'alice', `sed -i 's/^fragments: .*/fragments: 1/' /root/answers.yaml`);
+    const one = await grade(run);
+    expect(failedIds(one), explain(one)).toContain('answer-fragments');
     // The filter is still there: the clamp alone made the download work.
     expect((await sh(I, 'isp', 'iptables -S OUTPUT')).stdout).toMatch(/icmp-type 3\/4 -j DROP/);
   });
@@ -147,7 +187,7 @@ describe('lab 08: MTU', () => {
       `iptables -t nat -I PREROUTING 1 -i lan -d ${BOB} -p tcp --dport 80 -j REDIRECT --to-ports 8080`,
     ].join('\n');
     const edge = `ip route add 203.0.113.0/24 via 198.51.100.1 dev backbone mtu ${mtu} table 100\nip rule add to 203.0.113.0/24 lookup 100 pref 100\n`;
-    const answers = `path_mtu: ${mtu}\nmss: ${mtu - 40}\n`;
+    const answers = `path_mtu: ${mtu}\nmss: ${mtu - 40}\n${fragmentAnswers(run.vars)}`;
     await apply(run, submissionFolder({ 'home.sh': relay, 'edge.sh': edge, 'answers.yaml': answers }));
     const relayed = await grade(run);
     expect(failedIds(relayed), explain(relayed)).toEqual(['link-mtu', 'download']);
@@ -173,12 +213,14 @@ describe('lab 08: MTU', () => {
       const report = await grade(run);
       expect(report.passed, explain(report)).toBe(true);
       expect(report.score).toBe(report.maxScore);
-      expect(report.maxScore).toBe(10);
+      expect(report.maxScore).toBe(13);
       process.stderr.write(
         `[lab-08] ${seed} (${String(run.vars.link)}, mtu ${String(run.vars.mtu)}): graded a passing world in ${report.ms} ms\n`,
       );
       const answers = (await sh(I, 'alice', 'cat /root/answers.yaml')).stdout;
       expect(answers).toContain(`path_mtu: ${String(run.vars.mtu)}`);
+      // Observed in tcpdump -v on the live world, as the handout asks: the values the grader computes.
+      expect(answers).toContain(fragmentAnswers(run.vars));
     }
     // Two worlds, each started, solved and graded: twice the usual budget on a loaded machine.
   }, 240_000);

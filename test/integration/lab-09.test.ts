@@ -80,8 +80,18 @@ describe('lab 09: TCP vs UDP', () => {
       const run = await start('9', I, 'seed-a');
       const untouched = await grade(run);
       expect(untouched.passed).toBe(false);
-      expect(failedIds(untouched)).toEqual(['udp-stream', 'tcp-stream', ...ANSWER_CHECKS, 'answer-live-stream']);
-      expect(untouched.results.find((r) => r.id === 'udp-stream')?.hints?.join('\n')).toMatch(/nc -u/);
+      expect(failedIds(untouched)).toEqual([
+        'udp-stream',
+        'tcp-stream',
+        ...ANSWER_CHECKS,
+        'answer-live-stream',
+        'answer-why',
+      ]);
+      // check shows level 1 of the hints by default: where to look, not the command.
+      const hints = untouched.results.find((r) => r.id === 'udp-stream')?.hints ?? [];
+      expect(hints).toHaveLength(1);
+      expect(hints[0]).toMatch(/There is no connection/);
+      expect(hints[0]).not.toMatch(/nc -u/);
 
       await apply(
         run,
@@ -94,8 +104,12 @@ describe('lab 09: TCP vs UDP', () => {
       expect(failedIds(forged), explain(forged)).toEqual(['udp-stream', 'tcp-stream', ...ANSWER_CHECKS]);
       expect(reason(forged, 'udp-stream')).toMatch(/claim to come from Bob arrived from Alice's own network/);
       expect(reason(forged, 'tcp-stream')).toMatch(/claim to come from Bob arrived from Alice's own network/);
-      expect(reason(forged, 'answer-udp-received')).toMatch(/qqqqwwww is not a UDP stream Bob sent.*made there/);
-      expect(reason(forged, 'answer-tcp-received')).toMatch(/zzzzxxxx is not a TCP stream Bob sent.*made there/);
+      expect(reason(forged, 'answer-udp-received')).toMatch(
+        /^your udp_stream \("qqqqwwww"\) is not the id of a UDP run that Bob's packets brought to Alice's network.*made there/,
+      );
+      expect(reason(forged, 'answer-tcp-received')).toMatch(
+        /^your tcp_stream \("zzzzxxxx"\) is not the id of a TCP run that Bob's packets brought.*made there/,
+      );
 
       // A root learner answers from a perfect stream of her own, behind a redirect of Bob's address.
       const fake = submissionFolder({
@@ -120,7 +134,7 @@ describe('lab 09: TCP vs UDP', () => {
       expect(faked.passed, explain(faked)).toBe(false);
       expect(failedIds(faked)).toEqual(['udp-stream', 'tcp-stream', ...ANSWER_CHECKS]);
       expect(reason(faked, 'answer-udp-received')).toMatch(
-        /kkkkmmmm is not a UDP stream Bob sent.*nat table redirects the stream to a program on the laptop/,
+        /your udp_stream \("kkkkmmmm"\) is not the id of a UDP run.*nat table redirects the stream to a program on the laptop/,
       );
       expect(reason(faked, 'udp-stream')).toMatch(/redirects the stream/);
     },
@@ -148,18 +162,32 @@ describe('lab 09: TCP vs UDP', () => {
         .replace(
           /^tcp_first_resend: "(\d+):(\d+)"$/m,
           (_, a: string, b: string) => `tcp_first_resend: "${a}:${Number(b) + 1}"`,
-        );
+        )
+        .replace(/^why: .*$/m, 'why: no idea, latency');
       await sh(I, 'alice', `cat > /root/answers.yaml <<'EOF'\n${near}EOF`);
       const guessed = await grade(run);
       expect(failedIds(guessed), explain(guessed)).toEqual([
         'answer-udp-received',
         'answer-udp-late',
         'answer-tcp-retransmissions',
+        'answer-why',
       ]);
-      expect(reason(guessed, 'answer-udp-received')).toMatch(/is not how many frames of stream [a-z]{8} reached/);
-      expect(reason(guessed, 'answer-tcp-retransmissions')).toMatch(
-        /^tcp_first_resend: \d+:\d+ is not the first segment Bob sent again/,
+      // The learner's numbers are quoted as hers, and compared with the run she named.
+      const received = Number(value(near, 'udp_received'));
+      expect(reason(guessed, 'answer-udp-received')).toMatch(
+        new RegExp(
+          `^your udp_received \\("${received}"\\) is not the number of frames of UDP run ${value(near, 'udp_stream')} that the grader's record shows arriving`,
+        ),
       );
+      expect(reason(guessed, 'answer-udp-late')).toMatch(
+        new RegExp(`^your udp_late \\("${value(near, 'udp_late')}"\\) is not the number of frames of UDP run [a-z]{8}`),
+      );
+      for (const id of ['answer-udp-received', 'answer-udp-late'])
+        expect(reason(guessed, id)).not.toMatch(new RegExp(`\\b${received - 1}\\b`));
+      expect(reason(guessed, 'answer-tcp-retransmissions')).toMatch(
+        /^your tcp_first_resend \("\d+:\d+"\) is not the seq A:B of the first segment of TCP run [a-z]{8} that starts below data that had already arrived$/,
+      );
+      expect(reason(guessed, 'answer-why')).toMatch(/^your "why" does not explain it yet: it says you are not sure/);
     },
   );
 
@@ -179,7 +207,7 @@ describe('lab 09: TCP vs UDP', () => {
       expect(failedIds(copied)).toEqual(ANSWER_CHECKS);
       expect(reason(copied, 'answer-udp-received')).toMatch(
         new RegExp(
-          `${value(answersOfA, 'udp_stream')} is not a UDP stream Bob sent to Alice's network; .* has no stream with that id$`,
+          `^your udp_stream \\("${value(answersOfA, 'udp_stream')}"\\) is not the id of a UDP run that Bob's packets brought to Alice's network: .* has no run with that id$`,
         ),
       );
 

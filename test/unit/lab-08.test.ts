@@ -2,6 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import lab, {
   DOWNLOAD_BYTES,
+  FRAG_MAX,
+  FRAG_MIN,
+  fragmentsOf,
   MTU_MAX,
   MTU_MIN,
   nodesOn,
@@ -83,7 +86,50 @@ describe('lab 08: variation', () => {
     const required = labChecks(await findLab('8'), v)
       .filter((c) => c.required !== false)
       .map((c) => c.id);
-    expect(required).toEqual(['reach', 'link-mtu', 'alice-standard', 'download', 'answer-path-mtu']);
+    expect(required).toEqual([
+      'reach',
+      'link-mtu',
+      'alice-standard',
+      'download',
+      'answer-path-mtu',
+      'answer-fragments',
+      'answer-last-offset',
+    ]);
+  });
+
+  it("draws a fragmentation ping that the small link must cut and Alice's own network need not, and that names no MTU", () => {
+    const all = SEEDS.map((s) => varsFor(lab, s));
+    expect(new Set(all.map((v) => v.fragSize)).size).toBeGreaterThan(12);
+    for (const v of all) {
+      expect(v.fragSize).toBeGreaterThanOrEqual(FRAG_MIN);
+      expect(v.fragSize).toBeLessThanOrEqual(FRAG_MAX);
+      expect(v.fragSize % 2).toBe(1);
+      expect(v.fragSize + 28).toBeGreaterThan(v.mtu);
+      expect(v.fragSize + 28).toBeLessThanOrEqual(STANDARD_MTU);
+      expect(lab.task?.(v).fragment).toContain(`ping -M dont -c 1 -s ${v.fragSize} web.bob.example`);
+    }
+  });
+});
+
+describe('lab 08: fragments', () => {
+  it('cuts a packet as the live world does: 8-byte units, the last piece the rest', () => {
+    // Seen on the live world (mtu 1360, ping -s 1441): "offset 0, flags [+], length 1356" and
+    // "offset 1336, flags [none], length 133".
+    expect(fragmentsOf(1360, 1441)).toEqual({ count: 2, lastOffset: 1336, lastLength: 133 });
+    // (1280 - 20) is a multiple of 8; (1290 - 20) is not, and rounds down.
+    expect(fragmentsOf(1280, 1471)).toEqual({ count: 2, lastOffset: 1256, lastLength: 243 });
+    expect(fragmentsOf(1290, 1471)).toEqual({ count: 2, lastOffset: 1264, lastLength: 235 });
+    expect(fragmentsOf(1500, 1400)).toEqual({ count: 1, lastOffset: 0, lastLength: 1428 });
+    expect(fragmentsOf(576, 1400)).toEqual({ count: 3, lastOffset: 1104, lastLength: 324 });
+  });
+
+  it('gives every learner the offsets of their own link, so copied answers fail across MTUs', () => {
+    const offsets = new Map<number, number>();
+    for (let mtu = MTU_MIN; mtu <= MTU_MAX; mtu += 10) offsets.set(mtu, fragmentsOf(mtu, FRAG_MIN).lastOffset);
+    expect(new Set(offsets.values()).size).toBe(offsets.size);
+    const a = varsFor(lab, 'seed-a');
+    expect(a).toMatchObject({ mtu: 1360, fragSize: 1455 });
+    expect(fragmentsOf(a.mtu, a.fragSize)).toEqual({ count: 2, lastOffset: 1336, lastLength: 147 });
   });
 });
 
