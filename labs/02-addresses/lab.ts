@@ -315,7 +315,11 @@ const addressCheck = (f: HomeFacts): Check => ({
   id: 'address',
   title: `Alice's ${IFACE} interface has exactly one IPv4 address, inside the home network ${f.prefix}`,
   points: 2,
-  hint: `Look with "ip addr show dev ${IFACE}". Remove addresses that do not belong (ip addr flush dev ${IFACE}), then ask the home router for one: dhclient -v ${IFACE}`,
+  hint: [
+    `Alice's ${IFACE} interface: how many IPv4 addresses does it carry, and does each one fit the home network ${f.prefix} that the router ${f.router} is on (same network part, same prefix length)?`,
+    `ip addr show dev ${IFACE} (or ip -br addr) lists every address after "inet" with its prefix length; ifconfig ${IFACE} shows only the first one.`,
+    `ip addr flush dev ${IFACE} removes every address on it; then dhclient -v ${IFACE} asks the home router for one and puts it on ${IFACE}.`,
+  ],
   async run(ctx) {
     const iface = await aliceIface(ctx);
     if (!iface.present) return fail(`alice has no interface named ${IFACE}`, iface.evidence);
@@ -343,7 +347,11 @@ const leaseCheck = (f: HomeFacts): Check => ({
   id: 'lease',
   title: "Alice's address is a DHCP lease from the home router, for her MAC",
   points: 3,
-  hint: `Only the DHCP client gets a lease: run "dhclient -v ${IFACE}" on alice and watch for DHCPACK. A static address typed in by hand is not a lease, even inside the pool ${f.dhcp.rangeStart}-${f.dhcp.rangeEnd}.`,
+  hint: [
+    `The home router's own list of the addresses it lent, and to which MAC: Alice's address must be on it for her MAC. An address typed in by hand is not on it, even one inside the pool ${f.dhcp.rangeStart}-${f.dhcp.rangeEnd}.`,
+    `dhclient -v ${IFACE} prints the conversation with the DHCP server (DHCPDISCOVER, DHCPOFFER, DHCPREQUEST, DHCPACK, "bound to ..."); ip link show dev ${IFACE} gives the MAC the router lends to.`,
+    `ip addr flush dev ${IFACE} and ip route flush dev ${IFACE} first (a hand-typed address stays otherwise), then dhclient -v ${IFACE}, and wait for DHCPACK and "bound to".`,
+  ],
   async run(ctx) {
     const { iface, all, mine, current, carried, evidence } = await leaseView(ctx);
     if (!iface.present || !iface.mac) return fail(`alice has no interface named ${IFACE}`, ...evidence);
@@ -371,7 +379,11 @@ const routeCheck = (f: HomeFacts): Check => ({
   id: 'route',
   title: `Alice's default route goes through the home router (${f.router})`,
   points: 1,
-  hint: `"ip route" should show exactly one line "default via ${f.router} dev ${IFACE}", and no other routing table (ip rule, ip route show table all) may hold another default. Delete a wrong one (ip route del default) before running the DHCP client, which adds the right one.`,
+  hint: [
+    `Alice's default route, the way out for everything beyond her own network: there must be exactly one, through the home router ${f.router}, in every routing table her rules can pick.`,
+    `ip route shows the main table (the "default via ..." line); ip rule and ip route show table all show the other tables, and ip route get ${f.bob} which way the kernel really sends Bob's address.`,
+    `ip route del default (as often as ip route shows one, and in any other table with "table NAME"), then dhclient -v ${IFACE}: it adds "default via ${f.router} dev ${IFACE}".`,
+  ],
   async run(ctx) {
     const r = await routing(ctx, f);
     const problem = routeProblem(r, f);
@@ -383,7 +395,11 @@ const reachCheck = (f: HomeFacts): Check => ({
   id: 'reach',
   title: `Alice reaches the home router (${f.router}) and Bob's server (${f.bob}) with ping`,
   points: 2,
-  hint: `Try "ping -c 3 ${f.router}" first (your own network), then "ping -c 3 ${f.bob}" (beyond the router). "Network is unreachable" means no route; no replies at all often means a wrong address or gateway.`,
+  hint: [
+    `Two distances: the home router ${f.router} on Alice's own network, and Bob's server ${f.bob} beyond it. The first needs a right address, the second a right default route as well.`,
+    `ping -c 3 ${f.router}, then ping -c 3 ${f.bob}. "Network is unreachable" means no route for it; "Destination Host Unreachable" means no neighbour answered (a gateway that is not there); silence often means an address from another network.`,
+    `Once the address and the default route are right (ip addr flush dev ${IFACE}; ip route flush dev ${IFACE}; dhclient -v ${IFACE}), run ping -c 3 ${f.router} and ping -c 3 ${f.bob} from alice herself, with nothing on her laptop answering in their place.`,
+  ],
   async run(ctx) {
     const probe = await ctx.probe('alice');
     // Each ping carries an ICMP id of the grader's choosing; the home router's connection
@@ -428,7 +444,11 @@ const whoamiCheck: Check = {
   id: 'whoami',
   title: "Bob's server saw Alice's /whoami request arrive from her router's public address",
   points: 1,
-  hint: 'Ask Bob\'s server who you are: curl http://web.bob.example/whoami (its "clientAddress" is what the server saw).',
+  hint: [
+    "Bob's own record of who asked: his server writes down every request with the address it came from. It must show your /whoami request, arriving from your home router's public address.",
+    'curl http://web.bob.example/whoami answers with JSON; its "clientAddress" is the source address Bob\'s server saw.',
+    'Once Alice reaches Bob (see the other checks), run curl http://web.bob.example/whoami on alice.',
+  ],
   async run(ctx) {
     const [pub, log] = await Promise.all([routerPublic(ctx), accessEntriesWith(ctx.node('web'), '/whoami')]);
     const whoami = log.entries.filter((x) => /^\/whoami\/?(\?|$)/.test(x.path) && x.method === 'GET');
@@ -451,7 +471,12 @@ const answerChecks = (f: HomeFacts): Check[] => [
     title: 'answers.yaml: your private address (the leased one)',
     points: 1,
     key: 'private_address',
-    hint: `The address the DHCP client got ("bound to ..." in dhclient's output, or "ip addr show dev ${IFACE}"), without the /${f.length}.`,
+    about: `the address the home router leased to alice's MAC and her ${IFACE} interface carries`,
+    hint: [
+      `Alice's own address on her home network: the one the DHCP server lent her, as it stands on her ${IFACE} interface now (an earlier lease or a hand-typed address does not count).`,
+      `"bound to ..." in the output of dhclient -v ${IFACE}, or the "inet" line of ip addr show dev ${IFACE}.`,
+      `Write that address without its /${f.length} in /root/answers.yaml: private_address: 192.168.1.x.`,
+    ],
     async expected(ctx) {
       const l = await leaseView(ctx);
       return { value: l.carried?.address, evidence: l.evidence };
@@ -463,7 +488,12 @@ const answerChecks = (f: HomeFacts): Check[] => [
     title: "answers.yaml: your router's public address, as Bob's server sees it",
     points: 1,
     key: 'public_address',
-    hint: 'curl http://web.bob.example/whoami shows the source address that reached Bob: that is your home router after NAT, not your laptop.',
+    about: "the home router's public address",
+    hint: [
+      "The address Bob sees, not one on Alice's laptop: her home router rewrites the source of everything that leaves (NAT), so only the far end can tell you.",
+      'curl http://web.bob.example/whoami on alice: its "clientAddress" is the source address that reached Bob.',
+      'Copy clientAddress from /whoami into /root/answers.yaml: public_address: 203.0.113.x (yours, from your own world).',
+    ],
     async expected(ctx) {
       const r = await routerPublic(ctx);
       return { value: r.address, evidence: [r.evidence] };
@@ -471,10 +501,15 @@ const answerChecks = (f: HomeFacts): Check[] => [
   }),
   answerCheck({
     id: 'answer-mac',
-    title: "answers.yaml: the MAC address of Alice's home interface",
+    title: `answers.yaml: the MAC address of Alice's ${IFACE} interface`,
     points: 1,
     key: 'mac_address',
-    hint: `"ip link show dev ${IFACE}" prints it after "link/ether" (six pairs of hex digits); "ifconfig ${IFACE}" calls it "ether".`,
+    about: `the MAC address of alice's ${IFACE} interface`,
+    hint: [
+      `The hardware address of Alice's ${IFACE} interface, the name of her network card on Alice's home network: six pairs of hex digits, new at every start of the lab.`,
+      `ip link show dev ${IFACE} prints it after "link/ether"; ifconfig ${IFACE} calls it "ether"; cat /sys/class/net/${IFACE}/address prints only it.`,
+      `Write it in /root/answers.yaml as mac_address: xx:xx:xx:xx:xx:xx, copied from ip link show dev ${IFACE} on the laptop you are grading.`,
+    ],
     async expected(ctx) {
       const iface = await aliceIface(ctx);
       return { value: iface.mac, evidence: [iface.evidence] };
