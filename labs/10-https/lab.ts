@@ -347,7 +347,11 @@ const trustCheck = (v: HttpsVars): Check => {
     id: 'trust',
     title: "Alice's laptop trusts the lab CA (its certificate is in her system's trust store)",
     points: 2,
-    hint: `On alice: cp ${ALICE_CA} /usr/local/share/ca-certificates/lab-ca.crt && update-ca-certificates (the file name must end in .crt; the tool should report "1 added").`,
+    hint: [
+      "Alice's own laptop: the list of CAs her programs believe, her system trust store. Is the lab's root CA (the file your task card names) in it yet, or only lying in /root?",
+      `The store TLS libraries read is ${BUNDLE}; update-ca-certificates builds it from /usr/local/share/ca-certificates/*.crt and says how many certificates it added.`,
+      `On alice: cp ${ALICE_CA} /usr/local/share/ca-certificates/lab-ca.crt && update-ca-certificates (the name must end in .crt; it reports "1 added"; its "rehash: warning: skipping ca-certificates.crt" is harmless).`,
+    ],
     async run(ctx) {
       // Bash builtins only (no grep, ls or cat of alice's, which a submission can replace): the
       // certificate's lines must stand in the bundle in a row, as a TLS library reads them.
@@ -386,7 +390,11 @@ const chainCheck = (v: HttpsVars, world: World): Check => ({
   id: 'chain',
   title: `The server sends its certificate with Bob's issuing CA, a chain that leads to the lab CA`,
   points: 2,
-  hint: `Look at what the server sends: openssl s_client -connect ${WEB_HOST}:443 -servername ${WEB_HOST} -showcerts </dev/null. It should send two certificates: its own (0) and "${v.issuerName}" (1). On web, ${TLS_DIR}/chain.crt holds what is sent after server.crt (Bob's issuing CA is ${CA_DIR}/bob-issuing-ca.crt); reload with: pkill -HUP -x node`,
+  hint: [
+    "The certificates Bob's server sends in its handshake: only its own, or also the CA that signed it? A client that trusts only the root needs every certificate in between from the server.",
+    `openssl s_client -connect ${WEB_HOST}:443 -servername ${WEB_HOST} -showcerts </dev/null numbers what is sent (0, 1, ...; s: subject, i: issuer): after its own (0) should come the CA its "i:" line names. On web, ${TLS_DIR}/chain.crt is what the server sends after server.crt.`,
+    `On web: cp ${CA_DIR}/bob-issuing-ca.crt ${TLS_DIR}/chain.crt; openssl verify -CAfile ${CA_DIR}/lab-root-ca.crt -untrusted ${TLS_DIR}/chain.crt ${TLS_DIR}/server.crt must say OK; then pkill -HUP -x node and tail -n 1 ${TLS_LOG}.`,
+  ],
   async run(ctx) {
     const h = await handshake(ctx, v, world);
     if (!h.sent) return fail(`no certificate came back from ${WEB_HOST}:443 (is HTTPS running on web?)`, h.evidence);
@@ -405,7 +413,11 @@ const nameCheck = (v: HttpsVars, world: World): Check => ({
   id: 'name',
   title: `The server's certificate is for ${WEB_HOST} (in its subjectAltName)`,
   points: 2,
-  hint: `Read the names with: openssl s_client -connect ${WEB_HOST}:443 -servername ${WEB_HOST} </dev/null 2>/dev/null | openssl x509 -noout -subject -ext subjectAltName. A new certificate needs subjectAltName=DNS:${WEB_HOST} (clients ignore the CN when there is a subjectAltName, and browsers ignore the CN altogether).`,
+  hint: [
+    `The names written in the server's certificate, against the name Alice asks for (${WEB_HOST}). Clients read the subjectAltName extension; they ignore the CN when there is one, and browsers ignore the CN altogether.`,
+    `openssl s_client -connect ${WEB_HOST}:443 -servername ${WEB_HOST} </dev/null 2>/dev/null | openssl x509 -noout -subject -ext subjectAltName; curl -v says "no alternative certificate subject name matches".`,
+    `A certificate cannot be edited. On web, make a new key and request (openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=${WEB_HOST}" -keyout server.key -out server.csr in ${TLS_DIR}), have Bob's issuing CA sign it (openssl x509 -req -in server.csr -CA ${CA_DIR}/bob-issuing-ca.crt -CAkey ${CA_DIR}/bob-issuing-ca.key -days 90 -out server.crt -extfile <(printf 'subjectAltName=DNS:${WEB_HOST}\n')), then pkill -HUP -x node.`,
+  ],
   async run(ctx) {
     const h = await handshake(ctx, v, world);
     if (!h.sent) return fail(`no certificate came back from ${WEB_HOST}:443`, h.evidence);
@@ -426,7 +438,11 @@ const datesCheck = (v: HttpsVars, world: World): Check => ({
   id: 'dates',
   title: "The server's certificate is valid now (not expired, not yet to come)",
   points: 2,
-  hint: `Read the dates with: openssl s_client -connect ${WEB_HOST}:443 -servername ${WEB_HOST} </dev/null 2>/dev/null | openssl x509 -noout -dates. An expired certificate cannot be repaired: issue a new one with Bob's issuing CA (openssl x509 -req ... -days 90) and install it.`,
+  hint: [
+    "The two dates in the server's certificate (not before, not after) against today's date on the machines of the lab.",
+    `openssl s_client -connect ${WEB_HOST}:443 -servername ${WEB_HOST} </dev/null 2>/dev/null | openssl x509 -noout -dates (and date -u to compare); openssl says "certificate has expired" (verify error 10).`,
+    `An expired certificate cannot be repaired: on web, in ${TLS_DIR}, make a new key and request (openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=${WEB_HOST}" -keyout server.key -out server.csr), sign it with openssl x509 -req -in server.csr -CA ${CA_DIR}/bob-issuing-ca.crt -CAkey ${CA_DIR}/bob-issuing-ca.key -days 90 -out server.crt -extfile <(printf 'subjectAltName=DNS:${WEB_HOST}\n'), then pkill -HUP -x node.`,
+  ],
   async run(ctx) {
     const h = await handshake(ctx, v, world);
     if (!h.sent) return fail(`no certificate came back from ${WEB_HOST}:443`, h.evidence);
@@ -443,7 +459,11 @@ const protocolCheck = (v: HttpsVars, world: World): Check => ({
   id: 'protocol',
   title: `The server follows Bob's policy: TLS 1.3, and ${v.minVersion === 'TLSv1.2' ? 'still TLS 1.2 for older clients' : 'nothing older'}`,
   points: 2,
-  hint: `Test each version from alice: openssl s_client -connect ${WEB_HOST}:443 -servername ${WEB_HOST} -tls1_2 </dev/null (and -tls1_3). The lowest version the server accepts is "minVersion" in ${TLS_DIR}/options.json on web, e.g. { "minVersion": "${v.minVersion}" }; reload with: pkill -HUP -x node`,
+  hint: [
+    "Bob's policy on your task card (min_tls_version) against the TLS versions his server really completes a handshake with, when a client offers one version alone.",
+    `From alice: openssl s_client -connect ${WEB_HOST}:443 -servername ${WEB_HOST} -tls1_2 </dev/null (then -tls1_3). "New, TLSv1.2, Cipher is ..." means it completed; "alert protocol version" with "New, (NONE)" means refused, whatever "Verify return code: 0 (ok)" says. On web, ${TLS_DIR}/options.json sets the lowest version.`,
+    `On web: printf '{ "minVersion": "${v.minVersion}" }\n' > ${TLS_DIR}/options.json; pkill -HUP -x node; tail -n 1 ${TLS_LOG} ends with the versions the server now accepts.`,
+  ],
   async run(ctx) {
     const [v13, v12] = await Promise.all([handshakeWith(ctx, world, 'TLSv1.3'), handshakeWith(ctx, world, 'TLSv1.2')]);
     const seen = [v13.evidence, v12.evidence];
@@ -468,7 +488,11 @@ const httpsCheck = (v: HttpsVars, world: World): Check => ({
   id: 'https',
   title: `A clean curl that trusts only the lab CA gets Bob's page from https://${WEB_HOST}/`,
   points: 2,
-  hint: `From alice: curl -v https://${WEB_HOST}/ . Read the line after "SSL certificate problem" (or "SSL: no alternative certificate subject name") and fix that first.`,
+  hint: [
+    'Everything a client checks, in order: that it trusts the root, the chain the server sends, the name and the dates. The other checks of this lab say which part still fails.',
+    `From alice: curl -v https://${WEB_HOST}/ ; the line after "SSL certificate problem" (or "SSL: no alternative certificate subject name") names what is wrong. On web, tail ${TLS_LOG} says which certificate the server uses.`,
+    `Trust the lab CA on alice (update-ca-certificates), send Bob's issuing CA in ${TLS_DIR}/chain.crt, serve a certificate for ${WEB_HOST} that is valid today, then pkill -HUP -x node on web and check that ${TLS_LOG} says "reloaded".`,
+  ],
   deadlineMs: 4000,
   async run(ctx) {
     const probe = await aliceSide(ctx, world);
@@ -515,7 +539,12 @@ const answerChecks = (v: HttpsVars): Check[] => [
     title: 'answers.yaml: what was wrong with the certificate at the start',
     points: 1,
     key: 'problem',
-    hint: 'One of: wrong-name, expired, missing-intermediate. curl -v and openssl s_client name it once alice trusts the lab CA.',
+    about: 'what was wrong with the certificate the server sent at the start',
+    hint: [
+      "What openssl and curl said about Bob's certificate once alice trusted the lab CA, before you fixed anything: the name, the dates, or the chain?",
+      `The "Verify return code" of openssl s_client -connect ${WEB_HOST}:443 -servername ${WEB_HOST} -verify_hostname ${WEB_HOST} </dev/null: 62 is a hostname mismatch, 10 an expired certificate, 20 or 21 an issuer it cannot find.`,
+      'In /root/answers.yaml, problem: is one of wrong-name, expired or missing-intermediate: the one that error named.',
+    ],
     expected: async () => ({ value: v.fault, evidence: [] }),
     matches: (given, expected) => faultNamed(given) === expected,
   }),
@@ -524,7 +553,12 @@ const answerChecks = (v: HttpsVars): Check[] => [
     title: 'answers.yaml: the serial number of the certificate the server sent at the start',
     points: 1,
     key: 'old_serial',
-    hint: `openssl s_client -connect ${WEB_HOST}:443 -servername ${WEB_HOST} </dev/null 2>/dev/null | openssl x509 -noout -serial (before you replace the certificate; ${TLS_LOG} on web records every certificate the server loaded).`,
+    about: 'the serial number of the certificate the server sent at the start',
+    hint: [
+      'The certificate the server sent when the lab started, before you replaced anything: its serial number, not the serial of a CA above it.',
+      `openssl s_client -connect ${WEB_HOST}:443 -servername ${WEB_HOST} </dev/null 2>/dev/null | openssl x509 -noout -serial shows the one it sends now; ${TLS_LOG} on web records the serial of every certificate the server loaded, the first one too.`,
+      'In /root/answers.yaml, old_serial: is the hex digits after serial= of that first certificate (with or without colons, in any case).',
+    ],
     expected: async () => ({ value: v.serial, evidence: [] }),
     matches: (given, expected) => serialOf(given) === serialOf(expected),
   }),
@@ -533,7 +567,12 @@ const answerChecks = (v: HttpsVars): Check[] => [
     title: "answers.yaml: the name (CN) of the CA that signed the server's certificate",
     points: 1,
     key: 'issuer',
-    hint: 'The "i:" line of certificate 0 in openssl s_client -showcerts, or openssl x509 -noout -issuer.',
+    about: "the CN of the CA that signed the server's certificate",
+    hint: [
+      "Who signed the server's own certificate: its issuer, the intermediate CA, not the lab's root above it.",
+      `The "i:" line of certificate 0 in openssl s_client -connect ${WEB_HOST}:443 -servername ${WEB_HOST} -showcerts </dev/null, or openssl x509 -noout -issuer of that certificate.`,
+      'In /root/answers.yaml, issuer: is the text after "CN = " in that line (the name alone, without "O = Bob Example").',
+    ],
     expected: async () => ({ value: v.issuerName, evidence: [] }),
     matches: (given, expected) => normalizeAnswer(given).replace(/^.*cn\s*=\s*/, '') === normalizeAnswer(expected),
   }),
