@@ -629,7 +629,11 @@ const errorsCheck = (world: World, site: Site): Check => ({
   id: 'errors',
   title: 'Bad uploads get clear JSON errors (no file part, empty file name, not a video)',
   points: 1,
-  hint: `Try them yourself from Alice's laptop: curl -i -F note=hi ${BASE_URL}/upload ; curl -i -F 'file=@/etc/hostname;filename=' ${BASE_URL}/upload ; curl -i -F file=@/etc/hostname ${BASE_URL}/upload. Each should answer 4xx with {"error": "..."}; if not, restore Bob's video service (images/web/app/video.js) and check ${CONFIG_FILE} is valid JSON.`,
+  hint: [
+    "What Bob's service answers, as Alice's side gets it, to uploads that are wrong on purpose: the status code and the body of each.",
+    `From Alice's laptop: curl -i -F note=hi ${BASE_URL}/upload ; curl -i -F 'file=@/etc/hostname;filename=' ${BASE_URL}/upload ; curl -i -F file=@/etc/hostname ${BASE_URL}/upload . Each should answer 4xx with {"error": "..."}; ${VIDEO_LOG} on web says what the service did.`,
+    `The service does this on its own: when it does not, ${CONFIG_FILE} is not valid JSON (node -e 'JSON.parse(require("fs").readFileSync("${CONFIG_FILE}", "utf8"))' on web says where), or the service's code was changed: npx hurrynet lab 12 --reset brings Bob's back.`,
+  ],
   async run(ctx) {
     const probe = await aliceSide(ctx, world);
     const { address, result } = await resolveWith(probe, WEB_HOST, site.resolver);
@@ -677,7 +681,11 @@ const uploadCheck = (g: Grader, site: Site): Check => ({
   title: `A video uploaded from Alice's side is accepted (201 Created)`,
   points: 2,
   deadlineMs: ONCE,
-  hint: `Upload the sample from Alice's laptop and read the JSON answer: curl -s -o clip.mp4 ${BASE_URL}/sample.mp4 ; curl -i -F file=@clip.mp4 ${BASE_URL}/upload. A 503 names the store problem (check store.host, store.port and the password in ${CONFIG_FILE} against the topology and the handout; from inside Bob's network the store is reached by its private address), a 500 quotes ffmpeg (look at ${TRANSCODER}). tail ${VIDEO_LOG} on the web node shows every step.`,
+  hint: [
+    `The JSON answer to an upload from Alice's laptop: which step refused it, the store (503) or the transcoder (500)? For the store, compare each setting under "store" in ${CONFIG_FILE} with what works by hand from the web server.`,
+    `On alice: curl -s -o clip.mp4 ${BASE_URL}/sample.mp4 ; curl -i -F file=@clip.mp4 ${BASE_URL}/upload . On web: tail ${VIDEO_LOG}; nc -vz <address> 21 and curl ftp://${STORE_USER}:${STORE_PASSWORD}@<address>/ (npx hurrynet graph names the store's address on vpc). The store's error: EHOSTUNREACH, no machine at that address; ECONNREFUSED, nothing on that port; 530, the wrong account; a timeout, either the network path lost packets or the store was too slow to answer.`,
+    `In ${CONFIG_FILE}: "store": { "host": "${site.ftp}", "port": 21, "user": "${STORE_USER}", "password": "${STORE_PASSWORD}", "folder": "<store_folder from your task card>" } (inside Bob's network, the store's private address). A 500 is the transcoder: see the playlist and segments hints.`,
+  ],
   async run(ctx) {
     const u = await g.upload(ctx);
     if (u.broken) return fail(u.broken, ...u.evidence);
@@ -704,7 +712,11 @@ const storedCheck = (v: VideoVars, g: Grader, site: Site): Check => ({
   title: `The upload arrives on Bob's FTP store, in the folder "${v.folder}"`,
   points: 2,
   deadlineMs: ONCE,
-  hint: `The service hands each upload to the store with basic-ftp; its folder is store.folder in ${CONFIG_FILE} (your task card names it). Check what the store has: on the web node, curl -s ftp://${STORE_USER}:<password>@${site.ftp}/${v.folder}/ lists the folder; the ftp node's ${FILES.vsftpdLog} logs every login and upload.`,
+  hint: [
+    `Bob's file store itself: is the grader's upload there, in the folder your task card names (store_folder), put there over FTP by the web server?`,
+    `On web: curl -s ftp://${STORE_USER}:${STORE_PASSWORD}@${site.ftp}/${v.folder}/ lists the folder; on the ftp node, ${FILES.vsftpdLog} logs every login and upload, and find ${STORE_HOME} -type f shows where files landed.`,
+    `Set "folder": "${v.folder}" under "store" in ${CONFIG_FILE}, next to store settings that work (the service creates the folder on the store when it is missing).`,
+  ],
   async run(ctx) {
     const u = await g.upload(ctx);
     if (u.broken || !u.clip) return fail(u.broken ?? 'there was no clip to look for', ...u.evidence);
@@ -755,7 +767,11 @@ const playlistCheck = (g: Grader): Check => ({
   title: "The playlist is served over HTTP from Alice's side and covers the whole clip",
   points: 2,
   deadlineMs: ONCE,
-  hint: `Fetch it as a player would: curl -i ${BASE_URL}/hls/<id>/index.m3u8 (the id is in the upload's answer). Add up the #EXTINF lines: they must cover the whole video, and a finished video (VOD) ends with #EXT-X-ENDLIST. If the playlist is missing, check where ${TRANSCODER} writes; if it lists only the last few segments, look at ffmpeg's -hls_list_size and -hls_playlist_type.`,
+  hint: [
+    "The playlist a player fetches (the upload's answer names it): does it list the segments of the whole video, do they really hold it, and does the playlist say the video is finished?",
+    `From alice: curl -i ${BASE_URL}/hls/<id>/index.m3u8 ; add up its #EXTINF lines with curl -s ${BASE_URL}/hls/<id>/index.m3u8 | awk -F'[:,]' '/^#EXTINF/ { s += $2 } END { print s }' . On web, run ${TRANSCODER} by hand (bash ${TRANSCODER} /tmp/clip.mp4 /tmp/try 3) and read /tmp/try/index.m3u8; ffmpeg -h muxer=hls lists the options.`,
+    `In ${TRANSCODER}: write into the folder the service passes as the second argument (out=$2), keep every segment and mark the playlist finished (-hls_playlist_type vod -hls_list_size 0), and spell the segment option as ffmpeg does (-hls_time).`,
+  ],
   async run(ctx) {
     const [u, s] = await Promise.all([g.upload(ctx), g.stream(ctx)]);
     if (!s.ok) return fail(s.reason, ...s.evidence);
@@ -811,7 +827,11 @@ const segmentsCheck = (v: VideoVars, g: Grader): Check => {
     title: `Every segment is served over HTTP and lasts ${S} s`,
     points: 2,
     deadlineMs: ONCE,
-    hint: `Your task card asks for ${S} s segments: set hls.segmentSeconds in ${CONFIG_FILE}. ffmpeg can only start a segment at a keyframe, so the transcoder must also ask for a keyframe every ${S} s (-force_key_frames). curl -I each segment URL of the playlist to see it is served.`,
+    hint: [
+      `How long each segment really lasts (its video frames, not what the playlist claims), against the ${S} s your task card asks for; and whether a player gets every segment over HTTP.`,
+      `On web: ffprobe -v error -show_entries format=duration -of csv=p=0 /srv/web/hls/<id>/segment000.ts ; hls.segmentSeconds in ${CONFIG_FILE}; the -force_key_frames and -hls_time options in ${TRANSCODER}. From alice, curl -I each segment URL of the playlist.`,
+      `Set "hls": { "segmentSeconds": ${S} } in ${CONFIG_FILE}, and make ${TRANSCODER} ask for a keyframe at every segment start (a segment can only begin at one): -force_key_frames "expr:gte(t,n_forced*$seconds)" next to -hls_time "$seconds".`,
+    ],
     async run(ctx) {
       const [u, s] = await Promise.all([g.upload(ctx), g.stream(ctx)]);
       if (!s.ok) return fail(s.reason, ...s.evidence);
@@ -918,7 +938,11 @@ const noLossCheck = (v: VideoVars, g: Grader, site: Site): Check => ({
   title: 'No upload is lost: every upload the service accepted is on the store',
   points: 1,
   deadlineMs: ONCE,
-  hint: `The service keeps an upload the store refused in ${FILES.webDataDir}/video/spool and retries it every 5 s with the settings of the moment, so fixing the store settings flushes them; one such upload (${HELD_NAME}) has waited there since the lab started. curl ${BASE_URL}/videos lists every upload and its state. Deleting a kept upload, or its record, loses it.`,
+  hint: [
+    `The uploads the service kept while the store refused them, among them ${HELD_NAME} from the start of the lab: are those very files on the store now?`,
+    `curl ${BASE_URL}/videos lists every upload and its state; on web, ls ${FILES.webDataDir}/video/spool and tail ${VIDEO_LOG}; on the ftp node, find ${STORE_HOME} -type f.`,
+    `Fix the store settings in ${CONFIG_FILE} and wait a few seconds: the service retries what it kept every 5 s, and at once when ${CONFIG_FILE} changes. Never delete a kept upload or its record: that loses it.`,
+  ],
   async run(ctx) {
     const u = await g.upload(ctx);
     if (u.broken) return fail(u.broken, ...u.evidence);

@@ -14,6 +14,9 @@ import { apply, explain, failedIds, grade, solutionDir, start, submissionFolder,
 import { driver, eventually, sh } from './helpers.js';
 
 const I = 't-lab12';
+// A web.sh that restarts the service (node) took longer than the default 60 s on a machine other
+// tests load too: give the scripts room, and the tests that grade three times the time for it.
+process.env.HURRYNET_SCRIPT_TIMEOUT ??= '240';
 /** Bob's working transcoder, as the web image ships it (the lab breaks it in place at start). */
 const transcoder = readFileSync(join(projectRoot(), 'images/web/app/video/transcode.sh'), 'utf8');
 
@@ -47,7 +50,9 @@ describe('lab 12: the video service', () => {
         /503: the file store did not take the upload: .*ECONNREFUSED 10\.0\.1\.21:20/,
       );
       expect(result('no-loss')?.reason).toMatch(/never reached the store/);
-      expect(result('segments')?.hints?.join('\n')).toMatch(/segmentSeconds/);
+      // check shows the first hint level only: where to look, not the fix.
+      expect(result('segments')?.hints).toHaveLength(1);
+      expect(result('segments')?.hints?.[0]).toMatch(/the 2 s your task card asks for/);
       // The grader views Bob's service from a fresh machine on Alice's LAN.
       expect(result('errors')?.evidence[0]?.where).toBe('fresh@lan');
       expect(report.ms).toBeLessThan(15000 * (report.timeScale ?? 1));
@@ -82,7 +87,7 @@ describe('lab 12: the video service', () => {
 
   it(
     'fails a canned stream (made once from the sample), one whose playlist lies about its length, and a service patched to skip the store',
-    { timeout: 300_000 },
+    { timeout: 600_000 },
     async () => {
       // 1. The store fixed honestly, but the "transcoder" copies a stream made once from the 6 s
       //    sample clip; a root learner on alice also points the name at herself and redirects Bob's
@@ -218,6 +223,9 @@ describe('lab 12: the video service', () => {
       const down = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as { error: string; id: string; kept: boolean };
       expect(down.error).toMatch(/file store .*ECONNREFUSED/);
       expect(down.kept).toBe(true);
+      expect((JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as { retry: string }).retry).toMatch(
+        /tries again every 5 s, and at once when config\.json changes/,
+      );
       expect((await sh(I, 'web', `test -s /srv/web/data/video/spool/${down.id}.mp4`)).exitCode).toBe(0);
 
       // Back up: the service retries on its own, the file lands in the learner's folder and streams.
@@ -239,6 +247,30 @@ describe('lab 12: the video service', () => {
       );
       expect(ready).toBe(true);
       expect((await sh(I, 'web', `test -e /srv/web/data/video/spool/${down.id}.mp4`)).exitCode).not.toBe(0);
+
+      // A wrong setting, then its fix: the kept upload is retried as soon as config.json changes.
+      await sh(I, 'web', `sed -i 's/"port": 21/"port": 2121/' /srv/web/video/config.json`);
+      const wrong = await status('-F file=@/tmp/clip.mp4');
+      expect(wrong.code).toBe(503);
+      await sh(I, 'web', `sed -i 's/"port": 2121/"port": 21/' /srv/web/video/config.json`);
+      const fixedAt = Date.now();
+      expect(
+        await eventually(
+          async () => (await sh(I, 'ftp', `test -s /home/bob/${folder}/${wrong.json.id}.mp4`)).exitCode === 0,
+          15000,
+          250,
+        ),
+      ).toBe(true);
+      process.stderr.write(`[lab-12] a kept upload reached the store ${Date.now() - fixedAt} ms after the fix\n`);
+      expect(
+        (
+          await sh(
+            I,
+            'web',
+            `grep -c 'retrying every 5 s, and at once when config.json changes' /var/log/web/video.log`,
+          )
+        ).stdout.trim(),
+      ).not.toBe('0');
     },
   );
 });

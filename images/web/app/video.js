@@ -11,7 +11,8 @@
 //
 // The settings are in video/config.json and the ffmpeg step is video/transcode.sh, both read
 // on every upload, so an edit counts at once (no restart). An upload is never lost: it stays on
-// local disk until the store has it, and a store that is down is retried every few seconds.
+// local disk until the store has it; an attempt to store what waits starts every RETRY_MS (at once
+// after an attempt that took longer), and at once when config.json changes.
 const fs = require('fs');
 const fsp = fs.promises;
 const path = require('path');
@@ -31,7 +32,10 @@ const SAMPLE_FILE = path.join(DATA_DIR, 'sample.mp4');
 const HLS_DIR = process.env.VIDEO_HLS_DIR || '/srv/web/hls';
 const LOG_FILE = path.join(process.env.WEB_LOG_DIR || '/var/log/web', 'video.log');
 const RETRY_MS = Number(process.env.VIDEO_RETRY_MS || 5000);
-const STORE_TIMEOUT_MS = 5000;
+/** How long the store's address may take to answer a new connection: past it, the network path lost packets. */
+const CONNECT_TIMEOUT_MS = 5000;
+/** How long the store may take over each answer once connected (a wrong password alone makes vsftpd wait seconds). */
+const STORE_TIMEOUT_MS = 20000;
 const TRANSCODE_TIMEOUT_MS = 120000;
 
 for (const dir of [SPOOL_DIR, HLS_DIR, path.dirname(LOG_FILE)]) fs.mkdirSync(dir, { recursive: true });
@@ -139,9 +143,16 @@ function storeUrl(store, name) {
 
 /** Hands a file to the FTP store with basic-ftp (passive mode), and checks the size that arrived. */
 async function storeFile(store, localPath, name) {
-  const client = new ftp.Client(STORE_TIMEOUT_MS);
+  const client = new ftp.Client(CONNECT_TIMEOUT_MS);
+  let connected = false;
   try {
-    await client.access({ host: store.host, port: store.port, user: store.user, password: store.password, secure: false });
+    await client.connect(store.host, store.port);
+    // Connected: from now on the store itself answers, and a slow one is waited for longer.
+    connected = true;
+    client.ftp.timeout = STORE_TIMEOUT_MS;
+    await client.sendIgnoringError('OPTS UTF8 ON');
+    await client.login(store.user, store.password);
+    await client.useDefaultSettings();
     if (store.folder) await client.ensureDir(store.folder); // creates it when missing, then enters it
     await client.uploadFrom(localPath, name);
     const size = await client.size(name);
@@ -149,7 +160,15 @@ async function storeFile(store, localPath, name) {
     if (size !== local) throw new Error(`the store has ${size} bytes of ${name}, expected ${local}`);
     return storeUrl(store, name);
   } catch (err) {
-    const what = err instanceof ftp.FTPError ? `the store answered "${err.message}"` : err.message;
+    const timeout = /^Timeout/.test(err.message);
+    const what =
+      err instanceof ftp.FTPError
+        ? `the store answered "${err.message}"`
+        : timeout && !connected
+          ? `${err.message}: no answer to the connection within ${CONNECT_TIMEOUT_MS / 1000} s (packets lost on the network path)`
+          : timeout
+            ? `${err.message}: connected, but the store did not answer within ${STORE_TIMEOUT_MS / 1000} s (a slow store)`
+            : err.message;
     throw new Error(`file store ${store.host}:${store.port}: ${what}`);
   } finally {
     client.close();
@@ -205,7 +224,7 @@ async function storeAndStream(video, config) {
     const same = video.state === 'waiting-for-store' && video.error === err.message;
     update(video, { state: 'waiting-for-store', error: err.message, attempts: (video.attempts || 0) + 1 });
     // A retry that fails the same way again is not news: log the first failure and each change.
-    if (!same) log(`${video.id} not stored (kept at ${video.spool}, retrying every ${RETRY_MS / 1000} s): ${err.message}`);
+    if (!same) log(`${video.id} not stored (kept at ${video.spool}, ${RETRY_TEXT}): ${err.message}`);
     return {
       status: 503,
       retryAfter: Math.ceil(RETRY_MS / 1000),
@@ -213,7 +232,7 @@ async function storeAndStream(video, config) {
         error: `the file store did not take the upload: ${err.message}`,
         id: video.id,
         kept: true,
-        retry: `the upload is kept on the web server and the service retries every ${RETRY_MS / 1000} s; GET /videos/${video.id} shows where it is`,
+        retry: `the upload is kept on the web server and the service tries again every ${RETRY_MS / 1000} s, and at once when ${path.basename(CONFIG_FILE)} changes; GET /videos/${video.id} shows where it is`,
       },
     };
   }
@@ -238,10 +257,27 @@ async function storeAndStream(video, config) {
 }
 
 // Uploads the store did not take are retried in the background, with the settings of the moment.
+// An attempt starts RETRY_MS after the one before it started (at once when that one took longer),
+// and at once when config.json has changed since the last attempt read it: a fixed setting counts
+// within a second, not after the next few failures with the old one.
+const RETRY_TEXT = `retrying every ${RETRY_MS / 1000} s, and at once when ${path.basename(CONFIG_FILE)} changes`;
 let retrying = false;
-async function retryWaiting() {
-  if (retrying) return;
+let nextRetry = 0;
+let retriedWith;
+function configText() {
+  try {
+    return fs.readFileSync(CONFIG_FILE, 'utf8');
+  } catch {
+    return '';
+  }
+}
+async function retryWaiting(now = false) {
+  if (retrying || !videos.some((v) => v.state === 'waiting-for-store')) return;
+  const settings = configText();
+  if (!now && Date.now() < nextRetry && settings === retriedWith) return;
   retrying = true;
+  retriedWith = settings;
+  nextRetry = Date.now() + RETRY_MS;
   try {
     for (const video of videos.filter((v) => v.state === 'waiting-for-store')) {
       if (!video.spool || !fs.existsSync(video.spool)) {
@@ -370,7 +406,7 @@ function upload(req, res) {
       log(`${id} received "${file.name}" (${file.bytes} bytes, ${probe.duration} s) from ${video.from}`);
       const r = await storeAndStream(video, config);
       await answer(r);
-      if (r.status !== 503) retryWaiting().catch(() => {}); // the store works: flush what waits
+      if (r.status !== 503) retryWaiting(true).catch(() => {}); // the store works: flush what waits
     } catch (err) {
       log(`${id} upload failed: ${err.stack || err.message}`);
       answer({ status: 500, body: { error: `the upload failed on the server: ${err.message}`, id } });
@@ -417,6 +453,7 @@ module.exports = function video(app) {
       res.status(500).json({ error: `could not make the sample clip: ${err.message}` });
     }
   });
-  setInterval(() => retryWaiting().catch((err) => log(`retry failed: ${err.message}`)), RETRY_MS).unref();
+  // A cheap look every quarter second (one small file read): whether an attempt is due, or the settings changed.
+  setInterval(() => retryWaiting().catch((err) => log(`retry failed: ${err.message}`)), 250).unref();
 };
 
