@@ -42,10 +42,11 @@ import {
   type Check,
   type CheckContext,
   type Evidence,
+  type Hints,
   type Host,
   type Verdict,
 } from '../../checks/types.js';
-import { answerCheck, keywordCheck } from '../../checks/answers.js';
+import { answerCheck, keywordCheck, rubricCheck, type Concept } from '../../checks/answers.js';
 import {
   q,
   rawPackets,
@@ -538,7 +539,11 @@ const repliesCheck = (v: SgVars, f: Facts): Check => ({
   title: 'Reply-shaped packets do not get in either: TCP without SYN, or from source port 53, 80, 123 or 443',
   points: 2,
   deadlineMs: 4000,
-  hint: `A stateless filter cannot tell a reply from a packet that only looks like one: anyone can send from port 53 or 80, or a TCP segment without SYN. Try it from Bob's laptop: hping3 -A -c 1 -s 53 -k -p ${v.agentPort} ${f.bob} (a reset coming back means the ACK got through) and hping3 -S -c 1 -s 80 -k -p ${v.agentPort} ${f.bob}. Let replies in by their connection (-m conntrack --ctstate ESTABLISHED,RELATED), never by their ports or flags.`,
+  hint: [
+    'Packets that only look like replies: a TCP segment without SYN, or one from source port 53, 80, 123 or 443. Anyone can send those. Which of your rules judge a packet by its ports or flags instead of by the connection it belongs to?',
+    `From Bob's laptop: hping3 -A -c 1 -s 53 -k -p ${v.agentPort} ${f.bob} (a reset coming back means the bare ACK got through to web) and hping3 -S -c 1 -s 80 -k -p ${v.agentPort} ${f.bob}; on the edge, iptables -S FORWARD shows every --sport, port range, ! --syn or --tcp-flags match.`,
+    'On the edge: iptables -I FORWARD 1 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT, -m conntrack --ctstate NEW on every allow rule, and delete every rule that matches --sport, a high port range or ! --syn; then conntrack -F.',
+  ],
   run: (ctx) =>
     withToken(ctx, 'the services', async (secret) => {
       const services = closedServices(v);
@@ -611,7 +616,7 @@ const webCheck = (
   f: Facts,
   from: Vantage[],
   scheme: 'http' | 'https',
-  spec: { id: string; title: string; points: number; hint: string },
+  spec: { id: string; title: string; points: number; hint: Hints },
 ): Check => ({
   ...spec,
   deadlineMs: 6000,
@@ -625,7 +630,11 @@ const adminAllowedCheck = (v: SgVars, f: Facts, admin: Vantage): Check => ({
   title: `The admin port ${v.adminPort} answers ${v.adminKind === 'laptop' ? "Bob's laptop" : "Alice's home"} (${v.adminName})`,
   points: 2,
   deadlineMs: 5000,
-  hint: `The admin source is ${v.adminName}: look its address up (dig +short ${v.adminName}) and allow TCP ${v.adminPort} to ${f.web} from that address only. Test from there: nc -v -w 3 ${f.bob} ${v.adminPort}`,
+  hint: [
+    `The admin port ${v.adminPort} from ${v.adminName}, the one source your task card names: which address does the edge see for it, and does a rule let new connections from that address in?`,
+    `dig +short ${v.adminName} gives the address; iptables -S FORWARD on the edge; test from there: nc -v -w 3 ${f.bob} ${v.adminPort} (Bob's laptop: npx hurrynet shell bob).`,
+    `On the edge: iptables -A FORWARD -i backbone -s <that address> -d ${f.web} -p tcp --dport ${v.adminPort} -m conntrack --ctstate NEW -j ACCEPT, after the ESTABLISHED,RELATED rule.`,
+  ],
   run: (ctx) =>
     withToken(ctx, 'the admin service', async (secret) => {
       const host = await ctx.probe(admin.node);
@@ -664,7 +673,11 @@ const adminDeniedCheck = (v: SgVars, f: Facts, others: Vantage[]): Check => ({
   title: `The admin port ${v.adminPort} refuses everyone else (while their HTTP still works)`,
   points: 2,
   deadlineMs: 4000,
-  hint: `Allow port ${v.adminPort} only with "-s <the admin address>" (a single address, not a whole network), and drop every other new connection. Check from Bob's laptop and from alice with nc -v -w 3 ${f.bob} ${v.adminPort}.`,
+  hint: [
+    `Everyone else who can reach the admin port ${v.adminPort}: Bob's laptop, Alice's home, other machines on the backbone. Only ${v.adminName} may; does the rule that opens it name one source address, or none?`,
+    `iptables -S FORWARD on the edge: the admin rule needs -s with one address. Test from Bob's laptop (npx hurrynet shell bob) and from alice: nc -v -w 3 ${f.bob} ${v.adminPort}.`,
+    `On the edge, delete every rule that opens port ${v.adminPort} without -s (iptables -D FORWARD N, N from iptables -L FORWARD --line-numbers), keep one with -s <the admin address> -p tcp --dport ${v.adminPort} -m conntrack --ctstate NEW -j ACCEPT, and let the DROP policy refuse the rest.`,
+  ],
   run: (ctx) =>
     withToken(ctx, 'the admin service', async (secret) => {
       const results = await Promise.all(
@@ -712,7 +725,11 @@ const restDeniedCheck = (v: SgVars, f: Facts): Check => ({
   title: 'Nothing else gets in: not the internal services, not FTP, not with a "reply" source port',
   points: 2,
   deadlineMs: 4000,
-  hint: `A stateless filter needs "reply" rules (high ports, source port 53 or 80) that anyone can use: from Bob's laptop try nc -v -w 3 -p 53 ${f.bob} <a port web listens on> (see "ss -ltnu" on web). With conntrack, replies are recognised by their connection, so no such rule is needed: drop every new connection you did not allow.`,
+  hint: [
+    'The rules a stateless filter needs for "replies" (every high port, anything from source port 53): who else can send packets that match them? The services on web that only the VPC may use sit right behind them.',
+    `ss -ltnu on web lists what it listens on; from Bob's laptop: nc -v -w 3 ${f.bob} <port>, the same with -p 53 (a source port) and with -u (UDP); iptables -L FORWARD -n -v on the edge shows which rule's counter rose.`,
+    'On the edge, delete the "high port" and "source port 53" rules (iptables -D FORWARD N), let replies in by their connection with iptables -I FORWARD 1 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT, allow only the new connections the policy names, then conntrack -F.',
+  ],
   run: (ctx) =>
     withToken(ctx, 'the internal services', async (secret) => {
       const { privatePort, agentPort } = v;
@@ -807,7 +824,11 @@ const outboundCheck = (f: Facts): Check => ({
   title: "Bob's server can start its own connections (DNS, and to Bob's laptop over TCP and UDP) and gets the answers",
   points: 2,
   deadlineMs: 6000,
-  hint: `New connections from the VPC side must be allowed out, and their answers let back in whatever port they come from: that is what "-m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT" does. Try on web: dig @${f.dns} web.bob.example and dig +tcp @${f.dns} web.bob.example.`,
+  hint: [
+    "Bob's server starting connections of its own (DNS lookups, to Bob's laptop): they leave through the edge, and their answers come back on the backbone side from ports that no rule can know in advance.",
+    `On web: dig @${f.dns} web.bob.example and dig +tcp @${f.dns} web.bob.example; on the edge, conntrack -L while they run, and iptables -L FORWARD -n -v to see which rule drops the answers.`,
+    'On the edge: iptables -A FORWARD -i vpc -o backbone -m conntrack --ctstate NEW -j ACCEPT, with iptables -I FORWARD 1 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT before it for the answers.',
+  ],
   async run(ctx) {
     const fromWeb = await ctx.probe('web');
     const id = nonce();
@@ -870,7 +891,12 @@ const adminAnswer = (v: SgVars): Check =>
     title: 'answers.yaml: the address admin access is allowed from',
     points: 1,
     key: 'admin_source',
-    hint: `The address the edge sees for ${v.adminName}: dig +short ${v.adminName}. For Alice's home that is her router's public address, not her laptop's 192.168.1.x.`,
+    about: `the address the edge sees for ${v.adminName}`,
+    hint: [
+      `The admin on your task card, ${v.adminName}, as Bob's edge sees it. For Alice's home that is what the internet sees, not her laptop's own address.`,
+      `dig +short ${v.adminName} (on alice or on the edge).`,
+      'In /root/answers.yaml, admin_source is that address alone, without a prefix length.',
+    ],
     async expected(ctx) {
       const [node, link] = v.adminKind === 'laptop' ? [LAPTOP_NODE, OUTSIDE] : ['home', 'access'];
       const r = await interfaceAddress(ctx.node(node), link);
@@ -884,25 +910,46 @@ const droppedAnswer = keywordCheck({
   title: 'answers.yaml: the packet of the TCP handshake the stateless rules dropped',
   points: 1,
   key: 'dropped_packet',
-  hint: 'Under the old rules, run "tcpdump -ni any tcp port 80" on the edge while alice tries curl: which of SYN, SYN-ACK, ACK comes in on the vpc side but never leaves on the backbone side? (tcpdump writes SYN-ACK as [S.]).',
+  hint: [
+    'The three packets of a TCP handshake under the old stateless rules: which one came back from the server on the vpc side of the edge, and never left on the backbone side?',
+    'Under the old rules (npx hurrynet lab 7 --reset brings them back), tcpdump -ni any tcp port 80 on the edge while alice runs curl; tcpdump writes a SYN as [S], a SYN-ACK as [S.], an ACK as [.].',
+    'In /root/answers.yaml, dropped_packet is the name TCP gives that packet: SYN, SYN-ACK or ACK.',
+  ],
   test: (a) => /syn\W{0,3}ack|synack|\[s\.\]/i.test(a) && !/^\s*syn\s*$/i.test(a),
   wrong: 'that is not the packet the old rules dropped',
 });
 
-const whyAnswer = keywordCheck({
+/** The ideas a good "why did the replies die" answer links: what happened to them, and what a stateless filter lacks. */
+export const WHY_CONCEPTS: Concept[] = [
+  {
+    idea: 'what happened to the replies (the SYN-ACK, the return traffic)',
+    patterns: [
+      /\b(repl(y|ies|ied)|return(ing|ed)?|respon[sd]\w*|answers?|way back|coming back|came back|goes back|going back|back out|other direction|both directions?)\b/i,
+      /syn\W{0,3}ack|synack|\[s\.\]/i,
+    ],
+  },
+  {
+    idea: 'that a stateless filter judges each packet alone and remembers no connection',
+    patterns: [
+      /\b(state(less|ful)?|conntrack|connection track\w*|track(s|ing|ed)?|remember\w*|memory|establish\w*|related)\b/i,
+      /\b(each|every|single|one) packet\b|\b(alone|on its own|by itself|in isolation|independent\w*|own merits?)\b/i,
+      /\b(does not|doesn'?t|didn'?t|did not|cannot|can'?t|never) (know|see|link|tell|connect|associate|relate|recogni[sz]e)\b/i,
+    ],
+  },
+];
+
+const whyAnswer = rubricCheck({
   id: 'answer-why',
   title: 'answers.yaml: in one sentence, why the stateless rules broke the replies',
   points: 1,
   required: false,
   key: 'why_stateless',
-  hint: "Think about what a stateless filter knows when the server's reply arrives on the vpc side, and what conntrack remembers about the connection.",
-  test: (a) =>
-    a.trim().length >= 20 &&
-    /(repl|return|respon|answer|syn\W{0,3}ack|way back|coming back|outgoing|other direction|both direction)/i.test(a) &&
-    /(state|conntrack|track|remember|memory|establish|each packet|every packet|single packet|alone|on its own|own merit|independent|isolation|direction)/i.test(
-      a,
-    ),
-  wrong: 'say what happened to the replies and what a stateless filter does not know about them',
+  hint: [
+    "The moment the server's reply reaches the edge on the vpc side: what does a stateless filter know about it then, and what would conntrack remember about the connection it belongs to?",
+    'iptables -S FORWARD under the old rules: which rule matches a packet that leaves web from port 80 towards Alice? tcpdump -ni any tcp port 80 on the edge shows where that packet stops.',
+    'In /root/answers.yaml, why_stateless: one sentence in your own words that links the two: what happened to the replies, and why a filter that judges each packet alone, with no memory of the connection, did that.',
+  ],
+  concepts: WHY_CONCEPTS,
 });
 
 function checks(v: SgVars, world: World): Check[] {
@@ -913,13 +960,21 @@ function checks(v: SgVars, world: World): Check[] {
       id: 'http',
       title: `HTTP (port 80) reaches Bob's server from anywhere`,
       points: 2,
-      hint: `From alice: curl -v -m 5 http://web.bob.example/ . A connection that hangs means a packet is dropped on the way there or back: on the edge, watch both sides with "tcpdump -ni any tcp port 80" and look for the packet of the handshake that comes back from the server on the vpc side but never leaves on the backbone side.`,
+      hint: [
+        "Bob's edge, between the backbone and his VPC: a connection that hangs means a packet of the handshake is dropped in silence, on the way in or on the way back. Compare what arrives on one side of the edge with what leaves on the other.",
+        'From alice: curl -v -m 5 http://web.bob.example/ (a timeout, not a refusal); on the edge, tcpdump -ni any tcp port 80 shows the handshake on backbone and on vpc: look for the packet that comes back from the server on vpc but never leaves on backbone. iptables -L FORWARD -n -v --line-numbers shows which rules count packets.',
+        `On the edge, let the answers of every connection back with iptables -I FORWARD 1 -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT, and let new web connections in with iptables -A FORWARD -i backbone -d ${f.web} -p tcp -m multiport --dports 80,443 -m conntrack --ctstate NEW -j ACCEPT.`,
+      ],
     }),
     webCheck(f, web, 'https', {
       id: 'https',
       title: `HTTPS (port 443) reaches Bob's server from anywhere`,
       points: 1,
-      hint: 'From alice: curl -vk -m 5 https://web.bob.example/ (-k: the stand-in certificate is self-signed). The same rule that lets port 80 in must let 443 in, and the replies must get out.',
+      hint: [
+        'HTTPS is port 443 on the same server: the edge must let its first packet in from anywhere, and its replies back out, just as for port 80.',
+        'From alice: curl -vk -m 5 https://web.bob.example/ (-k: the stand-in certificate is self-signed); on the edge, iptables -S FORWARD: is there a rule for 443 at all?',
+        `On the edge: iptables -A FORWARD -i backbone -d ${f.web} -p tcp --dport 443 -m conntrack --ctstate NEW -j ACCEPT (or one multiport rule for 80,443), with the ESTABLISHED,RELATED rule first.`,
+      ],
     }),
     adminAllowedCheck(v, f, admin),
     adminDeniedCheck(v, f, others),

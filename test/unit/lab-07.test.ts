@@ -176,12 +176,26 @@ describe('lab 07: variation', () => {
       expect(await judge('answer-dropped', ok), ok).toBe(true);
     for (const bad of ['SYN', 'ACK', 'FIN', 'the first one'])
       expect(await judge('answer-dropped', bad), bad).toBe(false);
-    expect(
-      await judge('answer-why', 'Each packet is judged alone, so the reply from web matched no rule and was dropped'),
-    ).toBe(true);
-    expect(await judge('answer-why', 'it keeps no state, so the return traffic was dropped')).toBe(true);
-    expect(await judge('answer-why', 'because of the firewall')).toBe(false);
-    expect(await judge('answer-why', 'no idea')).toBe(false);
+    // A reason in the learner's own words links what happened to the replies with what a
+    // stateless filter lacks; a keyword, a guess or half the story does not.
+    for (const ok of [
+      'Each packet is judged alone, so the reply from web matched no rule and was dropped',
+      'it keeps no state, so the return traffic was dropped',
+      'The filter does not remember the connection, so the SYN-ACK going back out from port 80 matched nothing and hit the DROP policy.',
+      "Without conntrack the edge cannot tell that the server's answer belongs to Alice's connection, so it dropped it",
+      'The rules only let packets in to port 80; the server response went the other direction and a stateless filter sees every packet on its own.',
+    ])
+      expect(await judge('answer-why', ok), ok).toBe(true);
+    for (const bad of [
+      'because of the firewall',
+      'no idea',
+      'no idea, latency',
+      'stateless',
+      'the SYN-ACK was dropped by the edge on the way out to alice',
+      'the firewall keeps no state at all, it is stateless and old',
+      'not sure, maybe the replies were lost because of state',
+    ])
+      expect(await judge('answer-why', bad), bad).toBe(false);
   });
 
   it('pins the admin kinds of the seeds the integration test uses', () => {
