@@ -3,9 +3,10 @@
 // Bob's zone on the dns node. She finds it with dig and nslookup, fixes it, and shows that the home
 // router's cache answers a second lookup without asking the dns node again. Graded with clean dig:
 // claims about the network (the router's resolver works for the LAN, Bob's server has the record)
-// from fresh machines the grader attaches to the home link and the backbone; claims about Alice's
-// laptop from a sidecar in her namespace; and from the far end: dnsmasq's log on home and bind's
-// query log on dns, which show whether a query really reached the router's resolver and Bob.
+// from fresh machines the grader attaches to Alice's LAN (the link lan) and the backbone; claims
+// about Alice's laptop from a sidecar in her namespace; and from the far end: dnsmasq's log on home
+// and bind's query log on dns, which show whether a query really reached the router's resolver
+// and Bob.
 import { contains } from '../../orchestrator/world/addresses.js';
 import { freshSeat } from '../../orchestrator/world/world.js';
 import {
@@ -66,7 +67,7 @@ export interface DnsFacts {
 
 export function dnsFacts(world: World): DnsFacts {
   const homePrefix = world.links.find((l) => l.name === 'lan')?.prefix;
-  if (!homePrefix) throw new Error('lab 03: the world has no home link');
+  if (!homePrefix) throw new Error('lab 03: the world has no lan link');
   return {
     router: addressOf(world, 'home', 'lan'),
     routerPublic: addressOf(world, 'home', 'access'),
@@ -85,8 +86,8 @@ export type FaultKind = (typeof FAULTS)[number];
 export const FAULT_NODE: Record<FaultKind, string> = { resolver: 'alice', forwarder: 'home', record: 'dns' };
 
 /**
- * Addresses where no DNS server answers: free addresses on the home link, the access link and the
- * backbone. Never the grader's fresh machine's seat on the home link (192.168.1.254), which is alive
+ * Addresses where no DNS server answers: free addresses on the lan link, the access link and the
+ * backbone. Never the grader's fresh machine's seat on the lan link (192.168.1.254), which is alive
  * while a check runs (the unit test holds this against the lab's world).
  */
 export const BAD_RESOLVERS = [
@@ -289,7 +290,11 @@ const resolverCheck = (f: DnsFacts): Check => ({
   title: "Alice's laptop asks the home router for names",
   points: 1,
   deadlineMs: 1500,
-  hint: `Look at /etc/resolv.conf on alice: the first "nameserver" line is where every lookup goes. The home router (${f.router}) is the resolver DHCP hands out. Rewrite the file with nano or: echo 'nameserver ${f.router}' > /etc/resolv.conf (sed -i fails on this file: Docker mounts it).`,
+  hint: [
+    `Alice's laptop, the first step of every lookup: which server does it ask? On this network DHCP hands out the home router (${f.router}) as the resolver.`,
+    'On alice: /etc/resolv.conf, whose first "nameserver" line is where every lookup goes; the SERVER: line of dig NAME says who answered (or "no servers could be reached").',
+    `On alice: echo 'nameserver ${f.router}' > /etc/resolv.conf, or edit it with nano (sed -i fails on this file: Docker mounts it).`,
+  ],
   async run(ctx) {
     const { ns, evidence } = await firstNameserver(ctx);
     if (!ns) return fail("alice's /etc/resolv.conf names no nameserver", evidence);
@@ -302,7 +307,11 @@ const forwarderCheck = (f: DnsFacts): Check => ({
   id: 'forwarder',
   title: `The home router forwards lookups to Bob's DNS server (${f.dnsServer})`,
   points: 1,
-  hint: `Compare dig @${f.router} web.${ZONE} with dig @${f.dnsServer} web.${ZONE} on alice. If only the second answers, read ${FILES.dnsmasqConf} and the end of ${FILES.dnsmasqLog} on home (npx hurrynet shell home): which server does it forward to? After editing, restart dnsmasq: pkill dnsmasq; dnsmasq --conf-file=${FILES.dnsmasqConf}. The grader asks from a fresh machine on Alice's LAN and looks for its question in the router's log and in Bob's: an iptables rule that passes port 53 straight to Bob does not count.`,
+  hint: [
+    `The home router's resolver: a question it cannot answer from its cache must go on to Bob's DNS server (${f.dnsServer}). Compare what the router answers with what Bob's server answers for the same name.`,
+    `On alice: dig @${f.router} web.${ZONE} and dig @${f.dnsServer} web.${ZONE}. On home (npx hurrynet shell home): the server= line of ${FILES.dnsmasqConf}, and the "forwarded ... to" lines at the end of ${FILES.dnsmasqLog}.`,
+    `On home: set the line to server=${f.dnsServer} in ${FILES.dnsmasqConf}, then restart dnsmasq, which reads it only at start: pkill dnsmasq; dnsmasq --conf-file=${FILES.dnsmasqConf}. An iptables rule that passes port 53 straight to Bob does not count: the grader looks for its question in the router's log.`,
+  ],
   async run(ctx) {
     // A fresh machine on the LAN asks, so nothing set on alice (or in the router's own OUTPUT
     // path) changes the way. A name nobody ever asked for cannot come from a cache: its answer
@@ -347,7 +356,11 @@ const recordCheck = (v: DnsVars, f: DnsFacts): Check => ({
   id: 'record',
   title: `Bob's DNS server knows ${v.mustResolve}`,
   points: 1,
-  hint: `Ask the authoritative server directly: dig @${f.dnsServer} ${v.mustResolve}. If it says NXDOMAIN, add the record to ${ZONE_FILE} on the dns node (a line "${shortName(v.mustResolve)} IN A <address>"), raise the serial in the SOA line, check it with named-checkzone ${ZONE} ${ZONE_FILE}, and reload with pkill -HUP named.`,
+  hint: [
+    `Bob's DNS server, the one that is authoritative for ${ZONE}: does its zone list ${v.mustResolve} with the address on your task card? Ask it directly, not through the router.`,
+    `dig @${f.dnsServer} ${v.mustResolve}: NXDOMAIN with the flag aa means the zone itself lacks the name. On dns: the zone file ${ZONE_FILE}, and named-checkzone ${ZONE} ${ZONE_FILE} to check it.`,
+    `On dns: add the line "${shortName(v.mustResolve)} IN A ${f.bobPublic}" to ${ZONE_FILE}, raise the serial (the first number of the SOA line), run named-checkzone ${ZONE} ${ZONE_FILE}, and reload with pkill -HUP named.`,
+  ],
   async run(ctx) {
     // Asked the way the world asks: at its public address, from a fresh machine on the backbone.
     const { address, result } = await resolveWith(await ctx.fresh('backbone'), v.mustResolve, f.dnsServer);
@@ -422,7 +435,11 @@ const aliceResolvesCheck = (v: DnsVars, f: DnsFacts): Check => ({
   id: 'alice-resolves',
   title: `${v.mustResolve} resolves on Alice's laptop through the home router`,
   points: 2,
-  hint: `Run dig ${v.mustResolve} on alice and read the status and SERVER lines. Fix what the other checks point at. If the dns node has the record but the router still says NXDOMAIN, the router cached the "no such name" answer: clear its cache with pkill -HUP dnsmasq on home. The grader compares alice's answer with the one a fresh machine on her LAN gets from the router, and looks for its own queries in the router's log, so a local DNS server, a relay or an iptables rule on alice (or a redirect of port 53 on the router) makes this fail.`,
+  hint: [
+    `The whole chain for ${v.mustResolve}: alice asks the home router, the router asks Bob's DNS server. The other checks say which link is broken; once it is fixed, the router may still remember the old "no such name" answer.`,
+    `On alice: dig ${v.mustResolve} (its status and SERVER lines). A NXDOMAIN from the router while dig @${f.dnsServer} ${v.mustResolve} answers is a remembered answer (negative caching): ${FILES.dnsmasqLog} on home shows it as "cached ... is NXDOMAIN".`,
+    `Fix what the other checks point at, then empty the router's cache with pkill -HUP dnsmasq on home (or wait for the negative TTL) and run dig ${v.mustResolve} on alice again. No local DNS server, relay or iptables rule on alice: the grader's own queries must reach the router.`,
+  ],
   async run(ctx) {
     const alice = await ctx.probe('alice');
     const { ns, evidence: conf } = await firstNameserver(ctx);
@@ -461,7 +478,11 @@ const cacheCheck = (v: DnsVars, f: DnsFacts): Check => ({
   id: 'cache',
   title: `The home router answered a repeated lookup of ${v.cacheName} from its cache`,
   points: 2,
-  hint: `Once names resolve, run dig ${v.cacheName} on alice, wait a few seconds, and run it again. Compare the TTLs and the flags (aa). Then look for the name in ${FILES.dnsmasqLog} on home and in ${FILES.bindQueryLog} on dns.`,
+  hint: [
+    `Two lookups of ${v.cacheName} from alice, a few seconds apart, once names resolve: the first goes on to Bob's DNS server, the second should stop at the home router. Nothing may empty the router's cache in between.`,
+    `dig ${v.cacheName} on alice shows the TTL and the flags (aa means straight from the zone); ${FILES.dnsmasqLog} on home says "forwarded" or "cached" for each lookup, and ${FILES.bindQueryLog} on dns lists the queries that reached Bob.`,
+    `On alice: dig ${v.cacheName}; sleep 3; dig ${v.cacheName} (no pkill -HUP dnsmasq in between). The second answer has no aa and a lower TTL.`,
+  ],
   async run(ctx) {
     const [router, dns] = await Promise.all([routerStory(ctx, f, v.cacheName, v.ttl), dnsQueries(ctx, v.cacheName)]);
     const { lookups, hits } = router.story;
@@ -494,7 +515,12 @@ const answerChecks = (v: DnsVars, f: DnsFacts): Check[] => [
     title: 'answers.yaml: which node had the fault',
     points: 1,
     key: 'fault_node',
-    hint: 'Answer with the node you had to change: alice, home or dns.',
+    about: 'the node that had the fault in your world',
+    hint: [
+      "The node where the chain broke: the one whose setting or data you had to change for names to resolve (your own laptop, the home router, or Bob's DNS server).",
+      `The checks resolver, forwarder and record: the one that failed before your fix names the node (alice's /etc/resolv.conf, home's ${FILES.dnsmasqConf}, dns's ${ZONE_FILE}).`,
+      'In /root/answers.yaml: fault_node: alice, home or dns, one node only, the one you fixed.',
+    ],
     async expected() {
       return { value: FAULT_NODE[v.fault], evidence: [] };
     },
@@ -508,7 +534,12 @@ const answerChecks = (v: DnsVars, f: DnsFacts): Check[] => [
     title: `answers.yaml: the TTL of your first lookup of ${v.cacheName}`,
     points: 1,
     key: 'ttl_first',
-    hint: `The first answer comes straight from Bob's DNS server with the full TTL of the record: the number after the name in dig's ANSWER SECTION.`,
+    about: `the TTL of ${v.cacheName} in Bob's zone`,
+    hint: [
+      `The first lookup of ${v.cacheName}: its answer comes straight from Bob's DNS server, with the full TTL the zone gives the record.`,
+      `dig ${v.cacheName} on alice: the TTL is the number after the name in the ANSWER SECTION; the zone file ${ZONE_FILE} on dns sets it with $TTL.`,
+      `Copy the TTL of your first dig ${v.cacheName} (the one with the flag aa) into /root/answers.yaml as ttl_first.`,
+    ],
     async expected() {
       return { value: `${v.ttl}`, evidence: [] };
     },
@@ -518,7 +549,12 @@ const answerChecks = (v: DnsVars, f: DnsFacts): Check[] => [
     title: `answers.yaml: the TTL of your second lookup (from the cache)`,
     points: 1,
     key: 'ttl_second',
-    hint: `Copy the TTL of the lookup that the home router answered from its cache (it is lower than the first). The grader recomputes it from the router's log.`,
+    about: `the TTL the home router's cache gave your repeated lookup of ${v.cacheName}`,
+    hint: [
+      `The second lookup, answered by the home router from its cache: the TTL counts down from the first one by the seconds the answer has spent in the cache.`,
+      `dig ${v.cacheName} on alice a few seconds after the first: no aa flag, a lower TTL. The router's log ${FILES.dnsmasqLog} shows the "cached" line the grader reads.`,
+      `Copy the TTL of the answer from the cache into /root/answers.yaml as ttl_second: lower than ttl_first (one second off is fine).`,
+    ],
     async expected(ctx) {
       const { story, evidence } = await routerStory(ctx, f, v.cacheName, v.ttl);
       const seen = story.hits.flatMap((h) => (h.ttlSeen === undefined ? [] : [h.ttlSeen]));
@@ -536,7 +572,12 @@ const answerChecks = (v: DnsVars, f: DnsFacts): Check[] => [
     title: `answers.yaml: how many queries for ${v.cacheName} reached the dns node`,
     points: 1,
     key: 'dns_queries',
-    hint: `Count the lines for ${v.cacheName} in ${FILES.bindQueryLog} on the dns node (npx hurrynet exec dns -- grep ${v.cacheName} ${FILES.bindQueryLog}).`,
+    about: `the number of queries for ${v.cacheName} in the dns node's query log`,
+    hint: [
+      `Bob's DNS server's own record of the questions it got for ${v.cacheName}: a lookup answered from the router's cache never arrives there.`,
+      `${FILES.bindQueryLog} on the dns node (npx hurrynet exec dns -- grep ${v.cacheName} ${FILES.bindQueryLog}); queries from ${f.routerPublic} are the ones the router forwarded.`,
+      `Count them: npx hurrynet exec dns -- grep -c ${v.cacheName} ${FILES.bindQueryLog}, and write the number in /root/answers.yaml as dns_queries.`,
+    ],
     async expected(ctx) {
       const { queries, evidence } = await dnsQueries(ctx, v.cacheName);
       if (queries.length === 0) return { value: undefined, evidence: [evidence] };

@@ -14,7 +14,15 @@
 // The answers are judged against such a confirmed capture only: a classmate's genuine capture,
 // or one's own edited to suit, earns no answer points.
 import { gunzipSync } from 'node:zlib';
-import { fail, inconclusive, pass, type Check, type CheckContext, type Evidence } from '../../checks/types.js';
+import {
+  fail,
+  inconclusive,
+  pass,
+  type Check,
+  type CheckContext,
+  type Evidence,
+  type Hints,
+} from '../../checks/types.js';
 import { answerCheck } from '../../checks/answers.js';
 import {
   accessEntriesWith,
@@ -55,7 +63,7 @@ export function tcpFacts(world: World) {
   if (!iface || !gateway || !homeWan || !webIface)
     throw new Error('lab 04: alice needs a link and a default route, home a second link, web a link');
   return {
-    /** Alice's interface (and link), e.g. "home". */
+    /** Alice's interface (and link), e.g. "lan". */
     iface,
     /** Alice's address, e.g. 192.168.1.101, and her default gateway, e.g. 192.168.1.1. */
     alice: addressOf(world, 'alice', iface),
@@ -408,7 +416,11 @@ const captureCheck = (path: string, o: Observer, f: TcpFacts): Check => ({
   id: 'capture',
   title: `${CAPTURE} holds Alice's whole exchange with Bob: handshake and GET ${path}`,
   points: 2,
-  hint: `Start the capture first, then fetch, then stop it: tcpdump -i ${f.iface} -w ${CAPTURE} port 80 & (then curl -o /dev/null http://web.bob.example${path}, then kill %1). Look at it with: tcpdump -r ${CAPTURE} -nn -S`,
+  hint: [
+    `The file ${CAPTURE} on Alice's laptop: it must hold one whole connection to Bob's port 80, from the first SYN through GET ${path} to Bob's answer. A capture started after the fetch, or on another interface, misses the start.`,
+    `tcpdump -r ${CAPTURE} -nn -S reads it back: look for Flags [S], [S.] and [.] before the GET. tcpdump -i ${f.iface} -w FILE port 80 writes one; wait for "listening on ${f.iface}" before you fetch.`,
+    `tcpdump -i ${f.iface} -w ${CAPTURE} port 80 & (wait for "listening on ${f.iface}"), then curl -o /dev/null http://web.bob.example${path}, wait a second or two, then kill %1.`,
+  ],
   async run(ctx) {
     const { exchange } = await o.observe(ctx);
     const c = exchange.conn;
@@ -424,7 +436,11 @@ const witnessedCheck = (o: Observer, f: TcpFacts): Check => ({
   id: 'witnessed',
   title: 'The home router saw the same connection (same port, same initial sequence numbers and MSS, same segments)',
   points: 2,
-  hint: 'Hand in the capture tcpdump wrote while you fetched, unchanged and complete: the grader compares it with what the home router forwarded at that moment.',
+  hint: [
+    "The home router's own record of the connection, against your capture: the same port, the same initial sequence numbers and MSS, and every data segment Bob sent. A capture from another world, an edited one, or one stopped too early differs.",
+    `tcpdump -r ${CAPTURE} -nn -S shows what you hand in. tcpdump writes packets in batches: if it stops before the last batch is written, Bob's last segments are missing from the file.`,
+    `Capture again, unchanged and complete: tcpdump -i ${f.iface} -w ${CAPTURE} port 80 &, the curl, then wait a second or two before kill %1 (never kill -9), and leave the file as tcpdump wrote it.`,
+  ],
   deadlineMs: 6000,
   async run(ctx) {
     const { exchange } = await o.observe(ctx);
@@ -466,7 +482,11 @@ const servedCheck = (path: string, o: Observer, f: TcpFacts): Check => ({
   id: 'served',
   title: `Bob's server answered that GET ${path} (its access log shows the request from Alice's network)`,
   points: 1,
-  hint: `Fetch the exact path from your task card: curl -o /dev/null http://web.bob.example${path}`,
+  hint: [
+    `Bob's access log, his record of every request: it must show GET ${path}, the path on your task card, from Alice's network, on the connection of your capture.`,
+    `The "fetch" line of /root/TASK.txt gives the URL; curl -o /dev/null -w '%{http_code}\\n' URL prints the status Bob answered (200 when he served it).`,
+    `While tcpdump captures: curl -o /dev/null http://web.bob.example${path}`,
+  ],
   async run(ctx) {
     const [{ exchange }, log] = await Promise.all([o.observe(ctx), accessEntriesWith(ctx.node('web'), path)]);
     const mine = log.entries.filter((e) => e.method === 'GET' && (e.path === path || e.path.startsWith(`${path}?`)));
@@ -514,7 +534,9 @@ interface ExchangeAnswer {
   title: string;
   key: string;
   points: number;
-  hint: string;
+  hint: Hints;
+  /** What the answer is compared with, in the world's terms. */
+  about: string;
   /** The answer, read from the confirmed connection. */
   value: (c: Connection) => string | undefined;
   required?: boolean;
@@ -538,7 +560,12 @@ const exchangeAnswers = (f: TcpFacts): ExchangeAnswer[] => [
     title: "answers.yaml: Alice's source port (client_port)",
     key: 'client_port',
     points: 1,
-    hint: `Alice's side of the connection is ${f.alice}.PORT in every line; Bob's side is port 80.`,
+    about: 'the port Alice used on the connection of your capture',
+    hint: [
+      "Alice's side of the connection: the port her laptop picked for this one connection (Bob's side is port 80). Each connection gets its own.",
+      `tcpdump -r ${CAPTURE} -nn -S: every line reads SOURCE.PORT > DESTINATION.PORT; Alice is ${f.alice}.`,
+      `In /root/answers.yaml, client_port: the number after ${f.alice}. in the SYN (Flags [S]) of the connection that fetched your path.`,
+    ],
     value: (c) => String(c.clientPort),
   },
   {
@@ -546,7 +573,12 @@ const exchangeAnswers = (f: TcpFacts): ExchangeAnswer[] => [
     title: "answers.yaml: Alice's initial sequence number (client_isn)",
     key: 'client_isn',
     points: 1,
-    hint: 'The "seq" of the first segment, the SYN (Flags [S]). Read the capture with -S, or tcpdump shows relative numbers (0, 1, ...) after the SYN.',
+    about: "the initial sequence number in Alice's SYN on the connection of your capture",
+    hint: [
+      "Alice's first segment, the SYN: the number she starts counting her bytes at. It is random for every connection.",
+      `tcpdump -r ${CAPTURE} -nn -S (with -S, or tcpdump shows relative numbers 0, 1, ... after the SYN); the SYN is the line with Flags [S].`,
+      'In /root/answers.yaml, client_isn: the number after "seq" in the Flags [S] line, absolute, as tcpdump -S prints it.',
+    ],
     value: (c) => String(c.syn.seq),
   },
   {
@@ -554,7 +586,12 @@ const exchangeAnswers = (f: TcpFacts): ExchangeAnswer[] => [
     title: "answers.yaml: Bob's initial sequence number (server_isn)",
     key: 'server_isn',
     points: 1,
-    hint: 'The "seq" of the SYN-ACK (Flags [S.]); its "ack" is client_isn + 1.',
+    about: "the initial sequence number in Bob's SYN-ACK on the connection of your capture",
+    hint: [
+      "Bob's answer to the SYN, the SYN-ACK: it starts his own count, and acknowledges Alice's SYN.",
+      `tcpdump -r ${CAPTURE} -nn -S: the line with Flags [S.]; its "ack" is client_isn + 1, because the SYN counts as one byte.`,
+      'In /root/answers.yaml, server_isn: the number after "seq" in the Flags [S.] line, absolute.',
+    ],
     value: (c) => (c.synAck ? String(c.synAck.seq) : undefined),
   },
   {
@@ -562,7 +599,12 @@ const exchangeAnswers = (f: TcpFacts): ExchangeAnswer[] => [
     title: 'answers.yaml: the MSS Alice announced in her SYN (mss)',
     key: 'mss',
     points: 1,
-    hint: 'Options are printed in brackets after the SYN: options [mss ...,sackOK,...]. Bob announces his own in the SYN-ACK.',
+    about: "the MSS in Alice's SYN on the connection of your capture",
+    hint: [
+      "The options of Alice's SYN: she tells Bob the largest segment she wants to receive. Her laptop's routes set it here (advmss on the default route).",
+      `tcpdump -r ${CAPTURE} -nn -S prints the options in brackets after the SYN: options [mss ...,sackOK,...]; ip route shows advmss. Bob announces his own MSS in the SYN-ACK.`,
+      'In /root/answers.yaml, mss: the number after "mss" in the options of the Flags [S] line (Alice\'s, not Bob\'s).',
+    ],
     value: (c) => (c.syn.mss !== undefined ? String(c.syn.mss) : undefined),
   },
   {
@@ -570,7 +612,12 @@ const exchangeAnswers = (f: TcpFacts): ExchangeAnswer[] => [
     title: 'answers.yaml: how many segments carrying data Bob sent for the response (data_segments)',
     key: 'data_segments',
     points: 2,
-    hint: `Count Bob's segments whose "length" is above 0: tcpdump -r ${CAPTURE} -nn -S 'src port 80' lists everything Bob sent, and the lines ending in "length 0" (SYN-ACK, pure ACKs, FIN) carry no data. grep -c counts lines.`,
+    about: 'the number of data segments from Bob on the connection of your capture',
+    hint: [
+      "Bob's side of the connection, only the segments that carry data: the SYN-ACK, pure ACKs and the FIN carry none. Each data segment is at most as big as Alice's MSS allows.",
+      `tcpdump -r ${CAPTURE} -nn 'src port 80' lists everything Bob sent; the lines ending in "length 0" carry no data. grep -v drops lines, grep -c counts them.`,
+      `tcpdump -r ${CAPTURE} -nn 'src port 80' | grep -vc 'length 0$' counts them (one connection in the capture); write the number as data_segments.`,
+    ],
     value: (c) => {
       const all = c.serverData.length;
       const distinct = distinctSegments(c.serverData);
@@ -582,7 +629,12 @@ const exchangeAnswers = (f: TcpFacts): ExchangeAnswer[] => [
     title: 'answers.yaml: how many bytes of data Bob sent (headers and body), from the sequence numbers (server_bytes)',
     key: 'server_bytes',
     points: 1,
-    hint: "Sequence numbers count bytes: Bob's first data byte is server_isn + 1, and the last data segment ends at seq ...:END. The difference is the answer.",
+    about: 'the number of data bytes Bob sent on the connection of your capture',
+    hint: [
+      "Bob's sequence numbers count his bytes: where his data starts and where his last data segment ends. HTTP headers travel in the same byte stream as the body, so the total is a little more than the size on your card.",
+      `tcpdump -r ${CAPTURE} -nn -S 'src port 80': each data segment shows seq A:B (bytes A up to, not including, B); the first data byte is server_isn + 1.`,
+      'If the last data segment from Bob is seq A:B, write server_bytes: B - server_isn - 1.',
+    ],
     value: (c) => serverBytes(c)?.toString(),
     required: false,
   },

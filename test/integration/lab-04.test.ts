@@ -38,7 +38,7 @@ for _ in $(seq 1 100); do grep -q listening /tmp/td.err && break; sleep 0.1; don
 python3 - <<'PY'
 import socket, struct, time
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-s.bind(('home', 0))
+s.bind(('lan', 0))
 data = open('/root/classmate.pcap', 'rb').read()
 fmt = '<IIII' if struct.unpack('<I', data[:4])[0] in (0xa1b2c3d4, 0xa1b23c4d) else '>IIII'
 off = 24
