@@ -157,7 +157,8 @@ describe('lab 08: MTU', () => {
     expect(failedIds(one), explain(one)).toContain('answer-fragments');
     // The filter is still there: the clamp alone made the download work.
     expect((await sh(I, 'isp', 'iptables -S OUTPUT')).stdout).toMatch(/icmp-type 3\/4 -j DROP/);
-  });
+    // Graded twice: twice the usual budget on a loaded machine.
+  }, 300_000);
 
   it('fails a relay on the home router and a route MTU behind a policy rule on the edge, each for what it is', async () => {
     const run = await start('8', I, 'seed-2');

@@ -45,7 +45,7 @@ def csum(b):
 def ip(proto, payload):
     h = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(payload), 1, 0, 60, proto, 0, socket.inet_aton('198.51.100.80'), socket.inet_aton('192.168.1.101'))
     return mac(router) + mac(mine) + b'\\x08\\x00' + h[:10] + struct.pack('!H', csum(h)) + h[12:] + payload
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind(('home', 0))
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind(('lan', 0))
 for n in range(1, frames + 1):
     d = f'frame {n} of {frames} stream qqqqwwww t={n * 10}ms\\n'.encode()
     s.send(ip(17, struct.pack('!HHHH', 5004, 40000, 8 + len(d), 0) + d))
