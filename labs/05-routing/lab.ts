@@ -360,6 +360,10 @@ async function judgeRoutes(
 
 // ---- checks -----------------------------------------------------------------------------------
 
+/** The repair, for every router whose table can break the chain (level 3 of the hints). */
+const routeFix = (f: RoutingFacts) =>
+  `On the router where the chain breaks, fix its table. Home: ip route replace default via ${f.ispAccess} dev access. ISP: ip route replace <Bob's block, the prefix ip -br addr shows next to ${f.bobPublic} on edge> via ${f.edgeBackbone} dev backbone (no default route on the ISP). Edge: ip route replace default via ${f.ispBackbone} dev backbone. Delete any ip rule you added (ip rule del pref N).`;
+
 const pathCheck = (f: RoutingFacts): Check => {
   const expectedHops = [f.homeLan, f.ispAccess, f.bobPublic];
   return {
@@ -367,7 +371,11 @@ const pathCheck = (f: RoutingFacts): Check => {
     title: `traceroute -n from a laptop on Alice's network to Bob shows exactly ${expectedHops.join(', ')}`,
     points: 3,
     deadlineMs: 8000,
-    hint: `Run "traceroute -n ${f.bobPublic}" on alice. The last hop that answers is the last router that still knew the way; "!N" means that router has no route for the destination, and silence after a hop often means the replies have no way back. The grader traces from a machine of its own on Alice's network, so only the routers' tables count, not anything set on alice.`,
+    hint: [
+      "The routers between Alice's network and Bob, one hop at a time: which is the last one that answers, and does it add a mark or is everything after it silent? Silence can also mean that the answers have no way back to Alice. The grader traces from a machine of its own on her network: only the routers count, nothing set on alice.",
+      `traceroute -n -m 5 ${f.bobPublic} on alice: "!N" after a hop means that router has no route for the destination; "* * *" after a hop means the next router dropped the probe or its answer found no way back (stars where a router answered "!N" a moment ago are its rate limit: wait five seconds and trace again). Then ip route get on that router and the next (npx hurrynet shell home|isp|edge).`,
+      routeFix(f),
+    ],
     async run(ctx) {
       const { hops, evidence } = await trace(ctx, f);
       if (!hops.length) return fail('traceroute printed no hops', evidence);
@@ -399,7 +407,11 @@ const pingCheck = (f: RoutingFacts): Check => ({
   title: `A ping from Alice's network to Bob's public address ${f.bobPublic} gets replies`,
   points: 1,
   deadlineMs: 5000,
-  hint: `ping -c 3 ${f.bobPublic} on alice. A reply needs a route there and a route back. The grader pings from a machine of its own on Alice's network.`,
+  hint: [
+    "Both directions of Alice's path: a reply needs a route to Bob through every router, and a route back from Bob's edge to Alice's public address. Which direction is missing? The grader pings from a machine of its own on her network.",
+    `ping -c 3 ${f.bobPublic} on alice ("Destination Net Unreachable" names the router without a route); on your own computer, npx hurrynet journey ping ${f.bobPublic} shows where the echo requests and the replies were last seen.`,
+    routeFix(f),
+  ],
   async run(ctx) {
     // A claim about the network: alice's own rules (an address on lo, a DNAT) must not answer.
     const r = await ping(await ctx.fresh('lan'), f.bobPublic, 3);
@@ -416,7 +428,11 @@ const webCheck = (f: RoutingFacts): Check => ({
   title: `Bob's server receives Alice's HTTP request from her public address ${f.homePublic}`,
   points: 2,
   deadlineMs: 6000,
-  hint: `curl http://${f.bobPublic}/whoami on alice shows the source address Bob sees. It must be ${f.homePublic} (the home router's own translation): routers on the way forward packets, they do not rewrite them.`,
+  hint: [
+    "The source address Bob's server sees for Alice's request: the home router's public address, as its own translation made it. The routers after it forward datagrams; they do not rewrite them or answer in her place.",
+    `curl http://${f.bobPublic}/whoami on alice shows what Bob sees (clientAddress); iptables -t nat -S on isp and edge lists any translation someone added.`,
+    `Make the path work with routes only (the route check names the repair), and delete any translation or relay you added on isp or edge (iptables -t nat -D ...): clientAddress must then be ${f.homePublic}.`,
+  ],
   async run(ctx) {
     // Alice's own request, from her laptop: Bob's log (a one-time path, her public address) is
     // the witness, and no rule on alice can make a line appear there.
@@ -454,7 +470,11 @@ const routeCheck = (v: RoutingVars, f: RoutingFacts): Check => ({
   title: "Every router's table carries Alice's packets to Bob and the replies back, with sensible prefixes",
   points: 3,
   deadlineMs: 3000,
-  hint: `Follow the datagram: on each router, "ip route get <destination>" names the next hop. For ${f.bobPublic} that is home -> isp -> edge; for the replies to ${f.homePublic} it is edge -> isp. Where the chain breaks, add the missing route: a default via the upstream router for a router with one way out, or a route for exactly the destination's block. The grader reads every table ("ip route show table all") and the policy rules ("ip rule"): fix the route in the table, add no rules. Open a router with: npx hurrynet shell home|isp|edge.`,
+  hint: [
+    `Each router's table, for the one destination that matters to it: home and the ISP for Bob's ${f.bobPublic} (home -> isp -> edge), the edge for the replies to Alice's public address ${f.homePublic} (edge -> isp). The chain breaks where a router has no line for it, or names a next hop that does not lead on.`,
+    `ip route get ${f.bobPublic} on home and on isp, ip route get ${f.homePublic} on edge (npx hurrynet shell home|isp|edge); ip route lists a table, ip -br addr on edge shows Bob's block. The grader reads every table (ip route show table all) and the policy rules (ip rule).`,
+    routeFix(f),
+  ],
   async run(ctx) {
     const r = await judgeRoutes(ctx, f, v.bobBlock);
     return r.ok ? pass(r.reason, ...r.evidence) : fail(r.reason, ...r.evidence);
@@ -466,7 +486,11 @@ const tablesCheck = (world: World): Check => ({
   title: 'The routers translate and filter exactly as before (the fix is a route, not NAT or a firewall rule)',
   points: 1,
   deadlineMs: 3000,
-  hint: 'Remove the iptables rules you added on home, isp or edge: "iptables-save" lists them all (nat, filter, mangle, raw); "iptables -t nat -D <rule>" deletes one, and rules made with iptables-legacy count too. Routing is fixed in the routing table.',
+  hint: [
+    'The nat, filter, mangle and raw tables of home, isp and edge, against the way the lab started them: this lab is fixed with a route, so every translation or filter rule you added is one too many.',
+    'iptables-save on each router lists every rule of every table, iptables-legacy-save the ones made with iptables-legacy; the check names each extra or missing rule.',
+    'Delete each rule you added: iptables -t TABLE -D followed by the rule as iptables -S shows it after -A (or by its chain and number from iptables -L --line-numbers). Or start over with npx hurrynet lab 5 --reset and fix only the route.',
+  ],
   async run(ctx) {
     const evidence: Evidence[] = [];
     const problems: string[] = [];
@@ -497,7 +521,12 @@ const answerChecks = (v: RoutingVars, world: World, f: RoutingFacts): Check[] =>
     title: 'answers.yaml: the last hop that answered before your fix',
     points: 1,
     key: 'stopped_at',
-    hint: `The address on the last line of "traceroute -n ${f.bobPublic}" that shows an address (not only stars), before you changed anything.`,
+    about: 'an address of the last router that answered a traceroute from Alice towards Bob before the fix',
+    hint: [
+      'The traceroute you ran before you changed anything: the last line that shows an address, not only stars. Any address of that same router counts.',
+      `traceroute -n -m 5 ${f.bobPublic} on alice. Stars where a router answered "!N" a moment before are its rate limit, not the end: wait five seconds and run it again (see the handout's Tools). Already fixed? npx hurrynet lab 5 --reset shows the broken path again.`,
+      'In /root/answers.yaml, stopped_at is that address alone, as traceroute printed it (no prefix length, no name).',
+    ],
     async expected() {
       return { value: routerAddresses(world, v.stoppedRouter).join(' or '), evidence: [] };
     },
@@ -508,7 +537,12 @@ const answerChecks = (v: RoutingVars, world: World, f: RoutingFacts): Check[] =>
     title: 'answers.yaml: the router whose routing table was wrong',
     points: 1,
     key: 'router',
-    hint: 'One of home, isp or edge: the one whose "ip route" lacked a route (or had a wrong one) that you had to fix.',
+    about: 'the router whose routing table was broken',
+    hint: [
+      'The router where the chain of next hops broke: the one whose table you had to change before the path worked.',
+      'ip route get on each router, for the destination of its leg (the route check names them): which one answered "Network is unreachable", or named a next hop that does not lead on?',
+      'In /root/answers.yaml, router is home, isp or edge, the name of that router.',
+    ],
     async expected() {
       return { value: v.router, evidence: [] };
     },
