@@ -34,7 +34,7 @@ import { webPublic } from '../kit/web.js';
 import { formatIp, parseCidr, parseIp } from '../../orchestrator/world/addresses.js';
 import { natCommands } from '../../orchestrator/world/config.js';
 import type { Node } from '../../orchestrator/world/world.js';
-import { fail, pass, type Check, type CheckContext, type Evidence, type Host } from '../../checks/types.js';
+import { fail, pass, type Check, type CheckContext, type Evidence, type Hints, type Host } from '../../checks/types.js';
 import { q } from '../../checks/probes.js';
 import { answerCheck } from '../../checks/answers.js';
 
@@ -360,7 +360,11 @@ const homeNatCheck = (f: Facts): Check => ({
   title: "The home router translates connections from Alice's home network to its own ISP-side address",
   points: 3,
   deadlineMs: 6000,
-  hint: `On the home router (npx hurrynet shell home), translate what leaves through the access interface: iptables -t nat -A POSTROUTING -o access -j MASQUERADE (or -j SNAT --to-source <its own address on access>), for every machine on the LAN. Then make a new connection from alice and look at "conntrack -L" on home. The grader connects from a fresh machine on Alice's LAN; a relay that Bob's traffic is redirected to does not count.`,
+  hint: [
+    "The home router's side towards the ISP: which source address do the datagrams from Alice's LAN carry when they leave it? A private address there gets no replies. The grader connects from a fresh machine of its own on her LAN, so the translation must cover every machine there.",
+    `On home (npx hurrynet shell home): tcpdump -ni access tcp port 80 while alice runs curl shows the source that leaves; iptables -t nat -S POSTROUTING lists the translations; conntrack -L -p tcp --dport 80 shows each connection in both directions (the reply's dst= is where Bob's answers go).`,
+    `On home: iptables -t nat -A POSTROUTING -o access -j MASQUERADE (or -j SNAT --to-source <its own address on access>), then a new curl from alice: a connection that began before keeps its old entry (conntrack -F forgets them all). A REDIRECT or DNAT to a relay does not count.`,
+  ],
   async run(ctx) {
     // A claim about the network: judged from the grader's own machine on the LAN, which nothing
     // set on alice can steer.
@@ -395,7 +399,11 @@ const aliceWebCheck = (f: Facts): Check => ({
   title: "Bob's server receives Alice's request from the public address of the ISP's carrier-grade NAT",
   points: 2,
   deadlineMs: 6000,
-  hint: `curl http://web.bob.example/whoami on alice. Once the home router translates again, Bob should see the address the ISP's carrier-grade NAT gives all its customers, not the home router's own. A relay (on alice or on the home router) that talks to Bob in her place does not count.`,
+  hint: [
+    "Where Bob's server sees Alice's request come from once her home router translates again: the ISP translates it a second time, to the one public address it gives all its customers, not the home router's own.",
+    'curl http://web.bob.example/whoami on alice (clientAddress is the source Bob sees); on isp, iptables -t nat -S and conntrack -L -p tcp --dport 80 show the second translation; on alice and home, iptables -t nat -S shows any redirect.',
+    "Fix the home router's translation (see the first check) and nothing more: delete any REDIRECT, DNAT or relay you added on alice or on home (iptables -t nat -D ..., and stop the relay). Bob must hear from Alice's own connection.",
+  ],
   async run(ctx) {
     const p = await passage(ctx, f, 'alice');
     const a = p.arrival;
@@ -419,7 +427,11 @@ const carolWebCheck = (f: Facts): Check => ({
   title: "Bob's server receives Carol's request from that same public address",
   points: 1,
   deadlineMs: 6000,
-  hint: `Carol's phone works out of the box: her news app's requests show in Bob's access log (user agent "${CAROL_AGENT}"). If they stopped arriving, undo what you changed on the ISP router.`,
+  hint: [
+    "Carol's phone, the ISP's other customer: it worked when the lab started, and reaches Bob only through the ISP router and its carrier-grade NAT. What changed on that way?",
+    `Bob's access log: npx hurrynet exec web -- tail ${FILES.webAccessLog}; her news app signs its requests "${CAROL_AGENT}". On isp: iptables -t nat -S and ip route.`,
+    `Undo what you changed on the ISP router: its SNAT rule for ${SHARED_SPACE} out of the backbone (iptables -t nat -S on isp) must stay as the lab started it. Or start over with npx hurrynet lab 6 --reset.`,
+  ],
   async run(ctx) {
     const a = await arrival(ctx, f, await ctx.probe(CAROL));
     return arrivedFromCgnat('carol', a, f, a.evidence);
@@ -431,7 +443,8 @@ const addressAnswer = (spec: {
   id: string;
   title: string;
   key: string;
-  hint: string;
+  about: string;
+  hint: Hints;
   observe(ctx: CheckContext): Promise<{ value?: string; evidence: Evidence[] }>;
 }): Check =>
   answerCheck({ ...spec, points: 1, expected: spec.observe, matches: (given, want) => bare(given.trim()) === want });
@@ -452,21 +465,36 @@ function checks(_v: NatVars, world: World): Check[] {
       id: 'answer-alice-public',
       title: "answers.yaml: the address Bob's server sees for Alice",
       key: 'alice_public',
-      hint: 'On alice: curl http://web.bob.example/whoami, and read clientAddress (after the home router translates again).',
+      about: "the address Bob's server records for a request from alice",
+      hint: [
+        "What Bob's server sees as the source of Alice's requests, after every translation on the way, once the home router translates again.",
+        'curl http://web.bob.example/whoami on alice: clientAddress is the source Bob recorded.',
+        'In /root/answers.yaml, alice_public is that clientAddress, the address alone.',
+      ],
       observe: seenFrom(f, 'alice'),
     }),
     addressAnswer({
       id: 'answer-carol-public',
       title: "answers.yaml: the address Bob's server sees for Carol",
       key: 'carol_public',
-      hint: `Read Bob's access log: npx hurrynet exec web -- tail ${FILES.webAccessLog}. Carol's news app signs its requests "${CAROL_AGENT}"; compare their client address with Alice's.`,
+      about: "the address Bob's server records for a request from Carol's phone",
+      hint: [
+        "Bob's server's record of Carol's news app: which source address do her requests carry? Compare it with Alice's.",
+        `npx hurrynet exec web -- tail ${FILES.webAccessLog}: the lines with the user agent "${CAROL_AGENT}", and their client field.`,
+        'In /root/answers.yaml, carol_public is the client address of those lines, the address alone.',
+      ],
       observe: seenFrom(f, CAROL),
     }),
     addressAnswer({
       id: 'answer-home-side',
       title: "answers.yaml: the address of Alice's home router on its ISP side",
       key: 'home_isp_side',
-      hint: 'On the home router: ip -br addr show dev access (the address, without the /24). It is not what Bob sees.',
+      about: "the home router's own address on its ISP (access) side",
+      hint: [
+        'The home router itself, on the side that faces the ISP: its own address there, the one it translates to. Bob never sees it: the ISP translates it once more.',
+        'ip -br addr show dev access on home (npx hurrynet shell home).',
+        'In /root/answers.yaml, home_isp_side is that address without the prefix length (no /24).',
+      ],
       async observe(ctx) {
         // Read by a clean sidecar in the home router's namespace.
         const r = await interfaceAddress(await ctx.probe('home'), 'access');

@@ -15,7 +15,7 @@
 // log, the FTP server's log, each with a nonce the probe sent and the source address that arrived
 // after NAT).
 import { randomInt } from 'node:crypto';
-import { fail, pass, type Check, type CheckContext, type Evidence, type Host } from '../../checks/types.js';
+import { fail, pass, type Check, type CheckContext, type Evidence, type Hints, type Host } from '../../checks/types.js';
 import { dig, ping, q, resolveWith, type DigResult, type PingResult } from '../../checks/probes.js';
 import { answerCheck, normalizeAnswer } from '../../checks/answers.js';
 import { contains } from '../../orchestrator/world/addresses.js';
@@ -79,6 +79,8 @@ export function troubleFacts(world: World) {
     homePrefix,
     router: addressOf(world, 'home', 'lan'),
     alicePublic: addressOf(world, 'home', 'access'),
+    /** The ISP router on the backbone: the edge's way back to the internet. */
+    ispBackbone: addressOf(world, 'isp', 'backbone'),
     dnsServer: world.settings.resolver.upstream,
     records,
     bobPublic: records.web,
@@ -313,7 +315,11 @@ const laptopCheck = (f: TroubleFacts): Check => ({
   id: 'laptop',
   title: `Alice's laptop has an address on the home network ${f.homePrefix} and sends what leaves it via the home router ${f.router}`,
   points: 2,
-  hint: `On alice: "ip addr show dev ${HOME_IFACE}", "ip route" and "ip route get ${f.bobPublic}" (which also follows "ip rule" into other tables). The laptop normally has ${f.aliceCidr} with "default via ${f.router}" (or take a lease: dhclient -v ${HOME_IFACE}). Fix with ip addr flush / ip addr add / ip route replace default via ${f.router}. The grader sends a packet with TTL 1 towards the internet: the home router must be the one that answers.`,
+  hint: [
+    `Alice's own interface, then her way to everything beyond the home network: is there an address on ${f.homePrefix}, and does what she sends to the internet go to the home router ${f.router} first? The grader sends a packet with TTL 1 towards the internet: the home router must be the one that answers.`,
+    `On alice: ip addr show dev ${HOME_IFACE}, ip route, and ip route get ${f.bobPublic} (which also follows ip rule into other tables); ping -c 1 ${f.router} tests the router itself.`,
+    `On alice: ip addr flush dev ${HOME_IFACE}; ip addr add ${f.aliceCidr} dev ${HOME_IFACE}; ip route replace default via ${f.router} dev ${HOME_IFACE} (or take a lease: dhclient -v ${HOME_IFACE}).`,
+  ],
   async run(ctx) {
     const probe = await ctx.probe('alice');
     const target = f.beyond();
@@ -381,7 +387,11 @@ const resolverCheck = (f: TroubleFacts): Check => ({
   id: 'resolver',
   title: `Alice's laptop asks the home router (${f.router}) for names, and gets answers`,
   points: 2,
-  hint: `"dig ns.${ZONE}" on alice: the SERVER line says which resolver answered; "no servers could be reached" means none did. Alice's resolver is in /etc/resolv.conf and should be "nameserver ${f.router}" (write into the file: echo 'nameserver ${f.router}' > /etc/resolv.conf).`,
+  hint: [
+    `The DNS server Alice's laptop asks for names, and whether anyone answers there: it should be her home router ${f.router}, which resolves for the whole LAN.`,
+    `dig ns.${ZONE} on alice: the SERVER line says which resolver answered, "no servers could be reached" that none did. The setting is in /etc/resolv.conf on alice.`,
+    `On alice: echo 'nameserver ${f.router}' > /etc/resolv.conf (Docker mounts the file: write into it; sed -i cannot replace it).`,
+  ],
   async run(ctx) {
     const probe = await ctx.probe('alice');
     // No @server: these digs read alice's own /etc/resolv.conf (the sidecar shares it). The
@@ -410,7 +420,11 @@ const namesCheck = (f: TroubleFacts): Check => ({
   id: 'names',
   title: `web.${ZONE} and ftp.${ZONE} resolve to ${f.bobPublic} through the home router`,
   points: 2,
-  hint: `Ask the home router, then Bob's DNS server directly: "dig @${f.router} web.${ZONE}" and "dig @${f.dnsServer} web.${ZONE}" (same for ftp). NXDOMAIN from Bob's server means the record is missing from his zone (${ZONE_FILE} on dns; reload with pkill -HUP named). If only the router still says NXDOMAIN, it remembers the old answer: pkill -HUP dnsmasq on home empties its cache. The grader asks from a fresh machine on Alice's LAN: what alice's laptop answers itself does not count.`,
+  hint: [
+    `The two names web.${ZONE} and ftp.${ZONE}: does the home router's answer agree with Bob's own DNS server, and does Bob's zone still have both? The grader asks from a fresh machine on Alice's LAN: what alice's laptop answers itself does not count.`,
+    `dig @${f.router} web.${ZONE} and dig @${f.dnsServer} web.${ZONE} (the same for ftp): NXDOMAIN from Bob's server means his zone lacks the name. The zone is ${ZONE_FILE} on dns.`,
+    `On dns: add the missing line "NAME IN A ${f.bobPublic}" to ${ZONE_FILE}, then pkill -HUP named. If only the router still says NXDOMAIN, it remembers the old answer: pkill -HUP dnsmasq on home empties its cache.`,
+  ],
   async run(ctx) {
     // A claim about the network (the router and Bob's zone): asked from the grader's own machine.
     const lan = await ctx.fresh('lan');
@@ -450,7 +464,11 @@ const pingCheck = (f: TroubleFacts): Check => ({
   id: 'ping',
   title: `Alice reaches Bob's server (${f.bobPublic}) and Bob's DNS server (${f.dnsServer}) with ping`,
   points: 2,
-  hint: `"ping -c 3 ${f.bobPublic}" on alice. No replies beyond the home router? Follow the path hop by hop: traceroute -n -w 1 -m 8 ${f.bobPublic}. Where the list of routers stops, look at that router and the next one (NAT on home: iptables -t nat -S; routes on edge: ip route). The grader pings from a fresh machine on Alice's LAN too: replies that only her laptop gets do not count.`,
+  hint: [
+    `The path from Alice's network to Bob's public address ${f.bobPublic} and to his DNS server ${f.dnsServer}: which router is the last that answers? The fault sits at that router or the next one. The grader pings from a fresh machine on her LAN too: replies only her laptop gets do not count.`,
+    `ping -c 3 ${f.bobPublic} on alice, then traceroute -n -w 1 -m 8 ${f.bobPublic}; at the router where the list stops: iptables -t nat -S on home (its translation), ip route on edge (its way back).`,
+    `Trace stops right after ${f.router}: on home, iptables -t nat -A POSTROUTING ${f.masquerade}. Trace stops after the ISP router: on edge, ip route add default via ${f.ispBackbone}.`,
+  ],
   async run(ctx) {
     const [lan, probe] = await Promise.all([ctx.fresh('lan'), ctx.probe('alice')]);
     const [fb, fd, ab, ad] = await Promise.all([
@@ -499,7 +517,11 @@ const httpCheck = (f: TroubleFacts): Check => ({
   title: `HTTP from Alice's laptop reaches Bob's web server (http://web.${ZONE}/)`,
   points: 2,
   deadlineMs: 4000,
-  hint: `"curl -v -m 5 http://web.${ZONE}/" on alice. If ping and traceroute reach ${f.bobPublic} but curl times out, something lets ping through and drops HTTP: look at the edge's security group (iptables -S FORWARD on edge). The grader also tries from a fresh machine on Alice's LAN, and looks for both requests in Bob's access log.`,
+  hint: [
+    `Bob's web server behind his edge: when ping and traceroute reach ${f.bobPublic} but HTTP does not, something lets ping through and drops HTTP. The grader also tries from a fresh machine on Alice's LAN, and looks for both requests in Bob's access log.`,
+    `curl -v -m 5 http://web.${ZONE}/ on alice (a timeout after "Trying" is a silent drop); on edge, iptables -S FORWARD is its security group; npx hurrynet journey -- curl -m 5 http://web.${ZONE}/ names where the packets stopped.`,
+    `On edge, before the final DROP: iptables -I FORWARD 2 ${f.httpRule}`,
+  ],
   async run(ctx) {
     const tryFrom = async (host: Host): Promise<Try> => {
       const { address, result } = await resolveHome(host, `web.${ZONE}`, f);
@@ -543,7 +565,11 @@ const ftpCheck = (f: TroubleFacts): Check => ({
   title: `FTP from Alice's laptop lists Bob's file store (ftp://ftp.${ZONE}/)`,
   points: 2,
   deadlineMs: 4000,
-  hint: `"curl -v -m 5 ftp://ftp.${ZONE}/" on alice lists the files. If ping reaches ${f.bobPublic} but FTP times out at "Trying", look at the edge's security group (iptables -S FORWARD on edge): FTP needs port 21 and the passive data ports. The grader also tries from a fresh machine on Alice's LAN, and looks for both sessions in the FTP server's log.`,
+  hint: [
+    `Bob's FTP store behind his edge: when ping reaches ${f.bobPublic} but FTP does not, something lets ping through and drops FTP, which needs port 21 and its passive data ports. The grader also tries from a fresh machine on Alice's LAN, and looks for both sessions in the FTP server's log.`,
+    `curl -v -m 5 ftp://ftp.${ZONE}/ on alice lists the files (a timeout at "Trying" is a silent drop); on edge, iptables -S FORWARD is its security group.`,
+    `On edge, before the final DROP: iptables -I FORWARD 2 ${f.ftpRule}`,
+  ],
   async run(ctx) {
     const tryFrom = async (host: Host): Promise<Try> => {
       const { address, result } = await resolveHome(host, `ftp.${ZONE}`, f);
@@ -580,7 +606,7 @@ const ftpCheck = (f: TroubleFacts): Check => ({
 });
 
 /** The answer for one group: its fault id, and a tool that shows that fault. */
-function answer(v: TroubleVars, group: Group, title: string, hint: string): Check {
+function answer(v: TroubleVars, group: Group, title: string, about: string, hint: Hints): Check {
   const fault = v[group];
   return answerCheck({
     id: `answer-${group}`,
@@ -588,6 +614,7 @@ function answer(v: TroubleVars, group: Group, title: string, hint: string): Chec
     points: 2,
     key: `${group}_fault`,
     alsoKeys: { [`${group}_tool`]: TOOLS[fault].join('|') },
+    about,
     hint,
     async expected() {
       return { value: fault, evidence: [] };
@@ -615,19 +642,34 @@ function checks(v: TroubleVars, world: World): Check[] {
       v,
       'laptop',
       "answers.yaml: the fault in Alice's own network settings, and the tool that showed it",
-      'laptop_fault is alice-address or alice-gateway; laptop_tool the command that showed it (for example ip).',
+      "the fault the lab put in Alice's own network settings",
+      [
+        "What was wrong on Alice's laptop when the lab started: its address, or its default gateway?",
+        'ip addr and ip route on alice (or ifconfig and route -n) showed it; the table in the handout says what each fault id means.',
+        'In /root/answers.yaml, laptop_fault is alice-address or alice-gateway, the one you fixed; laptop_tool is the first word of the command that showed it (for example ip).',
+      ],
     ),
     answer(
       v,
       'names',
       'answers.yaml: the fault in name resolution, and the tool that showed it',
-      'names_fault is alice-resolver or dns-record; names_tool the command that showed it.',
+      'the fault the lab put in name resolution',
+      [
+        "What was wrong with names: the DNS server Alice's laptop asks, or a record in Bob's zone?",
+        `dig web.${ZONE} on alice, then dig @${f.router} and dig @${f.dnsServer} for the same name: which one answered at all, and with which status?`,
+        'In /root/answers.yaml, names_fault is alice-resolver or dns-record, the one you fixed; names_tool is the command that showed it (dig, nslookup or host).',
+      ],
     ),
     answer(
       v,
       'network',
       "answers.yaml: the fault on the network between Alice and Bob's services, and the tool that showed it",
-      'network_fault is home-nat, edge-route, edge-http or edge-ftp; network_tool the command that pinpointed it (where a path stops, or which service does not answer while ping does).',
+      "the fault the lab put on the network between Alice and Bob's services",
+      [
+        "What was wrong between Alice's home and Bob's services: a router where the path stops (the home router's NAT, the edge's route back), or a security group that drops one service while ping works?",
+        'traceroute -n shows where a path stops; curl -v shows a service that times out while ping works; npx hurrynet journey shows both, router by router.',
+        'In /root/answers.yaml, network_fault is home-nat, edge-route, edge-http or edge-ftp, the one you fixed; network_tool is the command that pinpointed it (traceroute for a path that stops, curl for a service that does not answer).',
+      ],
     ),
   ];
 }

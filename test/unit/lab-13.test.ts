@@ -303,7 +303,7 @@ describe("the kit's reader of ip route get, ip rule and every table (labs 02 and
       '--- iptables-save',
       '*nat',
       '-A OUTPUT -d 198.51.100.80/32 -p tcp -m tcp --dport 80 -j REDIRECT --to-ports 8080',
-      '-A POSTROUTING -o home -j MASQUERADE',
+      '-A POSTROUTING -o lan -j MASQUERADE',
       '*filter',
       '-A OUTPUT -p udp -j DNAT-LIKE-CHAIN',
       '--- iptables-legacy-save',
