@@ -21,7 +21,7 @@ export interface AnswerCheckSpec {
   key: string;
   /** Other keys judged together with this one, with fixed expected values. */
   alsoKeys?: Record<string, string>;
-  hint: Hints | string;
+  hint: Hints;
   /**
    * What the answer is compared with, in the world's terms, for the reason of a wrong answer:
    * "the server that leased alice her address". Never the expected value itself.
@@ -49,7 +49,7 @@ export interface KeywordCheckSpec {
   title: string;
   points: number;
   key: string;
-  hint: Hints | string;
+  hint: Hints;
   required?: boolean;
   /** Whether a free-text answer mentions what it must (the same for every learner). */
   test(answer: string): boolean;
@@ -134,7 +134,7 @@ export interface RubricCheckSpec {
   title: string;
   points: number;
   key: string;
-  hint: Hints | string;
+  hint: Hints;
   required?: boolean;
   /** The ideas a good explanation links; `need` of them must be present (default: all). */
   concepts: Concept[];
@@ -143,8 +143,12 @@ export interface RubricCheckSpec {
   minWords?: number;
 }
 
-/** Words that say the learner does not know: an answer made of a guess and a keyword is not a reason. */
-const HEDGE = /\b(no idea|don'?t know|dunno|not sure|idk|no clue|guess(ing)?|whatever|\?\?+)\b/i;
+/**
+ * An answer that opens by saying the learner does not know: a guess and a keyword is not a reason.
+ * Only the opening counts, because an explanation may say that a router "had no idea" of a flow.
+ */
+const HEDGE =
+  /^\W*(i\s*(am|'m)\s+|i\s+have\s+|i\s+)?(no idea|don'?t know|do not know|dunno|not sure|idk|no clue|guess(ing)?|whatever|maybe)\b|\?\?/i;
 
 /** The rubric's verdict on one answer: the ideas it expresses and the ones it lacks. Pure. */
 export function judgeRubric(

@@ -3,7 +3,6 @@
 // Three outcomes: passed, failed (the learner's), inconclusive (the grader could not observe).
 import {
   DEFAULT_HINT_LEVEL,
-  hintLevels,
   inconclusive,
   type Check,
   type CheckContext,
@@ -83,7 +82,7 @@ export async function runCheck(
       status === 'inconclusive'
         ? `the grader could not observe this (${final.reason}); it is not your mistake: run the check again`
         : final.reason,
-    hints: status === 'failed' && hintLevel > 0 ? hintLevels(check.hint).slice(0, hintLevel) : undefined,
+    hints: status === 'failed' && hintLevel > 0 ? check.hint.slice(0, hintLevel) : undefined,
     evidence: [...final.evidence, ...traced],
     attempts,
     ms: clock.now() - started,

@@ -85,8 +85,7 @@ export interface Check {
   points: number;
   /** Required checks decide the exit code; optional ones only add points. Default true. */
   required?: boolean;
-  // TRANSITION: a plain string is one level until every lab has three.
-  hint: Hints | string;
+  hint: Hints;
   /** How long a failing check is retried before it counts as failed (default 3 s). */
   deadlineMs?: number;
   run(ctx: CheckContext): Promise<Verdict>;
@@ -133,11 +132,6 @@ export interface Report {
   results: CheckResult[];
   ms: number;
   startedAt: string;
-}
-
-/** A check's hint levels, level 1 first. */
-export function hintLevels(hint: Hints | string): readonly string[] {
-  return typeof hint === 'string' ? [hint] : hint;
 }
 
 export function pass(reason: string, ...evidence: Evidence[]): Verdict {

@@ -386,6 +386,13 @@ export function parseAddresses(text: string): { link: string; address: string }[
   return out;
 }
 
+/** A node's addresses in the order its world lists its links: the kernel's order differs between engines. */
+function inWorldOrder(node: string, addresses: { link: string; address: string }[]) {
+  const links = canonicalWorld.nodes.find((n) => n.name === node)?.interfaces.map((i) => i.link) ?? [];
+  const rank = (link: string) => (links.includes(link) ? links.indexOf(link) : links.length);
+  return [...addresses].sort((a, b) => rank(a.link) - rank(b.link));
+}
+
 export async function status(driver: Driver, only?: string): Promise<InstanceStatus[]> {
   const byInstance = await listInstances(driver);
   const result: InstanceStatus[] = [];
@@ -405,7 +412,7 @@ export async function status(driver: Driver, only?: string): Promise<InstanceSta
           container: c.name,
           state: c.state,
           ready: !!r?.stdout.includes('READY'),
-          addresses: r ? parseAddresses(r.stdout) : [],
+          addresses: r ? inWorldOrder(node, parseAddresses(r.stdout)) : [],
         };
       }),
     );

@@ -200,7 +200,7 @@ export function planInstance(world: World, opts: PlanOptions): InstancePlan {
       'net.ipv6.conf.default.disable_ipv6': '1',
       'net.ipv4.ip_forward': node.router ? '1' : '0',
       // The kernel's default of one ICMP error per second and destination makes traceroute show
-      // stars right after a ping; the lab's own routers must answer every probe a learner sends.
+      // stars right after a ping. The global budget (icmp_msgs_per_sec) still limits bursts.
       'net.ipv4.icmp_ratelimit': '0',
     },
     memoryBytes: node.memoryMb * 1024 * 1024,

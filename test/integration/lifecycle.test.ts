@@ -55,7 +55,7 @@ describe('hurrynet CLI on a running instance', () => {
       ]),
     );
     const text = await cli(['status', '--instance', I]);
-    expect(text.stdout).toMatch(/alice\s+ready\s+home 192\.168\.1\.101\/24/);
+    expect(text.stdout).toMatch(/alice\s+ready\s+lan 192\.168\.1\.101\/24/);
   });
 
   it('shell gives an interactive terminal whose exit code comes back', () => {

@@ -89,7 +89,7 @@ describe('inconclusive observations', () => {
           id: 'slow',
           title: 'a probe slower than its limit',
           points: 1,
-          hint: 'h',
+          hint: ['look', 'tool', 'fix'] as const,
           deadlineMs: 500,
           async run(c) {
             const e = await (await c.probe('alice')).run('sleep 5', 300);
@@ -114,7 +114,7 @@ describe('inconclusive observations', () => {
           id: 'gone',
           title: 'a probe on a node that does not exist',
           points: 1,
-          hint: 'h',
+          hint: ['look', 'tool', 'fix'] as const,
           deadlineMs: 0,
           run: async (c) => pass('x', await (await c.probe('nobody')).run('true')),
         },

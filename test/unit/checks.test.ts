@@ -214,7 +214,7 @@ describe('answers', () => {
     title: 'answer',
     points: 1,
     key: 'ip',
-    hint: 'h',
+    hint: ['look', 'tool', 'fix'] as const,
     expected: async () => ({ value: '192.168.1.150', evidence: [] }),
   };
   it('passes a matching answer and fails a copied one', async () => {

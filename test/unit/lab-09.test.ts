@@ -147,6 +147,8 @@ describe('lab 09 variation', () => {
       'no idea, latency',
       'latency',
       'not sure, maybe because of the delay and retransmission',
+      "I don't know, TCP retransmits and the frames wait",
+      'maybe TCP retransmits lost frames and the later ones wait ??',
       'UDP is faster than TCP for video streaming',
       'because it is live and latency matters a lot',
       'UDP has lower latency and less overhead than TCP',
@@ -162,6 +164,8 @@ describe('lab 09 variation', () => {
       'Head-of-line blocking: TCP delivers in order, so after a loss the newer frames are stuck until the retransmission arrives.',
       'tcp sends the lost segment again and the stream lags by a few hundred ms each time, udp just drops that frame',
       'Real-time video would rather drop one frame than have every frame behind it wait in the buffer.',
+      // a hedge word inside an explanation is not a hedge
+      'TCP has no idea a late frame is useless: it retransmits the lost segment and every later frame waits behind it.',
     ])
       expect(why(good), good).toMatchObject({ ok: true });
     expect(why('no idea, latency').why).toMatch(/not sure/);
