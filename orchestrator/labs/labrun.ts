@@ -10,7 +10,7 @@ import { defaultSeed, findLab, loadLabs, varsFor, type Lab, type LabDefinition, 
 import { containerName, LABEL, planInstance, PROJECT, type InstancePlan } from '../runtime/plan.js';
 import type { Progress } from '../runtime/images.js';
 import { canonicalWorld, freshSeat, nodeNames, type World } from '../world/world.js';
-import { measureTimeScale } from '../runtime/load.js';
+import { loadScale, measureTimeScale } from '../runtime/load.js';
 import { FILES } from '../world/files.js';
 import { runChecks } from '../../checks/runner.js';
 import {
@@ -142,10 +142,12 @@ export async function startLab(driver: Driver, lab: Lab, opts: StartLabOptions):
     });
   }
   if (faults.length) opts.progress?.(`putting the world into the state of lab ${lab.id} (${faults.length} changes)...`);
+  // A busy machine gets proportionally longer, as for the nodes' own start (up()).
+  const faultTimeoutMs = Math.round(30000 * loadScale());
   await Promise.all(
     faults.map(async (f) => {
       const r = await driver.exec(containerName(opts.instance, f.node), ['bash', '-ec', f.script], {
-        timeoutMs: 30000,
+        timeoutMs: faultTimeoutMs,
       });
       if (r.exitCode !== 0)
         throw new Error(
