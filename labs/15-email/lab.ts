@@ -126,15 +126,28 @@ export interface Message {
   bytes: number;
 }
 
-/** Splits an mbox into messages ("From " lines start one), with the fields the checks judge. */
-export function parseMbox(text: string): Message[] {
+/**
+ * Summarizes an mbox on the mail node itself, one line per message (subject, bytes, Postfix's
+ * Received header unfolded), so that a big attachment never crosses the exec channel's limit.
+ */
+export const MBOX_SUMMARY = `awk '
+  function emit() { if (n) printf "%s\\t%d\\t%s\\n", subj, bytes, recv }
+  /^From / { emit(); n = 1; bytes = 0; subj = ""; recv = ""; inhdr = 1; inrecv = 0; next }
+  { bytes += length($0) + 1 }
+  inhdr && /^$/ { inhdr = 0; inrecv = 0; next }
+  inhdr && /^[ \\t]/ { if (inrecv) recv = recv " " substr($0, 2); next }
+  inhdr { inrecv = 0 }
+  inhdr && /^Subject:/ { subj = substr($0, 10) }
+  inhdr && /^Received:/ && recv == "" { recv = substr($0, 11); inrecv = 1 }
+  END { emit() }' ${MAILBOX} 2>/dev/null`;
+
+/** Reads MBOX_SUMMARY's lines. */
+export function parseMboxSummary(text: string): Message[] {
   const out: Message[] = [];
-  for (const chunk of text.split(/^From /m).slice(1)) {
-    const headerEnd = chunk.search(/\r?\n\r?\n/);
-    const headers = (headerEnd >= 0 ? chunk.slice(0, headerEnd) : chunk).replace(/\r?\n[ \t]+/g, ' ');
-    const subject = /^Subject:\s*(.*)$/im.exec(headers)?.[1]?.trim() ?? '';
-    const received = /^Received:\s*(.*)$/im.exec(headers)?.[1]?.trim() ?? '';
-    out.push({ subject, received, bytes: Buffer.byteLength(chunk) });
+  for (const line of text.split('\n')) {
+    const [subject, bytes, received] = line.split('\t');
+    if (subject === undefined || bytes === undefined || received === undefined) continue;
+    out.push({ subject: subject.trim(), bytes: Number(bytes), received: received.replace(/\s+/g, ' ').trim() });
   }
   return out;
 }
@@ -148,8 +161,8 @@ export function overTls(m: Message): boolean {
 }
 
 async function mailbox(ctx: CheckContext): Promise<{ messages: Message[]; evidence: Evidence }> {
-  const e = await ctx.node('mail').run(`cat ${MAILBOX} 2>/dev/null | head -c 20000000`);
-  const messages = parseMbox(e.output);
+  const e = await ctx.node('mail').run(MBOX_SUMMARY);
+  const messages = parseMboxSummary(e.output);
   const summary = messages.map((m) => `${m.subject} | ${m.bytes} bytes | ${m.received.slice(0, 160)}`).join('\n');
   return { messages, evidence: { ...e, command: `messages in ${MAILBOX}`, output: summary || '(no messages)' } };
 }
