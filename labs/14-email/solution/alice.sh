@@ -1,5 +1,5 @@
 #!/bin/bash
-# Reference solution for lab 15, on Alice's laptop, for any seed.
+# Reference solution for lab 14, on Alice's laptop, for any seed.
 #
 # Submission scripts run in name order: alice.sh, dns.sh, edge.sh, mail.sh. This script (1) finds
 # which step of the mail path is broken while it still is, writes the answer, and (2) leaves a

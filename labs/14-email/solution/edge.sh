@@ -1,5 +1,5 @@
 #!/bin/bash
-# Reference solution for lab 15, on Bob's edge: the security group must let new SMTP connections
+# Reference solution for lab 14, on Bob's edge: the security group must let new SMTP connections
 # (tcp port 25) in to the mail server. Inserted before the final DROP of the backbone side.
 set -euo pipefail
 mail=10.0.1.25

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Reference solution for lab 15, on Bob's mail server: Postfix must count bob.example among its
+# Reference solution for lab 14, on Bob's mail server: Postfix must count bob.example among its
 # own domains (mydestination), or it refuses mail for bob@bob.example as relaying. Then, as the
 # last script, wait until Alice's two messages are in Bob's mailbox (alice.sh sends them).
 set -euo pipefail

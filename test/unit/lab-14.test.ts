@@ -1,4 +1,4 @@
-// Lab 15's pure parts: the overlay (the mail node, the edge's NAT and security group, the MX
+// Lab 14's pure parts: the overlay (the mail node, the edge's NAT and security group, the MX
 // record per fault), the per-seed faults, and the mailbox summary's parser.
 import { describe, expect, it } from 'vitest';
 import lab, {
@@ -10,7 +10,7 @@ import lab, {
   overTls,
   parseMboxSummary,
   receivedFrom,
-} from '../../labs/15-email/lab.js';
+} from '../../labs/14-email/lab.js';
 import { varsFor } from '../../orchestrator/labs/lab.js';
 import { canonicalWorld } from '../../orchestrator/world/world.js';
 import { zoneFile } from '../../orchestrator/world/config.js';
@@ -18,7 +18,7 @@ import { zoneFile } from '../../orchestrator/world/config.js';
 const bobZone = (fault: (typeof FAULTS)[number]) =>
   zoneFile(mailWorld(canonicalWorld, fault).settings.zones.find((z) => z.name === 'bob.example')!);
 
-describe('lab 15: email', () => {
+describe('lab 14: email', () => {
   it('adds the mail node behind the edge with its own public address and port 25 let in', () => {
     const w = mailWorld(canonicalWorld, 'relay-denied');
     const mail = w.nodes.find((n) => n.name === 'mail');

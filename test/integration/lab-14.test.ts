@@ -1,4 +1,4 @@
-// Lab 15 on a real engine: the untouched lab fails; a fake mail server on alice with an /etc/hosts
+// Lab 14 on a real engine: the untouched lab fails; a fake mail server on alice with an /etc/hosts
 // entry, and a message sent from Bob's own network, fail the checks they should; the reference
 // solution passes for two seeds with different faults.
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,13 +13,13 @@ afterAll(async () => {
   await stop(driver, I);
 });
 
-describe('lab 15: email', () => {
+describe('lab 14: email', () => {
   let run: LabRun;
 
   it(
     "fails untouched, and fails a fake server on alice and a message sent from inside Bob's network",
     async () => {
-      run = await start('15', I, 'seed-a');
+      run = await start('14', I, 'seed-a');
       expect(run.vars.fault).toBe('relay-denied');
       const untouched = await grade(run);
       expect(failedIds(untouched), explain(untouched)).toEqual(['smtp-path', 'by-hand', 'attachment', 'broken-at']);
@@ -54,7 +54,7 @@ describe('lab 15: email', () => {
     it(
       `passes with the reference solution (${seed})`,
       async () => {
-        run = await start('15', I, seed);
+        run = await start('14', I, seed);
         await apply(run, solutionDir(run));
         const report = await grade(run);
         expect(report.passed, explain(report)).toBe(true);

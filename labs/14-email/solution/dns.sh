@@ -1,5 +1,5 @@
 #!/bin/bash
-# Reference solution for lab 15, on Bob's DNS server: the MX record of bob.example must name
+# Reference solution for lab 14, on Bob's DNS server: the MX record of bob.example must name
 # mail.bob.example; when it does not, fix it, raise the serial, check the zone and reload bind.
 set -euo pipefail
 zone_name=bob.example

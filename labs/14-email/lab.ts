@@ -1,4 +1,4 @@
-// Lab 15: Alice's email to Bob. The overlay adds Bob's mail server (Postfix on the mail node, in
+// Lab 14: Alice's email to Bob. The overlay adds Bob's mail server (Postfix on the mail node, in
 // Bob's VPC behind the edge, with its own public address by 1:1 NAT), an MX record for bob.example
 // and a security-group entry for SMTP. One thing on the way is broken, differently per learner:
 // the MX record points at the wrong host, the security group admits the submission port (587)
@@ -287,7 +287,7 @@ function checks(v: MailVars): Check[] {
 }
 
 export default defineLab<MailVars>({
-  number: 15,
+  number: 14,
   slug: 'email',
   title: "Email: Alice's message to Bob over SMTP",
   topics: ['email', 'SMTP', 'MX record', 'STARTTLS', 'Postfix', 'swaks', 'smtplib', 'segments'],
