@@ -99,16 +99,28 @@ export interface RunMeta {
   hintLevel?: number;
 }
 
+export interface RunHooks {
+  /** Called with each check's result as soon as it is final (the checks run at once, so in any order). */
+  onResult?: (result: CheckResult) => void;
+}
+
 export async function runChecks(
   checks: Check[],
   ctx: CheckContext,
   meta: RunMeta,
   clock: Clock = realClock,
+  hooks: RunHooks = {},
 ): Promise<Report> {
   const started = clock.now();
   const startedAt = new Date().toISOString();
   const hintLevel = meta.hintLevel ?? DEFAULT_HINT_LEVEL;
-  const results = await Promise.all(checks.map((c) => runCheck(c, ctx, clock, hintLevel)));
+  const results = await Promise.all(
+    checks.map(async (c) => {
+      const result = await runCheck(c, ctx, clock, hintLevel);
+      hooks.onResult?.(result);
+      return result;
+    }),
+  );
   return summarize(results, { ...meta, hintLevel }, clock.now() - started, startedAt);
 }
 

@@ -15,16 +15,16 @@ import {
 } from '../../labs/courseflow.js';
 import {
   applySubmission,
+  instanceOccupant,
   labWorld,
   nextLab,
   runningLab,
   startLab,
   userSeed,
   validateSubmission,
-  type RunningLab,
 } from '../../labs/labrun.js';
 import { InstanceExistsError, UsageError } from '../../errors.js';
-import { listInstances, nodeContainer } from '../../runtime/engine.js';
+import { nodeContainer } from '../../runtime/engine.js';
 import type { Driver } from '../../runtime/driver.js';
 import { FILES } from '../../world/files.js';
 import { ensureStandbyInBackground, refuseStandby, standbyEnabled } from '../../runtime/standby.js';
@@ -46,13 +46,6 @@ interface LabOptions {
   quiet: boolean;
   yes: boolean;
   verbose: boolean;
-}
-
-/** What runs on the instance: nothing, the free world (no lab) or a lab. Half-made leftovers count as nothing. */
-async function occupant(driver: Driver, instance: string): Promise<{ running?: RunningLab } | undefined> {
-  const containers = (await listInstances(driver)).get(instance) ?? [];
-  if (!containers.length || !containers.every((c) => c.state === 'running')) return undefined;
-  return { running: await runningLab(driver, instance) };
 }
 
 /** The commands a learner types next, with their own flags. */
@@ -120,7 +113,7 @@ export function register(program: Command, cli: Cli): void {
       const progress = progressPrinter(opts.quiet);
       // Moving on in the course: whatever runs on the instance is replaced, asking first only when
       // that would lose answers no check has seen. The next lab keeps the running lab's variation.
-      const current = await occupant(driver, opts.instance);
+      const current = await instanceOccupant(driver, opts.instance);
       const running = current?.running;
       const seed = opts.seed ?? running?.seed ?? userSeed();
       const flags: LearnerFlags = { instance: opts.instance, seed: seed === userSeed() ? undefined : seed };
