@@ -18,7 +18,6 @@ import {
   instanceOccupant,
   labWorld,
   nextLab,
-  runningLab,
   startLab,
   userSeed,
   validateSubmission,
@@ -35,6 +34,8 @@ import type { Cli } from '../context.js';
 import { interruptible } from '../interrupt.js';
 import { suggest, withLearnerFlags, type LearnerFlags } from '../options.js';
 import { bold, dim, green, progressPrinter, warnUnsealed } from '../ui.js';
+import { DEFAULT_HOST } from '../../ui/auth.js';
+import { serveUi } from './ui.js';
 
 interface LabOptions {
   instance: string;
@@ -46,6 +47,7 @@ interface LabOptions {
   quiet: boolean;
   yes: boolean;
   verbose: boolean;
+  web: boolean;
 }
 
 /** The commands a learner types next, with their own flags. */
@@ -102,6 +104,7 @@ export function register(program: Command, cli: Cli): void {
       false,
     )
     .option('--no-shell', 'start without opening a shell')
+    .option('--web', 'then open the lab in the browser (hurrynet ui) instead of a shell', false)
     .option('--no-standby', 'neither use nor prepare a standby world (also: HURRYNET_STANDBY=0)')
     .option('--apply <dir>', 'apply a submission folder after the start (<node>.sh, <node>/, answers.yaml)')
     .option('-v, --verbose', 'with --apply: everything each script printed (default: its last lines)', false)
@@ -139,7 +142,8 @@ export function register(program: Command, cli: Cli): void {
             reset: suggest('lab', [String(lab.number), '--reset'], flags),
           }),
         );
-        if (opts.shell && process.stdin.isTTY) await openShell(driver, opts.instance, lab, flags);
+        if (opts.web) await serveUi(driver, { instance: opts.instance, host: DEFAULT_HOST, open: true });
+        else if (opts.shell && process.stdin.isTTY) await openShell(driver, opts.instance, lab, flags);
         return;
       }
       if (decision === 'refuse')
@@ -197,6 +201,7 @@ export function register(program: Command, cli: Cli): void {
         if (submission.answers !== undefined) await recordChecked(driver, opts.instance, submission.answers);
       }
       process.stdout.write(intro(lab, started.vars, opts.instance, started.seconds, flags));
+      if (opts.web) return serveUi(driver, { instance: opts.instance, host: DEFAULT_HOST, open: true });
       if (!opts.shell || !process.stdin.isTTY) {
         process.stdout.write(`Next:\n${nextSteps(lab, flags)}\n`);
         return;
