@@ -123,19 +123,34 @@ export interface RunMeta {
   hintLevel?: number;
 }
 
+export interface RunHooks {
+  /** Called with each check's result as soon as it is final (the checks run at once, so in any order). */
+  onResult?: (result: CheckResult) => void;
+}
+
 export async function runChecks(
   checks: Check[],
   ctx: CheckContext,
   meta: RunMeta,
   clock: Clock = realClock,
+  hooks: RunHooks = {},
 ): Promise<Report> {
   const started = clock.now();
   const startedAt = new Date().toISOString();
   const hintLevel = meta.hintLevel ?? DEFAULT_HINT_LEVEL;
+  // A result is reported as soon as it is final: a failed check with a trace after the shared trace.
+  const traced = (check: Check, result: CheckResult) => result.status === 'failed' && !!check.trace && !!ctx.trace;
   const judged = await Promise.all(
-    checks.map(async (check) => ({ check, result: await judgeCheck(check, ctx, clock, hintLevel) })),
+    checks.map(async (check) => {
+      const result = await judgeCheck(check, ctx, clock, hintLevel);
+      if (!traced(check, result)) hooks.onResult?.(result);
+      return { check, result };
+    }),
   );
   const results = await traceFailed(judged, ctx, clock);
+  judged.forEach((j, i) => {
+    if (traced(j.check, j.result)) hooks.onResult?.(results[i] as CheckResult);
+  });
   return summarize(results, { ...meta, hintLevel }, clock.now() - started, startedAt);
 }
 

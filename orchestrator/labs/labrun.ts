@@ -12,12 +12,13 @@ import type { Progress } from '../runtime/images.js';
 import { canonicalWorld, freshSeat, nodeNames, type World } from '../world/world.js';
 import { loadScale, measureTimeScale } from '../runtime/load.js';
 import { FILES } from '../world/files.js';
-import { runChecks } from '../../checks/runner.js';
+import { realClock, runChecks } from '../../checks/runner.js';
 import {
   graderFailure,
   type Answers,
   type Check,
   type CheckContext,
+  type CheckResult,
   type Evidence,
   type Host,
   type Report,
@@ -180,6 +181,16 @@ export async function runningLab(driver: Driver, instance: string): Promise<Runn
   const lab = await findLab(id);
   seed ||= userSeed();
   return { lab, seed, vars: varsFor(lab, seed) };
+}
+
+/** What runs on the instance: nothing, the free world (no lab) or a lab. Half-made leftovers count as nothing. */
+export async function instanceOccupant(
+  driver: Driver,
+  instance: string,
+): Promise<{ running?: RunningLab } | undefined> {
+  const containers = (await listInstances(driver)).get(instance) ?? [];
+  if (!containers.length || !containers.every((c) => c.state === 'running')) return undefined;
+  return { running: await runningLab(driver, instance) };
 }
 
 export { ScriptFailedError };
@@ -406,20 +417,19 @@ export async function checkLab(
   driver: Driver,
   instance: string,
   running: RunningLab,
-  opts: { leaveProbes?: boolean; hintLevel?: number } = {},
+  opts: { leaveProbes?: boolean; hintLevel?: number; onResult?: (result: CheckResult) => void } = {},
 ): Promise<Report> {
   const { lab, seed, vars } = running;
   const timeScale = await measureTimeScale(driver, containerName(instance, 'alice'));
   const ctx = dockerContext(driver, instance, lab, vars, timeScale);
   try {
-    return await runChecks(lab.checks(vars, labWorld(lab, vars)), ctx, {
-      lab: lab.id,
-      title: lab.title,
-      instance,
-      seed,
-      timeScale,
-      hintLevel: opts.hintLevel,
-    });
+    return await runChecks(
+      lab.checks(vars, labWorld(lab, vars)),
+      ctx,
+      { lab: lab.id, title: lab.title, instance, seed, timeScale, hintLevel: opts.hintLevel },
+      realClock,
+      { onResult: opts.onResult },
+    );
   } finally {
     await ctx.close(!opts.leaveProbes);
   }
