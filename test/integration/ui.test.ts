@@ -7,7 +7,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './browser.js';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import WebSocket from 'ws';
 import { findLab } from '../../orchestrator/labs/lab.js';
@@ -62,17 +63,7 @@ async function typeIn(node: string, text: string): Promise<void> {
 beforeAll(async () => {
   await stop(driver, I);
   server = await startUiServer({ driver, instance: I });
-  browser = await chromium.launch({
-    executablePath: process.env.HURRYNET_CHROMIUM ?? '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
   // A fresh profile (playwright's context is one): no cookie from an earlier run.
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   page = await context.newPage();
