@@ -96,12 +96,16 @@ async function judgeCheck(check: Check, ctx: CheckContext, clock: Clock, hintLev
  * every node costs seconds, and one per failed check on a broken world cost a learner 20 s more).
  * Every traced check gets the same evidence, which follows each probe's own packets.
  */
+/** Whether a judged check is final only after the run's shared trace. */
+const awaitsTrace = (check: Check, result: CheckResult, ctx: CheckContext) =>
+  result.status === 'failed' && !!check.trace && !!ctx.trace;
+
 async function traceFailed(
   judged: { check: Check; result: CheckResult }[],
   ctx: CheckContext,
   clock: Clock,
 ): Promise<CheckResult[]> {
-  const pending = judged.filter((j) => j.result.status === 'failed' && j.check.trace);
+  const pending = judged.filter((j) => awaitsTrace(j.check, j.result, ctx));
   if (!pending.length || !ctx.trace) return judged.map((j) => j.result);
   const started = clock.now();
   const evidence = await ctx.trace(async () => {
@@ -139,17 +143,16 @@ export async function runChecks(
   const startedAt = new Date().toISOString();
   const hintLevel = meta.hintLevel ?? DEFAULT_HINT_LEVEL;
   // A result is reported as soon as it is final: a failed check with a trace after the shared trace.
-  const traced = (check: Check, result: CheckResult) => result.status === 'failed' && !!check.trace && !!ctx.trace;
   const judged = await Promise.all(
     checks.map(async (check) => {
       const result = await judgeCheck(check, ctx, clock, hintLevel);
-      if (!traced(check, result)) hooks.onResult?.(result);
+      if (!awaitsTrace(check, result, ctx)) hooks.onResult?.(result);
       return { check, result };
     }),
   );
   const results = await traceFailed(judged, ctx, clock);
   judged.forEach((j, i) => {
-    if (traced(j.check, j.result)) hooks.onResult?.(results[i] as CheckResult);
+    if (awaitsTrace(j.check, j.result, ctx)) hooks.onResult?.(results[i] as CheckResult);
   });
   return summarize(results, { ...meta, hintLevel }, clock.now() - started, startedAt);
 }
