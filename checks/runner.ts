@@ -90,16 +90,16 @@ async function judgeCheck(check: Check, ctx: CheckContext, clock: Clock, hintLev
   };
 }
 
+/** Whether a judged check is final only after the run's shared trace. */
+const awaitsTrace = (check: Check, result: CheckResult, ctx: CheckContext) =>
+  result.status === 'failed' && !!check.trace && !!ctx.trace;
+
 /**
  * Failed reachability checks say where their packets stopped: their probes are sent once more,
  * one after another, under one set of the grader's captures for the whole run (a capture on
  * every node costs seconds, and one per failed check on a broken world cost a learner 20 s more).
  * Every traced check gets the same evidence, which follows each probe's own packets.
  */
-/** Whether a judged check is final only after the run's shared trace. */
-const awaitsTrace = (check: Check, result: CheckResult, ctx: CheckContext) =>
-  result.status === 'failed' && !!check.trace && !!ctx.trace;
-
 async function traceFailed(
   judged: { check: Check; result: CheckResult }[],
   ctx: CheckContext,
