@@ -223,6 +223,7 @@ async function refresh(first = false): Promise<void> {
   } catch (err) {
     $('#status').textContent = `cannot reach the server: ${(err as Error).message}`;
     $('#status').className = 'status bad';
+    void world?.catch(() => undefined);
     return;
   }
   const s = $('#status');
@@ -237,9 +238,10 @@ async function refresh(first = false): Promise<void> {
   for (const row of document.querySelectorAll<HTMLElement>('#labs tr[data-lab]'))
     row.classList.toggle('running', row.dataset.lab === current.lab?.id);
   setBusy(!!current.busy);
-  await world;
+  // A world that failed to draw is drawn again at the next look.
+  await world?.catch(() => undefined);
   const lab = current.lab?.id ?? null;
-  if (lab !== worldLab) {
+  if (lab !== worldLab || drawnLab !== lab) {
     worldLab = lab;
     await Promise.all([drawnLab === lab ? undefined : loadWorld(), loadHandout(), loadReport()]);
   }
