@@ -131,7 +131,10 @@ describe('the lab version behind --resume', () => {
     writeFileSync(join(root, 'labs/05-x/lab.ts'), 'a');
     writeFileSync(join(root, 'checks/probes.ts'), 'p');
     const lab = { dir: join(root, 'labs/05-x') } as Lab;
-    const images = { base: 'b:1', roles: { alice: 'a:1', router: 'r:1', dns: 'd:1', web: 'w:1', ftp: 'f:1' } };
+    const images = {
+      base: 'b:1',
+      roles: { alice: 'a:1', router: 'r:1', bgp: 'g:1', dns: 'd:1', web: 'w:1', ftp: 'f:1' },
+    };
     const v1 = labVersion(lab, root, images);
     writeFileSync(join(root, 'checks/probes.ts'), 'p2');
     const v2 = labVersion(lab, root, images);
