@@ -19,4 +19,6 @@ export default tseslint.config(
       'no-control-regex': 'off',
     },
   },
+  // Build scripts run in Node.
+  { files: ['scripts/**/*.mjs'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
 );

@@ -9,13 +9,13 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const entry = join(root, 'dist', 'orchestrator', 'cli', 'main.js');
 
-function newest(dir) {
+function newest(dir, pattern = /\.ts$/) {
   let t = 0;
   if (!existsSync(dir)) return t;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) t = Math.max(t, newest(p));
-    else if (e.name.endsWith('.ts')) t = Math.max(t, statSync(p).mtimeMs);
+    if (e.isDirectory()) t = Math.max(t, newest(p, pattern));
+    else if (pattern.test(e.name)) t = Math.max(t, statSync(p).mtimeMs);
   }
   return t;
 }
@@ -32,6 +32,20 @@ if (!existsSync(entry) || statSync(entry).mtimeMs < sources) {
   } catch {
     process.stderr.write('hurrynet: error: the TypeScript sources do not compile (see above). Did you run npm ci?\n');
     process.exit(1);
+  }
+}
+// The browser page (hurrynet ui) likewise, when its sources are newer than the built page.
+const page = join(root, 'orchestrator', 'ui', 'page');
+const built = join(root, 'dist', 'ui', 'main.js');
+const pageSources = Math.max(newest(page, /\.(ts|css|html)$/), newest(join(root, 'orchestrator', 'ui')));
+if (existsSync(page) && (!existsSync(built) || statSync(built).mtimeMs < pageSources)) {
+  process.stderr.write('hurrynet: building the browser page...\n');
+  try {
+    execFileSync(process.execPath, [join(root, 'scripts', 'build-ui.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  } catch {
+    process.stderr.write(
+      'hurrynet: warning: the browser page could not be built (hurrynet ui needs it; npm ci builds it)\n',
+    );
   }
 }
 const { main } = await import(entry);

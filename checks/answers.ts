@@ -63,8 +63,11 @@ function given(values: Record<string, unknown>, key: string): string | undefined
   return v === undefined || v === null || String(v).trim() === '' ? undefined : String(v);
 }
 
-/** A free-text answer judged by what it must mention. */
-export function keywordCheck(spec: KeywordCheckSpec): Check {
+/** The fields every free-text answer check has. */
+type FreeTextSpec = Pick<KeywordCheckSpec, 'id' | 'title' | 'points' | 'key' | 'hint' | 'required'>;
+
+/** A free-text answer check: read answers.yaml, then judge the learner's text. */
+function freeTextCheck(spec: FreeTextSpec, judge: (answer: string) => { failed: string } | { passed: string }): Check {
   return {
     id: spec.id,
     title: spec.title,
@@ -78,10 +81,17 @@ export function keywordCheck(spec: KeywordCheckSpec): Check {
       if (!answers.ok) return fail(answers.error, file);
       const answer = given(answers.values, spec.key);
       if (answer === undefined) return fail(`answers.yaml misses "${spec.key}"`, file);
-      if (!spec.test(answer)) return fail(`"${spec.key}": ${spec.wrong}`, file);
-      return pass(`answered ${spec.key}`, file);
+      const verdict = judge(answer);
+      return 'failed' in verdict ? fail(verdict.failed, file) : pass(verdict.passed, file);
     },
   };
+}
+
+/** A free-text answer judged by what it must mention. */
+export function keywordCheck(spec: KeywordCheckSpec): Check {
+  return freeTextCheck(spec, (answer) =>
+    spec.test(answer) ? { passed: `answered ${spec.key}` } : { failed: `"${spec.key}": ${spec.wrong}` },
+  );
 }
 
 export function answerCheck(spec: AnswerCheckSpec): Check {
@@ -170,22 +180,10 @@ export function judgeRubric(
 
 /** A free-text "why" answer judged against a small rubric of ideas, not one keyword. */
 export function rubricCheck(spec: RubricCheckSpec): Check {
-  return {
-    id: spec.id,
-    title: spec.title,
-    points: spec.points,
-    required: spec.required,
-    hint: spec.hint,
-    deadlineMs: 1000,
-    async run(ctx) {
-      const answers = await ctx.answers();
-      const file = answersEvidence(answers);
-      if (!answers.ok) return fail(answers.error, file);
-      const answer = given(answers.values, spec.key);
-      if (answer === undefined) return fail(`answers.yaml misses "${spec.key}"`, file);
-      const verdict = judgeRubric(answer, spec);
-      if (!verdict.ok) return fail(`your "${spec.key}" does not explain it yet: ${verdict.why}`, file);
-      return pass(`your ${spec.key} explains it (${verdict.found.join('; ')})`, file);
-    },
-  };
+  return freeTextCheck(spec, (answer) => {
+    const verdict = judgeRubric(answer, spec);
+    return verdict.ok
+      ? { passed: `your ${spec.key} explains it (${verdict.found.join('; ')})` }
+      : { failed: `your "${spec.key}" does not explain it yet: ${verdict.why}` };
+  });
 }

@@ -42,6 +42,12 @@ export async function runCheck(
   clock: Clock = realClock,
   hintLevel: number = DEFAULT_HINT_LEVEL,
 ): Promise<CheckResult> {
+  const result = await judgeCheck(check, ctx, clock, hintLevel);
+  return (await traceFailed([{ check, result }], ctx, clock))[0] as CheckResult;
+}
+
+/** The retries of one check and its verdict, without the trace of a failure. */
+async function judgeCheck(check: Check, ctx: CheckContext, clock: Clock, hintLevel: number): Promise<CheckResult> {
   const started = clock.now();
   const deadline = started + (check.deadlineMs ?? DEFAULT_DEADLINE_MS) * Math.max(1, ctx.timeScale ?? 1);
   let attempts = 0;
@@ -65,11 +71,6 @@ export async function runCheck(
   const final = isInconclusive(verdict) && conclusive ? conclusive : verdict;
   const status: CheckStatus = isInconclusive(final) ? 'inconclusive' : final.passed ? 'passed' : 'failed';
   const required = check.required ?? true;
-  // A failed reachability check says where its packets stopped (once, after the last attempt).
-  const traced =
-    status === 'failed' && check.trace && ctx.trace
-      ? [await ctx.trace(() => (check.trace as (c: CheckContext) => Promise<unknown>)(ctx))]
-      : [];
   return {
     id: check.id,
     title: check.title,
@@ -83,10 +84,37 @@ export async function runCheck(
         ? `the grader could not observe this (${final.reason}); it is not your mistake: run the check again`
         : final.reason,
     hints: status === 'failed' && hintLevel > 0 ? check.hint.slice(0, hintLevel) : undefined,
-    evidence: [...final.evidence, ...traced],
+    evidence: final.evidence,
     attempts,
     ms: clock.now() - started,
   };
+}
+
+/** Whether a judged check is final only after the run's shared trace. */
+const awaitsTrace = (check: Check, result: CheckResult, ctx: CheckContext) =>
+  result.status === 'failed' && !!check.trace && !!ctx.trace;
+
+/**
+ * Failed reachability checks say where their packets stopped: their probes are sent once more,
+ * one after another, under one set of the grader's captures for the whole run (a capture on
+ * every node costs seconds, and one per failed check on a broken world cost a learner 20 s more).
+ * Every traced check gets the same evidence, which follows each probe's own packets.
+ */
+async function traceFailed(
+  judged: { check: Check; result: CheckResult }[],
+  ctx: CheckContext,
+  clock: Clock,
+): Promise<CheckResult[]> {
+  const pending = judged.filter((j) => awaitsTrace(j.check, j.result, ctx));
+  if (!pending.length || !ctx.trace) return judged.map((j) => j.result);
+  const started = clock.now();
+  const evidence = await ctx.trace(async () => {
+    for (const { check } of pending) await check.trace?.(ctx).catch(() => undefined);
+  });
+  const ms = clock.now() - started;
+  return judged.map((j) =>
+    pending.includes(j) ? { ...j.result, evidence: [...j.result.evidence, evidence], ms: j.result.ms + ms } : j.result,
+  );
 }
 
 export interface RunMeta {
@@ -99,16 +127,33 @@ export interface RunMeta {
   hintLevel?: number;
 }
 
+export interface RunHooks {
+  /** Called with each check's result as soon as it is final (the checks run at once, so in any order). */
+  onResult?: (result: CheckResult) => void;
+}
+
 export async function runChecks(
   checks: Check[],
   ctx: CheckContext,
   meta: RunMeta,
   clock: Clock = realClock,
+  hooks: RunHooks = {},
 ): Promise<Report> {
   const started = clock.now();
   const startedAt = new Date().toISOString();
   const hintLevel = meta.hintLevel ?? DEFAULT_HINT_LEVEL;
-  const results = await Promise.all(checks.map((c) => runCheck(c, ctx, clock, hintLevel)));
+  // A result is reported as soon as it is final: a failed check with a trace after the shared trace.
+  const judged = await Promise.all(
+    checks.map(async (check) => {
+      const result = await judgeCheck(check, ctx, clock, hintLevel);
+      if (!awaitsTrace(check, result, ctx)) hooks.onResult?.(result);
+      return { check, result };
+    }),
+  );
+  const results = await traceFailed(judged, ctx, clock);
+  judged.forEach((j, i) => {
+    if (awaitsTrace(j.check, j.result, ctx)) hooks.onResult?.(results[i] as CheckResult);
+  });
   return summarize(results, { ...meta, hintLevel }, clock.now() - started, startedAt);
 }
 

@@ -11,8 +11,6 @@ export const ENGINE2_SMOKE = [
   'test/integration/lab-cli.test.ts',
   'test/integration/roles.test.ts',
   'test/integration/seal.test.ts',
-  'test/integration/lab-03.test.ts',
-  'test/integration/lab-06.test.ts',
   'test/integration/lab-11.test.ts',
 ];
 

@@ -21,6 +21,7 @@ import { register as shell } from './commands/shell.js';
 import { register as standby } from './commands/standby.js';
 import { register as status } from './commands/status.js';
 import { register as stop } from './commands/stop.js';
+import { register as ui } from './commands/ui.js';
 import { register as up } from './commands/up.js';
 
 export { EXIT, UsageError } from '../errors.js';
@@ -75,6 +76,7 @@ Examples:
     lab,
     standby,
     check,
+    ui,
     grade,
     compose,
     bench,

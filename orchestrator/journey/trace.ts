@@ -9,7 +9,8 @@ import { startCaptures } from './capture.js';
 import { diagnoseDrops, nodeViewsOf, observationsOf } from './run.js';
 
 export async function traceProbe(driver: Driver, instance: string, probe: () => Promise<unknown>): Promise<Evidence> {
-  const command = 'the grader captured on every interface of every node while it sent the probe again';
+  const command =
+    'the grader captured on every interface of every node while it sent the probes of the failed checks again, one after another';
   let capture;
   try {
     capture = await startCaptures(driver, instance, { maxPackets: 2000, snapLength: 320, maxSeconds: 90 });

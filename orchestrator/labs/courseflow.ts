@@ -7,6 +7,7 @@ import type { Driver } from '../runtime/driver.js';
 import { containerName } from '../runtime/plan.js';
 import { FILES } from '../world/files.js';
 import type { Lab } from './lab.js';
+import type { Report } from '../../checks/types.js';
 
 /** What `check` records of the answers file it graded. */
 export const CHECKED_PATH = '/run/hurrynet/checked.json';
@@ -52,6 +53,33 @@ export async function recordChecked(driver: Driver, instance: string, answers: s
       timeoutMs: 10000,
     })
     .catch(() => undefined);
+}
+
+/** The last check's report, kept on alice so that the CLI and the browser page show the same one. */
+export const REPORT_PATH = '/run/hurrynet/report.json';
+
+/** Keeps a check's report on the instance (best effort, like recordChecked). */
+export async function recordReport(driver: Driver, instance: string, report: Report): Promise<void> {
+  await driver
+    .exec(containerName(instance, 'alice'), ['sh', '-c', `mkdir -p /run/hurrynet && cat > ${REPORT_PATH}`], {
+      stdin: JSON.stringify(report),
+      timeoutMs: 10000,
+    })
+    .catch(() => undefined);
+}
+
+/** The last report kept on the instance, or undefined (none yet, or unreadable). */
+export async function readReport(driver: Driver, instance: string): Promise<Report | undefined> {
+  const r = await driver
+    .exec(containerName(instance, 'alice'), ['cat', REPORT_PATH], { timeoutMs: 10000, maxOutputBytes: 4 << 20 })
+    .catch(() => undefined);
+  if (!r || r.exitCode !== 0) return undefined;
+  try {
+    const doc = JSON.parse(r.stdout) as Report;
+    return Array.isArray(doc.results) && typeof doc.lab === 'string' ? doc : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** What `lab N` does about the instance it was asked to use. */

@@ -10,14 +10,15 @@ import { defaultSeed, findLab, loadLabs, varsFor, type Lab, type LabDefinition, 
 import { containerName, LABEL, planInstance, PROJECT, type InstancePlan } from '../runtime/plan.js';
 import type { Progress } from '../runtime/images.js';
 import { canonicalWorld, freshSeat, nodeNames, type World } from '../world/world.js';
-import { measureTimeScale } from '../runtime/load.js';
+import { loadScale, measureTimeScale } from '../runtime/load.js';
 import { FILES } from '../world/files.js';
-import { runChecks } from '../../checks/runner.js';
+import { realClock, runChecks } from '../../checks/runner.js';
 import {
   graderFailure,
   type Answers,
   type Check,
   type CheckContext,
+  type CheckResult,
   type Evidence,
   type Host,
   type Report,
@@ -142,10 +143,12 @@ export async function startLab(driver: Driver, lab: Lab, opts: StartLabOptions):
     });
   }
   if (faults.length) opts.progress?.(`putting the world into the state of lab ${lab.id} (${faults.length} changes)...`);
+  // A busy machine gets proportionally longer, as for the nodes' own start (up()).
+  const faultTimeoutMs = Math.round(30000 * loadScale());
   await Promise.all(
     faults.map(async (f) => {
       const r = await driver.exec(containerName(opts.instance, f.node), ['bash', '-ec', f.script], {
-        timeoutMs: 30000,
+        timeoutMs: faultTimeoutMs,
       });
       if (r.exitCode !== 0)
         throw new Error(
@@ -178,6 +181,16 @@ export async function runningLab(driver: Driver, instance: string): Promise<Runn
   const lab = await findLab(id);
   seed ||= userSeed();
   return { lab, seed, vars: varsFor(lab, seed) };
+}
+
+/** What runs on the instance: nothing, the free world (no lab) or a lab. Half-made leftovers count as nothing. */
+export async function instanceOccupant(
+  driver: Driver,
+  instance: string,
+): Promise<{ running?: RunningLab } | undefined> {
+  const containers = (await listInstances(driver)).get(instance) ?? [];
+  if (!containers.length || !containers.every((c) => c.state === 'running')) return undefined;
+  return { running: await runningLab(driver, instance) };
 }
 
 export { ScriptFailedError };
@@ -404,20 +417,19 @@ export async function checkLab(
   driver: Driver,
   instance: string,
   running: RunningLab,
-  opts: { leaveProbes?: boolean; hintLevel?: number } = {},
+  opts: { leaveProbes?: boolean; hintLevel?: number; onResult?: (result: CheckResult) => void } = {},
 ): Promise<Report> {
   const { lab, seed, vars } = running;
   const timeScale = await measureTimeScale(driver, containerName(instance, 'alice'));
   const ctx = dockerContext(driver, instance, lab, vars, timeScale);
   try {
-    return await runChecks(lab.checks(vars, labWorld(lab, vars)), ctx, {
-      lab: lab.id,
-      title: lab.title,
-      instance,
-      seed,
-      timeScale,
-      hintLevel: opts.hintLevel,
-    });
+    return await runChecks(
+      lab.checks(vars, labWorld(lab, vars)),
+      ctx,
+      { lab: lab.id, title: lab.title, instance, seed, timeScale, hintLevel: opts.hintLevel },
+      realClock,
+      { onResult: opts.onResult },
+    );
   } finally {
     await ctx.close(!opts.leaveProbes);
   }

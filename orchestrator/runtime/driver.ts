@@ -1,6 +1,6 @@
 // The only module that talks to Docker. Everything else speaks in nodes, links and instances.
 import Docker from 'dockerode';
-import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { PassThrough, type Duplex, type Readable, type Writable } from 'node:stream';
 import { LABEL, projectLabelValue, type ContainerPlan, type NetworkPlan } from './plan.js';
 import { DockerUnavailableError } from '../errors.js';
 
@@ -547,6 +547,62 @@ export class Driver {
   }
 
   /**
+   * Opens a terminal on a container for a remote screen (the browser UI): a TTY exec whose size the
+   * caller sets and changes. Output is the TTY's (stdout and stderr merged, as a terminal shows them).
+   */
+  async terminal(
+    container: string,
+    cmd: string[],
+    opts: { cols: number; rows: number; workdir?: string; env?: string[] },
+  ): Promise<TerminalSession> {
+    const c = this.docker.getContainer(container);
+    const exec = await this.call(() =>
+      c.exec({
+        Cmd: cmd,
+        AttachStdin: true,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: true,
+        WorkingDir: opts.workdir ?? '/root',
+        Env: ['TERM=xterm-256color', ...(opts.env ?? [])],
+      }),
+    );
+    const stream = (await this.call(() => exec.start({ hijack: true, stdin: true, Tty: true }))) as unknown as Duplex;
+    const exited = new Promise<number>((resolve) => {
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        // The exit code is there once the stream has ended; an exec already gone counts as -1.
+        exec.inspect().then(
+          (info) => resolve(info.ExitCode ?? -1),
+          () => resolve(-1),
+        );
+      };
+      stream.on('end', finish);
+      stream.on('close', finish);
+      stream.on('error', finish);
+    });
+    const resize = async (cols: number, rows: number) => {
+      try {
+        await exec.resize({ w: cols, h: rows });
+      } catch {
+        /* the exec may already be gone */
+      }
+    };
+    await resize(opts.cols, opts.rows);
+    return {
+      output: stream,
+      write: (data) => {
+        if (!stream.destroyed && stream.writable) stream.write(data);
+      },
+      resize,
+      exited,
+      close: () => stream.destroy(),
+    };
+  }
+
+  /**
    * Starts a throw-away probe container in another container's network namespace: it sees that
    * node's addresses and routes but has its own clean filesystem and binaries. It ends by itself
    * after lifetimeSeconds and removes itself, so a crash leaves nothing for long.
@@ -697,6 +753,19 @@ export class Driver {
   static projectLabels(extra: Record<string, string> = {}): Record<string, string> {
     return { [LABEL.project]: projectLabelValue(), ...extra };
   }
+}
+
+/** A terminal on a node opened by Driver.terminal. */
+export interface TerminalSession {
+  /** What the terminal prints. */
+  readonly output: Readable;
+  /** Keystrokes and pasted text, as the terminal's input. */
+  write(data: Buffer | string): void;
+  resize(cols: number, rows: number): Promise<void>;
+  /** The command's exit code once it ended (or the session was closed). */
+  readonly exited: Promise<number>;
+  /** Ends the session (the shell sees its terminal hang up). */
+  close(): void;
 }
 
 export class NodeDiedError extends Error {

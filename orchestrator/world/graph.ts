@@ -508,11 +508,11 @@ function attachmentLines(topology: Topology, boxes: Map<Key, Box>): { lines: str
 }
 
 /** A node: a rounded box with its name and wrapped title. */
-function nodeBox(node: Node, box: Box): string[] {
+function nodeBox(node: Node, box: Box, marked: boolean): string[] {
   const palette = node.router ? COLORS.router : COLORS.host;
   const cx = box.x + box.width / 2;
   return [
-    `<g>`,
+    marked ? `<g class="node" data-node="${xml(node.name)}">` : `<g>`,
     `<title>${xml(`${node.name}: ${node.title}`)}</title>`,
     `<rect x="${num(box.x)}" y="${num(box.y)}" width="${num(box.width)}" height="${box.height}" rx="8" ` +
       `fill="${palette.fill}" stroke="${palette.stroke}" stroke-width="1.5"/>`,
@@ -526,10 +526,10 @@ function nodeBox(node: Node, box: Box): string[] {
 }
 
 /** A link: a pill with its name and prefix. */
-function linkBox(link: Link, box: Box): string[] {
+function linkBox(link: Link, box: Box, marked: boolean): string[] {
   const cx = box.x + box.width / 2;
   return [
-    `<g>`,
+    marked ? `<g class="link" data-link="${xml(link.name)}">` : `<g>`,
     `<title>${xml(`${link.name} ${link.prefix}: ${link.title}`)}</title>`,
     `<rect x="${num(box.x)}" y="${num(box.y)}" width="${num(box.width)}" height="${BOX_HEIGHT}" rx="${BOX_HEIGHT / 2}" ` +
       `fill="${COLORS.link.fill}" stroke="${COLORS.link.stroke}" stroke-width="1.5"/>`,
@@ -539,12 +539,12 @@ function linkBox(link: Link, box: Box): string[] {
   ];
 }
 
-function vertexBoxes(topology: Topology, boxes: Map<Key, Box>): string[] {
+function vertexBoxes(topology: Topology, boxes: Map<Key, Box>, marked: boolean): string[] {
   return [...boxes.values()].flatMap((box) => {
     const node = topology.nodeByKey.get(box.key);
-    if (node !== undefined) return nodeBox(node, box);
+    if (node !== undefined) return nodeBox(node, box, marked);
     const link = topology.linkByKey.get(box.key);
-    return link === undefined ? [] : linkBox(link, box);
+    return link === undefined ? [] : linkBox(link, box, marked);
   });
 }
 
@@ -590,9 +590,10 @@ function svgFrame(world: World, topology: Topology, width: number, height: numbe
  * A self-contained SVG of the topology, laid out left to right: the column of a node or link is
  * its breadth-first depth from the first node in the node-link graph. Nodes are rounded boxes
  * (name and title), links are pills (name and prefix), and each attachment is a line labeled
- * with the node's addresses on that link.
+ * with the node's addresses on that link. `marked` adds data-node / data-link attributes to each
+ * box's group, for a page that makes them clickable (the browser UI).
  */
-export function graphSvg(world: World): string {
+export function graphSvg(world: World, opts: { marked?: boolean } = {}): string {
   const topology = topologyOf(world);
   const { boxes, width, height, bodyBottom } = layout(world, topology, explore(topology));
   const { lines, labels } = attachmentLines(topology, boxes);
@@ -601,7 +602,7 @@ export function graphSvg(world: World): string {
     `<g stroke="${COLORS.line}" stroke-width="1.5" fill="none">`,
     ...lines,
     '</g>',
-    ...vertexBoxes(topology, boxes),
+    ...vertexBoxes(topology, boxes, !!opts.marked),
     ...addressLabels(labels),
     ...legend(bodyBottom),
   ]);

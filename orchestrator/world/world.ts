@@ -4,7 +4,7 @@
 
 import { contains, formatIp, networkOf, parseCidr, parseIp } from './addresses.js';
 
-export type Role = 'alice' | 'router' | 'bgp' | 'dns' | 'web' | 'ftp';
+export type Role = 'alice' | 'router' | 'bgp' | 'dns' | 'web' | 'ftp' | 'mail';
 
 /** A layer-2 segment (one Docker bridge network per instance). */
 export interface Link {
@@ -50,7 +50,7 @@ export interface Firewall {
 
 export interface DnsRecord {
   name: string;
-  type: 'A' | 'CNAME' | 'TXT' | 'NS';
+  type: 'A' | 'CNAME' | 'TXT' | 'NS' | 'MX';
   value: string;
 }
 

@@ -4,7 +4,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { journeyDocument } from '../../orchestrator/journey/document.js';
 import { recordedRun } from '../fixtures/journey/recorded.js';
@@ -17,17 +18,7 @@ beforeAll(async () => {
   const doc = journeyDocument(recordedRun('web'));
   page = join(mkdtempSync(join(tmpdir(), 'hn-journey-page-')), 'journey.html');
   writeFileSync(page, renderHtml(doc));
-  browser = await chromium.launch({
-    executablePath: process.env.HURRYNET_CHROMIUM ?? '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

@@ -16,6 +16,7 @@ const plan = planInstance(canonicalWorld, {
     dns: 'hurrynet/dns:x',
     web: 'hurrynet/web:x',
     ftp: 'hurrynet/ftp:x',
+    mail: 'hurrynet/mail:x',
   },
 });
 const count = (lines: string[], re: RegExp) => lines.filter((l) => re.test(l)).length;

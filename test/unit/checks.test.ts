@@ -201,6 +201,33 @@ describe('runner', () => {
     );
     expect(traced.length).toBe(1);
   });
+
+  it('traces every failed check of a run under one capture, their probes one after another', async () => {
+    let captures = 0;
+    const sent: string[] = [];
+    const c: CheckContext = {
+      ...ctx(),
+      trace: async (probe) => (
+        captures++,
+        await probe(),
+        { where: 'every node', command: 'trace', exitCode: 0, output: `lost at dns (${sent.join(', ')})` }
+      ),
+    };
+    const failing = (id: string) =>
+      check({ id, deadlineMs: 1000, run: async () => fail('no answer'), trace: async () => void sent.push(id) });
+    const report = await runChecks(
+      [failing('ping'), check({ id: 'ok' }), failing('web')],
+      c,
+      { lab: '05', title: 't', instance: 'i', seed: 's' },
+      fakeClock(),
+    );
+    expect(captures).toBe(1);
+    expect(sent).toEqual(['ping', 'web']);
+    const outputs = (id: string) => report.results.find((r) => r.id === id)?.evidence.map((e) => e.output);
+    expect(outputs('ping')).toContain('lost at dns (ping, web)');
+    expect(outputs('web')).toContain('lost at dns (ping, web)');
+    expect(outputs('ok')).not.toContain('lost at dns (ping, web)');
+  });
 });
 
 describe('answers', () => {

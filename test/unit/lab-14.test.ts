@@ -1,43 +1,65 @@
+// Lab 14's pure parts: the overlay (the mail node, the edge's NAT and security group, the MX
+// record per fault), the per-seed faults, and the mailbox summary's parser.
 import { describe, expect, it } from 'vitest';
-import lab, { faultySpeaker, parseBirdRoutes } from '../../labs/14-bgp/lab.js';
+import lab, {
+  ALICE_PUBLIC,
+  FAULTS,
+  MAIL_PRIVATE,
+  MAIL_PUBLIC,
+  mailWorld,
+  overTls,
+  parseMboxSummary,
+  receivedFrom,
+} from '../../labs/14-email/lab.js';
 import { varsFor } from '../../orchestrator/labs/lab.js';
 import { canonicalWorld } from '../../orchestrator/world/world.js';
-import { worldProblems } from '../../orchestrator/world/validate.js';
-import { birdConf } from '../../orchestrator/world/config.js';
+import { zoneFile } from '../../orchestrator/world/config.js';
 
-const SEEDS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', '1', '2', '3', '4'];
-const worldOf = (s: string) => lab.overlay!(structuredClone(canonicalWorld), varsFor(lab, s));
+const bobZone = (fault: (typeof FAULTS)[number]) =>
+  zoneFile(mailWorld(canonicalWorld, fault).settings.zones.find((z) => z.name === 'bob.example')!);
 
-describe('lab 14: bgp', () => {
-  it('builds a valid world for every seed, with Bob off the ISP backbone', () => {
-    for (const s of SEEDS) expect(worldProblems(worldOf(s)), s).toEqual([]);
-  });
-  it('draws a hijack longer than Bob block', () => {
-    const v = varsFor(lab, 'f');
-    expect(v.kind).toBe('hijack');
-    expect(Number(v.hijack.split('/')[1])).toBeGreaterThan(Number(v.bobBlock.split('/')[1]));
-  });
-  it('the fault changes the config in one place', () => {
-    const v = varsFor(lab, 'b');
-    const w = worldOf('b');
+describe('lab 14: email', () => {
+  it('adds the mail node behind the edge with its own public address and port 25 let in', () => {
+    const w = mailWorld(canonicalWorld, 'relay-denied');
+    const mail = w.nodes.find((n) => n.name === 'mail');
+    expect(mail?.role).toBe('mail');
+    expect(mail?.interfaces[0]?.addresses).toEqual([`${MAIL_PRIVATE}/24`]);
     const edge = w.nodes.find((n) => n.name === 'edge')!;
-    expect(birdConf(edge, edge.bgp!)).toContain(`route ${v.bobBlock} unreachable;`);
-    expect(birdConf(edge, faultySpeaker(v, w))).not.toContain(`route ${v.bobBlock} unreachable;`);
+    expect(edge.interfaces.find((i) => i.link === 'backbone')?.addresses).toContain(`${MAIL_PUBLIC}/24`);
+    expect(edge.nat).toContainEqual({ kind: 'dnat', publicAddress: MAIL_PUBLIC, privateAddress: MAIL_PRIVATE });
+    expect(edge.firewall?.allow).toContainEqual({ inLink: 'backbone', to: MAIL_PRIVATE, proto: 'tcp', ports: '25' });
+    expect(bobZone('relay-denied')).toMatch(/^@ IN MX 10 mail\.bob\.example\.$/m);
+    // The canonical world stays as it is.
+    expect(canonicalWorld.nodes.some((n) => n.name === 'mail')).toBe(false);
   });
-  it('parses birdc show route all', () => {
-    const out = [
-      'BIRD 2.0.12 ready.',
-      'Table master4:',
-      '198.51.100.64/27     unicast [transit 07:00:01.000] * (100) [AS64520i]',
-      '\tvia 192.0.2.2 on peerwest',
-      '\tType: BGP univ',
-      '\tBGP.as_path: 64510 64520',
-      '203.0.113.0/24       unreachable [own_prefixes 07:00:00.000] * (200)',
-      '\tType: static univ',
-    ].join('\n');
-    expect(parseBirdRoutes(out)).toEqual([
-      { prefix: '198.51.100.64/27', best: true, protocol: 'transit', via: '192.0.2.2', asPath: [64510, 64520] },
-      { prefix: '203.0.113.0/24', best: true, protocol: 'own_prefixes', via: '', asPath: [] },
-    ]);
+
+  it('breaks one step per fault: the MX record, the security group, or Postfix (a fault script)', () => {
+    expect(bobZone('mx-wrong')).toMatch(/^@ IN MX 10 web\.bob\.example\.$/m);
+    const sg = mailWorld(canonicalWorld, 'sg-port').nodes.find((n) => n.name === 'edge')!;
+    expect(sg.firewall?.allow.find((r) => r.to === MAIL_PRIVATE)?.ports).toBe('587');
+    for (const seed of ['seed-a', 'seed-d', 'x1', 'x2', 'x3', 'x4', 'x5', 'x6']) {
+      const v = varsFor(lab, seed);
+      const faults = lab.faults(v, lab.overlay!(canonicalWorld, v));
+      expect(faults.length).toBe(v.fault === 'relay-denied' ? 1 : 0);
+      expect(lab.task!(v).hand_subject).toBe(v.handSubject);
+    }
+    const seen = new Set(Array.from({ length: 40 }, (_, i) => varsFor(lab, `s${i}`).fault));
+    expect([...seen].sort()).toEqual([...FAULTS].sort());
+  });
+
+  it("reads the mailbox summary: subject, size and Postfix's Received header", () => {
+    const [hand, big] = parseMboxSummary(
+      [
+        'hello bob 1272\t358\tfrom alice (unknown [203.0.113.5]) by mail.bob.example (Postfix) with ESMTP id D3',
+        'birthday 1669\t203625\tfrom x (unknown [203.0.113.5]) (using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384) by mail.bob.example (Postfix)',
+        'forged\t10\tfrom home (unknown [192.168.1.1]) by mail.bob.example (Postfix)',
+        '',
+      ].join('\n'),
+    );
+    expect(hand).toMatchObject({ subject: 'hello bob 1272', bytes: 358 });
+    expect(receivedFrom(hand!, ALICE_PUBLIC)).toBe(true);
+    expect(overTls(hand!)).toBe(false);
+    expect(overTls(big!)).toBe(true);
+    expect(parseMboxSummary('garbage')).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { failedRequired, renderJson, renderJunit, renderTerminal } from '../../../checks/report.js';
 import { EXIT, NoSuchInstanceError } from '../../errors.js';
 import { findLab } from '../../labs/lab.js';
-import { readAnswersState, recordChecked } from '../../labs/courseflow.js';
+import { readAnswersState, recordChecked, recordReport } from '../../labs/courseflow.js';
 import { checkLab, runningLab, userSeed } from '../../labs/labrun.js';
 import type { Cli } from '../context.js';
 import { parseHintLevel, suggest, withLearnerFlags } from '../options.js';
@@ -70,6 +70,8 @@ it; --hint 3 adds the fix. Try each level before the next.`,
           r.hints ? { ...r, hints: r.hints.map((h) => withLearnerFlags(h, flags)) } : r,
         ),
       };
+      // The browser page (hurrynet ui) shows the last check, whichever side ran it.
+      await recordReport(driver, opts.instance, report);
       const hintCommand = (level: number) =>
         suggest('check', [String(running.lab.number), '--hint', String(level)], flags);
       if (opts.junit) writeFileSync(opts.junit, renderJunit(report));

@@ -15,16 +15,15 @@ import {
 } from '../../labs/courseflow.js';
 import {
   applySubmission,
+  instanceOccupant,
   labWorld,
   nextLab,
-  runningLab,
   startLab,
   userSeed,
   validateSubmission,
-  type RunningLab,
 } from '../../labs/labrun.js';
 import { InstanceExistsError, UsageError } from '../../errors.js';
-import { listInstances, nodeContainer } from '../../runtime/engine.js';
+import { nodeContainer } from '../../runtime/engine.js';
 import type { Driver } from '../../runtime/driver.js';
 import { FILES } from '../../world/files.js';
 import { ensureStandbyInBackground, refuseStandby, standbyEnabled } from '../../runtime/standby.js';
@@ -35,6 +34,8 @@ import type { Cli } from '../context.js';
 import { interruptible } from '../interrupt.js';
 import { suggest, withLearnerFlags, type LearnerFlags } from '../options.js';
 import { bold, dim, green, progressPrinter, warnUnsealed } from '../ui.js';
+import { DEFAULT_HOST } from '../../ui/auth.js';
+import { serveUi } from './ui.js';
 
 interface LabOptions {
   instance: string;
@@ -46,13 +47,7 @@ interface LabOptions {
   quiet: boolean;
   yes: boolean;
   verbose: boolean;
-}
-
-/** What runs on the instance: nothing, the free world (no lab) or a lab. Half-made leftovers count as nothing. */
-async function occupant(driver: Driver, instance: string): Promise<{ running?: RunningLab } | undefined> {
-  const containers = (await listInstances(driver)).get(instance) ?? [];
-  if (!containers.length || !containers.every((c) => c.state === 'running')) return undefined;
-  return { running: await runningLab(driver, instance) };
+  web: boolean;
 }
 
 /** The commands a learner types next, with their own flags. */
@@ -109,6 +104,7 @@ export function register(program: Command, cli: Cli): void {
       false,
     )
     .option('--no-shell', 'start without opening a shell')
+    .option('--web', 'then open the lab in the browser (hurrynet ui) instead of a shell', false)
     .option('--no-standby', 'neither use nor prepare a standby world (also: HURRYNET_STANDBY=0)')
     .option('--apply <dir>', 'apply a submission folder after the start (<node>.sh, <node>/, answers.yaml)')
     .option('-v, --verbose', 'with --apply: everything each script printed (default: its last lines)', false)
@@ -120,7 +116,7 @@ export function register(program: Command, cli: Cli): void {
       const progress = progressPrinter(opts.quiet);
       // Moving on in the course: whatever runs on the instance is replaced, asking first only when
       // that would lose answers no check has seen. The next lab keeps the running lab's variation.
-      const current = await occupant(driver, opts.instance);
+      const current = await instanceOccupant(driver, opts.instance);
       const running = current?.running;
       const seed = opts.seed ?? running?.seed ?? userSeed();
       const flags: LearnerFlags = { instance: opts.instance, seed: seed === userSeed() ? undefined : seed };
@@ -146,7 +142,8 @@ export function register(program: Command, cli: Cli): void {
             reset: suggest('lab', [String(lab.number), '--reset'], flags),
           }),
         );
-        if (opts.shell && process.stdin.isTTY) await openShell(driver, opts.instance, lab, flags);
+        if (opts.web) await serveUi(driver, { instance: opts.instance, host: DEFAULT_HOST, open: true });
+        else if (opts.shell && process.stdin.isTTY) await openShell(driver, opts.instance, lab, flags);
         return;
       }
       if (decision === 'refuse')
@@ -204,6 +201,7 @@ export function register(program: Command, cli: Cli): void {
         if (submission.answers !== undefined) await recordChecked(driver, opts.instance, submission.answers);
       }
       process.stdout.write(intro(lab, started.vars, opts.instance, started.seconds, flags));
+      if (opts.web) return serveUi(driver, { instance: opts.instance, host: DEFAULT_HOST, open: true });
       if (!opts.shell || !process.stdin.isTTY) {
         process.stdout.write(`Next:\n${nextSteps(lab, flags)}\n`);
         return;

@@ -1,4 +1,4 @@
-// Lab 14: routing between networks with BGP. The single backbone gives way to three autonomous
+// Lab 15: routing between networks with BGP. The single backbone gives way to three autonomous
 // systems: Alice's ISP (isp), a transit network (transit) and Bob's cloud (edge), each router
 // running BIRD. The ISP announces Alice's access prefix and its own backbone; Bob's
 // cloud announces the block that holds his public address. One fault per seed breaks the
@@ -76,7 +76,7 @@ const len = (p: string) => p.split('/')[1] as string;
 function overlay(world: World, v: BgpVars): World {
   const backbone = world.links.find((l) => l.name === 'backbone');
   const access = world.links.find((l) => l.name === 'access');
-  if (!backbone || !access) throw new Error('lab 14 needs the access and backbone links');
+  if (!backbone || !access) throw new Error('lab 15 needs the access and backbone links');
   const bobPublic = bobPublicOf(world);
   backbone.prefix = BACKBONE;
   backbone.title = "Alice's ISP's own network (its router and the DNS server)";
@@ -352,7 +352,7 @@ const tablesCheck = (world: World): Check => ({
   hint: [
     'The nat, filter, mangle and raw tables of isp, transit and edge, against the way the lab started them.',
     'iptables-save on each router; the check names each extra or missing rule.',
-    'Delete each rule you added (iptables -t TABLE -D ...), or start over with npx hurrynet lab 14 --reset.',
+    'Delete each rule you added (iptables -t TABLE -D ...), or start over with npx hurrynet lab 15 --reset.',
   ],
   async run(ctx) {
     const evidence: Evidence[] = [];
@@ -413,7 +413,7 @@ function checks(v: BgpVars, world: World): Check[] {
 }
 
 export default defineLab<BgpVars>({
-  number: 14,
+  number: 15,
   slug: 'bgp',
   title: 'BGP: routing between networks',
   topics: ['autonomous systems', 'BGP', 'eBGP sessions', 'AS path', 'longest prefix match', 'route hijack'],
