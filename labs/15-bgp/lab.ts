@@ -29,13 +29,21 @@ import type { BgpSpeaker, Node } from '../../orchestrator/world/world.js';
 
 // ---- the lab's world --------------------------------------------------------------------------
 
-export const ASN = { isp: 64500, transit: 64510, edge: 64520 } as const;
 export const ROUTERS = ['isp', 'transit', 'edge'] as const;
 export type Router = (typeof ROUTERS)[number];
-/** The eBGP links: ISP to transit, transit to Bob's cloud (TEST-NET-1, nobody else on them). */
+/**
+ * Where each router's AS number is drawn from: private 16-bit ASNs (RFC 6996), in three disjoint
+ * ranges so that the three always differ and a copied AS path names another learner's world.
+ */
+export const AS_RANGES: Record<Router, readonly [number, number]> = {
+  isp: [64512, 64999],
+  transit: [65000, 65299],
+  edge: [65300, 65534],
+};
+/** The eBGP links: ISP to transit, transit to Bob's cloud (RFC 1918, nobody else on them). */
 export const LINKS = {
-  west: { name: 'peerwest', prefix: '192.0.2.0/29', isp: '192.0.2.1', transit: '192.0.2.2' },
-  east: { name: 'peereast', prefix: '192.0.2.8/29', transit: '192.0.2.9', edge: '192.0.2.10' },
+  west: { name: 'peerwest', prefix: '172.16.12.0/29', isp: '172.16.12.1', transit: '172.16.12.2' },
+  east: { name: 'peereast', prefix: '172.16.23.0/29', transit: '172.16.23.1', edge: '172.16.23.2' },
 } as const;
 /** The link that carries Bob's public block on the edge (a link name is at most 12 characters). */
 export const BOB_LINK = 'bobpublic';
@@ -48,6 +56,10 @@ export const KINDS = ['no-network', 'wrong-as', 'filter', 'hijack'] as const;
 export type Kind = (typeof KINDS)[number];
 
 export type BgpVars = {
+  /** The AS numbers of Alice's ISP, the transit network and Bob's cloud. */
+  ispAs: number;
+  transitAs: number;
+  edgeAs: number;
   kind: Kind;
   /** The router whose configuration carries the fault. */
   router: Router;
@@ -60,6 +72,9 @@ export type BgpVars = {
 const bobPublicOf = (world: World) => zoneAddress(world, 'web.bob.example');
 
 const vary = draws<BgpVars>({
+  ispAs: (r) => r.int(...AS_RANGES.isp),
+  transitAs: (r) => r.int(...AS_RANGES.transit),
+  edgeAs: (r) => r.int(...AS_RANGES.edge),
   kind: (r) => r.pick(KINDS),
   router: (r, d) =>
     d.kind === 'no-network' ? 'edge' : d.kind === 'hijack' ? 'transit' : r.pick(['isp', 'transit'] as const),
@@ -72,6 +87,10 @@ const vary = draws<BgpVars>({
 });
 
 const len = (p: string) => p.split('/')[1] as string;
+
+/** A router's AS number in this learner's world. */
+export const asOf = (v: BgpVars, router: Router): number =>
+  router === 'isp' ? v.ispAs : router === 'transit' ? v.transitAs : v.edgeAs;
 
 function overlay(world: World, v: BgpVars): World {
   const backbone = world.links.find((l) => l.name === 'backbone');
@@ -86,10 +105,14 @@ function overlay(world: World, v: BgpVars): World {
     0,
     {
       name: LINKS.west.name,
-      title: "eBGP: Alice's ISP (AS 64500) to the transit network (AS 64510)",
+      title: `eBGP: Alice's ISP (AS ${v.ispAs}) to the transit network (AS ${v.transitAs})`,
       prefix: LINKS.west.prefix,
     },
-    { name: LINKS.east.name, title: "eBGP: the transit network to Bob's cloud (AS 64520)", prefix: LINKS.east.prefix },
+    {
+      name: LINKS.east.name,
+      title: `eBGP: the transit network to Bob's cloud (AS ${v.edgeAs})`,
+      prefix: LINKS.east.prefix,
+    },
     { name: BOB_LINK, title: "Bob's public block (announced by his cloud)", prefix: v.bobBlock },
   );
   const isp = nodeOf(world, 'isp');
@@ -100,19 +123,19 @@ function overlay(world: World, v: BgpVars): World {
       if (i.link === 'backbone' && n.name !== 'isp')
         i.addresses = i.addresses.map((a) => `${a.split('/')[0]}/${len(BACKBONE)}`);
   isp.role = 'bgp';
-  isp.title = "Alice's ISP's router (AS 64500)";
+  isp.title = `Alice's ISP's router (AS ${v.ispAs})`;
   isp.interfaces.push({ link: LINKS.west.name, addresses: [`${LINKS.west.isp}/29`] });
   isp.services = [...isp.services, 'bird'];
   isp.memoryMb = 96;
   isp.bgp = {
-    asn: ASN.isp,
+    asn: v.ispAs,
     routerId: LINKS.west.isp,
     networks: [access.prefix, BACKBONE],
-    neighbors: [{ name: 'transit', address: LINKS.west.transit, asn: ASN.transit }],
+    neighbors: [{ name: 'transit', address: LINKS.west.transit, asn: v.transitAs }],
   };
   const transit: Node = {
     name: 'transit',
-    title: "A transit network between the ISP and Bob's cloud (AS 64510)",
+    title: `A transit network between the ISP and Bob's cloud (AS ${v.transitAs})`,
     role: 'bgp',
     interfaces: [
       { link: LINKS.west.name, addresses: [`${LINKS.west.transit}/29`] },
@@ -124,19 +147,19 @@ function overlay(world: World, v: BgpVars): World {
     services: ['bird'],
     memoryMb: 96,
     bgp: {
-      asn: ASN.transit,
+      asn: v.transitAs,
       routerId: LINKS.east.transit,
       networks: [],
       neighbors: [
-        { name: 'isp', address: LINKS.west.isp, asn: ASN.isp },
-        { name: 'edge', address: LINKS.east.edge, asn: ASN.edge },
+        { name: 'isp', address: LINKS.west.isp, asn: v.ispAs },
+        { name: 'edge', address: LINKS.east.edge, asn: v.edgeAs },
       ],
     },
   };
   world.nodes.splice(world.nodes.indexOf(isp) + 1, 0, transit);
   // Bob's edge leaves the backbone: it reaches the world through the transit network only.
   edge.role = 'bgp';
-  edge.title = "Bob's cloud edge router (AS 64520; NAT and security group)";
+  edge.title = `Bob's cloud edge router (AS ${v.edgeAs}; NAT and security group)`;
   edge.interfaces = [
     { link: LINKS.east.name, addresses: [`${LINKS.east.edge}/29`] },
     { link: BOB_LINK, addresses: [`${bobPublic}/${len(v.bobBlock)}`] },
@@ -153,10 +176,10 @@ function overlay(world: World, v: BgpVars): World {
     };
   }
   edge.bgp = {
-    asn: ASN.edge,
+    asn: v.edgeAs,
     routerId: LINKS.east.edge,
     networks: [v.bobBlock],
-    neighbors: [{ name: 'transit', address: LINKS.east.transit, asn: ASN.transit }],
+    neighbors: [{ name: 'transit', address: LINKS.east.transit, asn: v.transitAs }],
   };
   return world;
 }
@@ -175,7 +198,7 @@ export function faultySpeaker(v: BgpVars, world: World): BgpSpeaker {
       bgp.networks = bgp.networks.filter((p) => p !== v.bobBlock);
       break;
     case 'wrong-as':
-      if (peer) peer.asn = v.router === 'isp' ? ASN.edge : ASN.isp;
+      if (peer) peer.asn = v.router === 'isp' ? v.edgeAs : v.ispAs;
       break;
     case 'filter':
       if (peer) peer.deny = [v.bobBlock];
@@ -209,6 +232,8 @@ export interface BgpPath {
   best: boolean;
   /** The BIRD protocol it came from (the peer's name, or "own_prefixes" for the router's own). */
   protocol: string;
+  /** The route's source as BIRD's Type line says: BGP, static, device... (set by BIRD, not by a filter). */
+  source: string;
   via: string;
   asPath: number[];
 }
@@ -225,13 +250,15 @@ export function parseBirdRoutes(text: string): BgpPath[] {
       );
     if (head && (head[1] || (prefix && /^\s/.test(line)))) {
       prefix = head[1] ?? prefix;
-      current = { prefix, best: head[3] === '*', protocol: head[2] as string, via: '', asPath: [] };
+      current = { prefix, best: head[3] === '*', protocol: head[2] as string, source: '', via: '', asPath: [] };
       out.push(current);
       continue;
     }
     if (!current) continue;
     const via = /^\s+via (\d{1,3}(?:\.\d{1,3}){3})/.exec(line);
     if (via) current.via = via[1] as string;
+    const type = /^\s+Type: (\S+)/.exec(line);
+    if (type) current.source = type[1] as string;
     const path = /^\s+BGP\.as_path:(.*)$/.exec(line);
     if (path) current.asPath = (path[1] as string).trim().split(/\s+/).filter(Boolean).map(Number);
   }
@@ -247,19 +274,40 @@ export function bgpFacts(world: World) {
 }
 
 interface RouterView {
+  /** Why BIRD's table could not be read from the router ("" when it was). */
+  bird: string;
   paths: BgpPath[];
   kernel: Route[];
   policy: string[];
   evidence: Evidence[];
 }
 
+/**
+ * Asks the router's BIRD for its routes with a clean birdc, after making sure that what answers on
+ * BIRD's control socket is the image's own BIRD: a learner's script in place of birdc, or a
+ * program of their own on the socket, would otherwise print any table they liked.
+ */
+export const BIRD_READ = [
+  'set -u',
+  "pid=$(ss -xlpH 2>/dev/null | grep -F ' /run/bird/bird.ctl ' | sed -n 's/.*pid=\\([0-9]*\\).*/\\1/p' | head -n 1)",
+  '[ -n "$pid" ] || { echo "no program answers on BIRD\'s control socket /run/bird/bird.ctl: BIRD is not running"; exit 3; }',
+  'exe=$(sha256sum < /proc/$pid/exe) || exit 125',
+  '[ "$exe" = "$(sha256sum < /usr/sbin/bird)" ] || { echo "the program on BIRD\'s control socket (pid $pid, $(readlink /proc/$pid/exe)) is not the image\'s BIRD"; exit 4; }',
+  'echo "BIRD (pid $pid) answers on /run/bird/bird.ctl"',
+  'exec birdc -r -s /proc/$pid/root/run/bird/bird.ctl show route all',
+].join('\n');
+
 async function view(ctx: CheckContext, router: Router): Promise<RouterView> {
   const [bgp, routing] = await Promise.all([
-    ctx.node(router).run('birdc -r show route all', 5000),
+    ctx.inspect(router).then((h) => h.run(BIRD_READ, 5000)),
     ctx.probe(router).then((h) => h.run(ROUTING_COMMAND, 5000)),
   ]);
+  // Exit 125: the grader could not read the daemon's program (its own permissions), not the learner's doing.
+  if (bgp.exitCode === 125)
+    throw new Error(`the grader could not read BIRD's program on ${router}: ${bgp.output.trim()}`);
   const r = parseRouting(routing.output, routing);
   return {
+    bird: bgp.exitCode === 0 ? '' : bgp.output.trim().split('\n').slice(-1)[0] || `birdc failed (${bgp.exitCode})`,
     paths: parseBirdRoutes(bgp.output),
     kernel: r.used,
     policy: policyFindings(router, r),
@@ -267,7 +315,12 @@ async function view(ctx: CheckContext, router: Router): Promise<RouterView> {
   };
 }
 
-/** The problem with a router's way to an address, or "" when BGP carries it from the right peer. */
+/**
+ * The problem with a router's way to an address, or "" when BGP carries it from the right peer:
+ * BIRD can be read, its best route for the owner's prefix was learned over BGP from the expected
+ * neighbour with the expected AS path, and the kernel forwards by that prefix to that same next
+ * hop. A kernel route typed in with "proto bird" has no such route behind it in BIRD.
+ */
 export function judgeLeg(
   v: RouterView,
   router: string,
@@ -277,26 +330,32 @@ export function judgeLeg(
   block: string,
 ): string {
   if (v.policy.length) return v.policy.join('; ');
+  if (v.bird) return `${router}: ${v.bird}`;
   const kernel = v.kernel
     .filter((r) => r.type !== 'local' && r.type !== 'broadcast' && contains(r.prefix, address))
     .sort((a, b) => b.length - a.length);
   const best = kernel[0];
   if (!best) return `${router} has no route to ${address} in its kernel table`;
+  if (best.prefix !== block)
+    return `${router} forwards ${address} by ${best.prefix} ("${best.line}"), not by the owner's prefix ${block}`;
   if (!/\bproto bird\b/.test(best.line))
     return `${router}'s kernel route for ${address} is "${best.line}", not one that BIRD installed from BGP (proto bird): a static route is not the fix`;
-  if (best.prefix !== block)
-    return `${router} forwards ${address} by ${best.prefix}, not by the owner's prefix ${block}`;
   const path = v.paths.find((p) => p.prefix === block && p.best);
-  if (!path) return `${router}'s BGP table has no best path for ${block}`;
+  if (!path) return `${router}'s BIRD has no best route for ${block}, so the kernel's "${best.line}" was not learned`;
+  const want = `from ${peer} over BGP with AS path "${asPath.join(' ')}"`;
+  if (path.source !== 'BGP')
+    return `${router}'s BIRD has ${block} from its ${path.source || 'unknown'} protocol ${path.protocol}, expected ${want}`;
   if (path.via !== peer || path.asPath.join(' ') !== asPath.join(' '))
-    return `${router} learned ${block} from ${path.protocol} (${path.via || 'no next hop'}) with AS path "${path.asPath.join(' ')}", expected from ${peer} with "${asPath.join(' ')}"`;
+    return `${router} learned ${block} from ${path.protocol} (${path.via || 'no next hop'}) with AS path "${path.asPath.join(' ')}", expected ${want}`;
+  if (best.vias.join(' ') !== peer)
+    return `${router}'s kernel sends ${block} via ${best.vias.join(', ') || best.dev || 'nowhere'}, not via ${peer} where BIRD learned it`;
   return '';
 }
 
 // ---- checks -----------------------------------------------------------------------------------
 
 const fix = (v: BgpVars) =>
-  `On the router that had the fault (vtysh; configure terminal; router bgp ASN): announce Bob's block from edge (address-family ipv4 unicast, network ${v.bobBlock}); give each neighbour its real AS (isp: neighbor ${LINKS.west.transit} remote-as ${ASN.transit}; transit: neighbor ${LINKS.west.isp} remote-as ${ASN.isp}, neighbor ${LINKS.east.edge} remote-as ${ASN.edge}); remove a prefix-list on a neighbour (no neighbor ADDR prefix-list NAME in); withdraw a prefix that is not yours (no network PREFIX, and ip route del the blackhole). Delete any static route or ip rule you added.`;
+  `In /etc/bird/bird.conf of the router that had the fault, then birdc configure: Bob's block belongs in edge's own_prefixes block (route ${v.bobBlock} unreachable;); each neighbour line names the peer's real AS (isp: neighbor ${LINKS.west.transit} as ${v.transitAs}; transit: neighbor ${LINKS.west.isp} as ${v.ispAs} and neighbor ${LINKS.east.edge} as ${v.edgeAs}; edge: neighbor ${LINKS.east.transit} as ${v.transitAs}); an import line that refuses a prefix becomes import all;; a prefix a network does not own leaves its own_prefixes block (and ip route del blackhole PREFIX). Delete any static route, NAT or ip rule you added.`;
 
 const pingCheck = (v: BgpVars, f: ReturnType<typeof bgpFacts>): Check => ({
   id: 'ping',
@@ -305,7 +364,7 @@ const pingCheck = (v: BgpVars, f: ReturnType<typeof bgpFacts>): Check => ({
   deadlineMs: 6000,
   hint: [
     "Both directions: the ISP needs a route to Bob's block, Bob's edge a route back to Alice's prefix, and the transit network both. The grader pings from a machine of its own on Alice's network.",
-    `traceroute -n ${f.bobPublic} on alice shows where packets stop; on each router, ip route get ${f.bobPublic} and vtysh -c 'show ip bgp'.`,
+    `traceroute -n ${f.bobPublic} on alice shows where packets stop; on each router, ip route get ${f.bobPublic} and birdc show route for ${f.bobPublic} all.`,
     fix(v),
   ],
   async run(ctx) {
@@ -322,23 +381,23 @@ const bgpCheck = (v: BgpVars, f: ReturnType<typeof bgpFacts>): Check => ({
   points: 4,
   deadlineMs: 8000,
   hint: [
-    "Each router's BGP table: Bob's block should come from his cloud (AS 64520) through the transit network, Alice's prefix from her ISP (AS 64500), and the kernel route should be the one bgpd installed.",
-    "vtysh -c 'show ip bgp summary' (is each session Established?), vtysh -c 'show ip bgp' (which prefixes, which AS path), vtysh -c 'show running-config', and ip route (proto bgp) on isp, transit and edge (npx hurrynet shell ROUTER).",
+    `Each router's BGP table: Bob's block should come from his cloud (AS ${v.edgeAs}) through the transit network, Alice's prefix from her ISP (AS ${v.ispAs}), and the kernel route should be the one BIRD installed.`,
+    'birdc show protocols (is each session Established?), birdc show route all (which prefixes, from whom, which BGP.as_path), cat /etc/bird/bird.conf, and ip route (proto bird) on isp, transit and edge (npx hurrynet shell ROUTER).',
     fix(v),
   ],
   async run(ctx) {
     const [isp, transit, edge] = await Promise.all(ROUTERS.map((r) => view(ctx, r)));
     const evidence = [isp, transit, edge].flatMap((x) => (x as RouterView).evidence);
     const problems = [
-      judgeLeg(isp as RouterView, 'isp', f.bobPublic, LINKS.west.transit, [ASN.transit, ASN.edge], v.bobBlock),
-      judgeLeg(transit as RouterView, 'transit', f.bobPublic, LINKS.east.edge, [ASN.edge], v.bobBlock),
-      judgeLeg(transit as RouterView, 'transit', f.homePublic, LINKS.west.isp, [ASN.isp], f.alicePrefix),
-      judgeLeg(edge as RouterView, 'edge', f.homePublic, LINKS.east.transit, [ASN.transit, ASN.isp], f.alicePrefix),
+      judgeLeg(isp as RouterView, 'isp', f.bobPublic, LINKS.west.transit, [v.transitAs, v.edgeAs], v.bobBlock),
+      judgeLeg(transit as RouterView, 'transit', f.bobPublic, LINKS.east.edge, [v.edgeAs], v.bobBlock),
+      judgeLeg(transit as RouterView, 'transit', f.homePublic, LINKS.west.isp, [v.ispAs], f.alicePrefix),
+      judgeLeg(edge as RouterView, 'edge', f.homePublic, LINKS.east.transit, [v.transitAs, v.ispAs], f.alicePrefix),
     ].filter(Boolean);
     return problems.length
       ? fail(problems.join('; '), ...evidence)
       : pass(
-          `isp reaches ${v.bobBlock} by AS path ${ASN.transit} ${ASN.edge}; edge reaches ${f.alicePrefix} by ${ASN.transit} ${ASN.isp}`,
+          `isp reaches ${v.bobBlock} by AS path ${v.transitAs} ${v.edgeAs}; edge reaches ${f.alicePrefix} by ${v.transitAs} ${v.ispAs}`,
           ...evidence,
         );
   },
@@ -372,7 +431,7 @@ const tablesCheck = (world: World): Check => ({
   },
 });
 
-const answerChecks = (v: BgpVars): Check[] => [
+const answerChecks = (v: BgpVars, f: ReturnType<typeof bgpFacts>): Check[] => [
   answerCheck({
     id: 'answer-as-path',
     title: "answers.yaml: the AS path from Alice's ISP to Bob's block, after your fix",
@@ -381,11 +440,11 @@ const answerChecks = (v: BgpVars): Check[] => [
     about: "the AS path of the ISP's best route to Bob's block",
     hint: [
       "The ISP router's best route to Bob's block: the autonomous systems it crosses, nearest first.",
-      "vtysh -c 'show ip bgp' on isp: the Path column of the line marked >.",
-      'In /root/answers.yaml, as_path is the AS numbers separated by spaces, without the trailing i.',
+      `birdc show route for ${f.bobPublic} all on isp: the BGP.as_path line of the route marked *.`,
+      'In /root/answers.yaml, as_path is the AS numbers separated by spaces, nearest first.',
     ],
     async expected() {
-      return { value: `${ASN.transit} ${ASN.edge}`, evidence: [] };
+      return { value: `${v.transitAs} ${v.edgeAs}`, evidence: [] };
     },
     matches: (given, want) => given.replace(/[^\d]+/g, ' ').trim() === want,
   }),
@@ -397,7 +456,7 @@ const answerChecks = (v: BgpVars): Check[] => [
     about: 'the router whose BGP configuration was broken',
     hint: [
       'The router whose configuration you changed before the path worked.',
-      "vtysh -c 'show running-config' on each router, against what the handout says each AS should announce and to whom.",
+      'cat /etc/bird/bird.conf on each router, against what your task card says each AS announces and to whom.',
       'In /root/answers.yaml, router is isp, transit or edge.',
     ],
     async expected() {
@@ -409,7 +468,7 @@ const answerChecks = (v: BgpVars): Check[] => [
 
 function checks(v: BgpVars, world: World): Check[] {
   const f = bgpFacts(world);
-  return [pingCheck(v, f), bgpCheck(v, f), tablesCheck(world), ...answerChecks(v)];
+  return [pingCheck(v, f), bgpCheck(v, f), tablesCheck(world), ...answerChecks(v, f)];
 }
 
 export default defineLab<BgpVars>({
@@ -420,6 +479,8 @@ export default defineLab<BgpVars>({
   minutes: 40,
   goal: "Find why Alice's packets no longer reach Bob across three autonomous systems, read each router's BGP sessions and table, and fix the one BGP configuration that is wrong so that the routes are learned, not typed in.",
   submissionNodes: ['alice', 'isp', 'transit', 'edge'],
+  // The routers first: alice's answers (which router was wrong) come from what their scripts found.
+  scriptOrder: ['edge', 'transit', 'isp', 'alice'],
   questions: [
     { key: 'as_path', prompt: "The AS path of the ISP's route to Bob's block, after your fix" },
     { key: 'router', prompt: 'The router whose BGP configuration had the fault (isp, transit or edge)' },
@@ -430,8 +491,8 @@ export default defineLab<BgpVars>({
     return {
       destination: `Bob's web server, ${f.bobPublic} (web.bob.example)`,
       symptom: "Alice's packets to Bob do not get through",
-      networks: `Alice's ISP AS ${ASN.isp} (isp, announces ${f.alicePrefix} and ${BACKBONE}), transit AS ${ASN.transit} (transit), Bob's cloud AS ${ASN.edge} (edge, announces ${v.bobBlock})`,
-      routers: "isp, transit, edge (npx hurrynet shell <router>; vtysh -c 'show ip bgp')",
+      networks: `Alice's ISP AS ${v.ispAs} (isp, announces ${f.alicePrefix} and ${BACKBONE}), transit AS ${v.transitAs} (transit), Bob's cloud AS ${v.edgeAs} (edge, announces ${v.bobBlock})`,
+      routers: 'isp, transit, edge (npx hurrynet shell ROUTER; birdc show protocols; birdc show route all)',
       answers: '/root/answers.yaml with as_path, router',
     };
   },
