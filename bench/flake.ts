@@ -13,6 +13,7 @@ import type { Driver } from '../orchestrator/runtime/driver.js';
 import { stop } from '../orchestrator/runtime/engine.js';
 import { discover, gradeClass } from '../orchestrator/grading/grade.js';
 import type { Progress } from '../orchestrator/runtime/images.js';
+import { percentile } from './stages/context.js';
 import { findLab, loadLabs, type Lab } from '../orchestrator/labs/lab.js';
 import { applySubmission, checkLab, startLab, validateSubmission } from '../orchestrator/labs/labrun.js';
 
@@ -55,11 +56,7 @@ export interface FlakeReport {
   seconds: number;
 }
 
-export function percentile(values: number[], p: number): number {
-  if (!values.length) return 0;
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] as number;
-}
+export { percentile };
 
 /** Check ids whose status is not the same in every report. */
 export function unstable(reports: Report[]): string[] {

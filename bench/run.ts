@@ -29,6 +29,7 @@ import { execStage } from './stages/exec.js';
 import { journeyStage } from './stages/journey.js';
 import { gradingStage, labsStage } from './stages/labs.js';
 import { memoryStage } from './stages/memory.js';
+import { uiStage } from './stages/ui.js';
 import { upStopStage } from './stages/upstop.js';
 import { warmUpStage } from './stages/warmup.js';
 import { worldsStage } from './stages/worlds.js';
@@ -104,6 +105,7 @@ const STAGES: readonly Stage[] = [
   warmUpStage,
   execStage,
   journeyStage,
+  uiStage,
   memoryStage,
   upStopStage,
   worldsStage,

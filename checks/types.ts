@@ -46,6 +46,12 @@ export interface CheckContext {
   answers(): Promise<Answers>;
   /** Clean binaries of the project in the node's network namespace (a sidecar). */
   probe(node: string): Promise<Host>;
+  /**
+   * Clean binaries of the node's own image in its network and process namespaces, with the node's
+   * capabilities and no more: it talks to the node's daemons (BIRD's control socket through
+   * /proc/PID/root) and checks which program they run, with nothing the learner could replace.
+   */
+  inspect(node: string): Promise<Host>;
   /** The node itself (server-side evidence: logs, state files, configuration). */
   node(node: string): Host;
   /**

@@ -77,6 +77,13 @@ export function median(values: number[]): number {
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
+/** The p-th percentile by nearest rank (0 for no values: a stage with nothing measured). */
+export function percentile(values: number[], p: number): number {
+  if (!values.length) return 0;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] as number;
+}
+
 export const round = (v: number, digits: number) => Number(v.toFixed(digits));
 
 /** A value an earlier stage carries; missing means the stages ran out of order. */

@@ -51,6 +51,8 @@ export interface NodeState {
   neighbours: string;
   /** Interfaces whose capture could not start (named, so the journey can say what it cannot see). */
   failed: string[];
+  /** tcpdump's last word for each failed interface, when it said one. */
+  reasons?: Record<string, string>;
 }
 
 export interface CaptureSet {
@@ -72,25 +74,64 @@ export interface RunningCapture {
 const DIR = '/tmp/hn-journey';
 const MARK = '@@hn';
 
-/** The sidecar's start script: record the interfaces, snapshot the firewall, start one tcpdump per interface. */
-export function startScript(limits: CaptureLimits): string {
+export interface StartOptions {
+  /** One deadline for all the captures of a node to be listening, and again for the retry. */
+  waitSeconds: number;
+  /** Where the captures are kept, and where the interfaces are listed (other than in tests). */
+  dir?: string;
+  net?: string;
+}
+
+/**
+ * The sidecar's start script: record the interfaces, snapshot the firewall, start one tcpdump per
+ * interface, and return only once every one is listening or has definitively failed, so that the
+ * command runs with no packet missed. It waits on the interfaces it started, never on a glob of
+ * their files: a background job's redirections are made by its forked child, which a busy machine
+ * may not have run yet (the glob then matched nothing and the capture was called failed as "*").
+ */
+export function startScript(limits: CaptureLimits, opts: StartOptions): string {
+  const dir = opts.dir ?? DIR;
+  const net = opts.net ?? '/sys/class/net';
+  const wait = Math.max(1, Math.ceil(opts.waitSeconds));
   return [
-    `mkdir -p ${DIR}`,
-    `iptables-save -c > ${DIR}/fw.before 2>/dev/null || true`,
-    `for i in $(ls /sys/class/net); do`,
-    `  [ "$i" = lo ] && continue`,
-    `  echo "${MARK} if $i $(cat /sys/class/net/$i/address) $(cat /sys/class/net/$i/mtu)"`,
+    `mkdir -p ${dir}`,
+    `iptables-save -c > ${dir}/fw.before 2>/dev/null || true`,
     // --immediate-mode (with a 4 MB ring, so bursts fit): without it the kernel hands packets over
     // in blocks up to a second late, and a capture stopped right after a short command loses them.
     // -U writes each packet as it comes, so a stop mid-run loses nothing already seen. -Z root: the
     // sidecar has no CAP_KILL, so a tcpdump that dropped to its own user could not be stopped.
-    `  setsid nohup timeout ${limits.maxSeconds} tcpdump -Z root -U --immediate-mode -B 4096 -nn -s ${limits.snapLength} -c ${limits.maxPackets} -i "$i" -w - > ${DIR}/$i.pcap 2> ${DIR}/$i.err < /dev/null &`,
-    `  echo $! > ${DIR}/$i.pid`,
+    `cap() {`,
+    `  setsid nohup timeout ${limits.maxSeconds} tcpdump -Z root -U --immediate-mode -B 4096 -nn -s ${limits.snapLength} -c ${limits.maxPackets} -i "$1" -w - > ${dir}/$1.pcap 2> ${dir}/$1.err < /dev/null &`,
+    `  echo $! > ${dir}/$1.pid`,
+    `}`,
+    `listening() { grep -q 'listening on' ${dir}/$1.err 2>/dev/null; }`,
+    // A job not yet run counts as alive: its files may not exist yet, and it may still listen.
+    `alive() { kill -0 "$(cat ${dir}/$1.pid)" 2>/dev/null; }`,
+    `settle() {`,
+    `  local end=$((SECONDS + ${wait})) i pending`,
+    `  while :; do`,
+    `    pending=; for i in $ifs; do listening "$i" || ! alive "$i" || pending=1; done`,
+    `    [ -z "$pending" ] && return; (( SECONDS >= end )) && return; sleep 0.05`,
+    `  done`,
+    `}`,
+    `why() { tail -n 1 ${dir}/$1.err 2>/dev/null | tr -s '\\n\\t' '  '; }`,
+    `ifs=`,
+    `for i in $(ls ${net}); do`,
+    `  [ "$i" = lo ] && continue`,
+    `  echo "${MARK} if $i $(cat ${net}/$i/address) $(cat ${net}/$i/mtu)"`,
+    `  ifs="$ifs $i"; cap "$i"`,
     `done`,
     `ip -o -4 addr show | awk '{ print "${MARK} addr", $2, $4 }'`,
-    `for f in ${DIR}/*.err; do`,
-    `  for t in $(seq 1 300); do grep -q 'listening on' "$f" && break; sleep 0.05; done`,
-    `  grep -q 'listening on' "$f" || echo "${MARK} failed $(basename "$f" .err) $(tail -n 1 "$f")"`,
+    `settle`,
+    // One more start for a capture that ended without listening (a busy machine's passing failure);
+    // one still starting gets the second wait as well.
+    `for i in $ifs; do listening "$i" || alive "$i" || { echo "${MARK} retry $i $(why "$i")"; cap "$i"; }; done`,
+    `settle`,
+    // What never listened is named with tcpdump's last word, stopped, and its files removed.
+    `for i in $ifs; do`,
+    `  listening "$i" && continue`,
+    `  echo "${MARK} failed $i $(why "$i")"`,
+    `  kill -TERM "$(cat ${dir}/$i.pid)" 2>/dev/null; rm -f ${dir}/$i.pid ${dir}/$i.err ${dir}/$i.pcap`,
     `done`,
   ].join('\n');
 }
@@ -178,18 +219,26 @@ export function parseStop(
   };
 }
 
-/** Reads the start script's interface lines. */
-export function parseStart(node: string, out: string): { interfaces: InterfaceInfo[]; failed: string[] } {
+/** Reads the start script's interface lines; a failed capture keeps tcpdump's last word as its reason. */
+export function parseStart(
+  node: string,
+  out: string,
+): { interfaces: InterfaceInfo[]; failed: string[]; reasons: Record<string, string> } {
   const interfaces: InterfaceInfo[] = [];
   const failed: string[] = [];
+  const reasons: Record<string, string> = {};
   for (const line of out.split('\n')) {
-    const [mark, kind, name, a, b] = line.trim().split(/\s+/);
+    const [mark, kind, name, a, b, ...rest] = line.trim().split(/\s+/);
     if (mark !== MARK || !name) continue;
     if (kind === 'if' && a) interfaces.push({ node, iface: name, mac: a.toLowerCase(), mtu: Number(b), addresses: [] });
     if (kind === 'addr' && a) interfaces.find((i) => i.iface === name)?.addresses.push(a);
-    if (kind === 'failed') failed.push(name);
+    if (kind === 'failed') {
+      failed.push(name);
+      const reason = [a, b, ...rest].filter((x) => x !== undefined).join(' ');
+      if (reason) reasons[name] = reason;
+    }
   }
-  return { interfaces: interfaces.filter((i) => !failed.includes(i.iface)), failed };
+  return { interfaces: interfaces.filter((i) => !failed.includes(i.iface)), failed, reasons };
 }
 
 /** Starts the captures on every node of an instance (nodes a lab adds included). */
@@ -206,7 +255,9 @@ export async function startCaptures(
   // A busy machine answers slowly: our own time limits grow with the load, as the grader's do.
   const scale = loadScale();
   const sidecars: { node: string; name: string }[] = [];
-  const started = new Map<string, { interfaces: InterfaceInfo[]; failed: string[]; before: string }>();
+  const started = new Map<string, ReturnType<typeof parseStart>>();
+  // One deadline for all of a node's captures to listen, again for a retry, then the exec's own margin.
+  const waitSeconds = 15 * scale;
   const remove = async () => {
     const names = sidecars.splice(0).map((s) => s.name);
     await Promise.all(names.map((n) => driver.removeContainer(n).catch(() => undefined)));
@@ -219,8 +270,10 @@ export async function startCaptures(
         sidecars.push({ node, name });
         const labels = Driver.projectLabels({ [LABEL.instance]: instance, [LABEL.kind]: 'probe', [LABEL.node]: node });
         await driver.startSidecar(name, c.name, imageSet().base, labels, limits.maxSeconds + 60, ['SETUID', 'SETGID']);
-        const r = await driver.exec(name, ['bash', '-c', startScript(limits)], { timeoutMs: 20000 * scale });
-        started.set(node, { ...parseStart(node, r.stdout), before: '' });
+        const r = await driver.exec(name, ['bash', '-c', startScript(limits, { waitSeconds })], {
+          timeoutMs: (2 * waitSeconds + 20 * scale) * 1000,
+        });
+        started.set(node, parseStart(node, r.stdout));
       }),
     );
   } catch (err) {
@@ -233,13 +286,14 @@ export async function startCaptures(
       await new Promise((r) => setTimeout(r, graceMs));
       const results = await Promise.all(
         sidecars.map(async ({ node, name }) => {
-          const info = started.get(node) ?? { interfaces: [], failed: [], before: '' };
+          const info = started.get(node) ?? { interfaces: [], failed: [], reasons: {} };
           const r = await driver.exec(name, ['bash', '-c', stopScript()], {
             timeoutMs: 30000 * scale,
             maxOutputBytes: 256 * 1024 * 1024,
           });
           const { state, captures } = parseStop(node, r.stdout, info.interfaces, limits);
-          return { state: { ...state, interfaces: info.interfaces, failed: info.failed }, captures };
+          const { interfaces, failed, reasons } = info;
+          return { state: { ...state, interfaces, failed, reasons }, captures };
         }),
       );
       return { captures: results.flatMap((r) => r.captures), nodes: results.map((r) => r.state), limits };

@@ -269,7 +269,10 @@ function warningsOf(run: JourneyRun): string[] {
     if (c.dropped) w.push(`the capture on ${c.node} ${c.iface} missed ${c.dropped} packets (the machine was too busy)`);
   }
   for (const n of run.captures.nodes)
-    for (const f of n.failed) w.push(`the capture on ${n.node} ${f} did not start: packets there are not shown`);
+    for (const f of n.failed) {
+      const why = n.reasons?.[f];
+      w.push(`the capture on ${n.node} ${f} did not start${why ? ` (${why})` : ''}: packets there are not shown`);
+    }
   if (run.timedOut) w.push('the command hit its time limit and was stopped');
   return w;
 }

@@ -39,6 +39,11 @@ export interface LabDefinition<V extends Vars = Vars> {
   goal: string;
   /** Nodes a submission may change (scripts and files); others are rejected. */
   submissionNodes: string[];
+  /**
+   * Nodes whose scripts run first, in this order; the others follow in name order (the default
+   * for every node). For a lab whose answers on alice can only be found once the other nodes are fixed.
+   */
+  scriptOrder?: string[];
   questions: Question[];
   /** Per-learner variation, deterministic in the seed: build it with draws() (see there). */
   vary(rng: Rng): V;

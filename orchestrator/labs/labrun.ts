@@ -1,13 +1,13 @@
 // Labs on a running instance: start one in its faulty state, apply a submission, grade it.
 import { randomBytes } from 'node:crypto';
-import { ANSWERS, parseAnswers, readSubmission, type SubmissionPlan } from './submission.js';
+import { ANSWERS, parseAnswers, readSubmission, runOrder, type SubmissionPlan } from './submission.js';
 import { Driver } from '../runtime/driver.js';
 import { clearLeftovers, listInstances, sealInstance, up, type UpResult } from '../runtime/engine.js';
 import { claimStandby, readClaim, standbyEnabled } from '../runtime/standby.js';
 import { imageSet } from '../runtime/images.js';
 import { traceProbe } from '../journey/trace.js';
 import { defaultSeed, findLab, loadLabs, varsFor, type Lab, type LabDefinition, type Vars } from './lab.js';
-import { containerName, LABEL, planInstance, PROJECT, type InstancePlan } from '../runtime/plan.js';
+import { containerName, LABEL, nodeCaps, planInstance, PROJECT, type InstancePlan } from '../runtime/plan.js';
 import type { Progress } from '../runtime/images.js';
 import { canonicalWorld, freshSeat, nodeNames, type World } from '../world/world.js';
 import { loadScale, measureTimeScale } from '../runtime/load.js';
@@ -239,7 +239,7 @@ export async function applySubmission(
   }
   const limit = opts.scriptTimeoutSeconds ?? (Number(process.env.HURRYNET_SCRIPT_TIMEOUT) || SCRIPT_TIMEOUT_SECONDS);
   const outputs: { node: string; output: string }[] = [];
-  for (const s of plan.scripts) {
+  for (const s of runOrder(plan.scripts, lab.scriptOrder)) {
     opts.progress?.(`running ${s.node}.sh on ${s.node}`);
     // timeout(1) inside the node kills the whole script, so nothing keeps running after the limit.
     const t0 = Date.now();
@@ -363,6 +363,22 @@ export function dockerContext(
         created.push(name);
         await driver.startSidecar(name, containerName(instance, node), imageSet().base, probeLabels(node));
         return hostFor(`probe@${node}`, name);
+      });
+    },
+    inspect(node: string) {
+      return once(`pid:${node}`, async () => {
+        const spec = world.nodes.find((n) => n.name === node);
+        if (!spec) throw new Error(`no node "${node}" in this world`);
+        const target = containerName(instance, node);
+        const name = probeName(`inspect-${node}`);
+        created.push(name);
+        // The node's capabilities exactly: the kernel lets a process reach another's /proc/PID/root
+        // only when it holds all of that process's capabilities, and the grader needs no more.
+        const caps = nodeCaps(spec).filter((c) => c !== 'NET_ADMIN' && c !== 'NET_RAW');
+        await driver.startSidecar(name, target, await driver.imageOf(target), probeLabels(node), 600, caps, {
+          sharePids: true,
+        });
+        return hostFor(`inspect@${node}`, name);
       });
     },
     fresh(link: string, opts: { gateway?: string } = {}) {

@@ -138,3 +138,9 @@ export function parseAnswers(text: string, keys: string[]): ParsedAnswers {
   const missing = keys.filter((k) => values[k] === undefined || values[k] === null || values[k] === '');
   return { ok: true, values, missing };
 }
+
+/** A submission's scripts in the order they run: `first` in its order, then the rest by name. */
+export function runOrder<S extends { node: string }>(scripts: readonly S[], first: readonly string[] = []): S[] {
+  const rank = (s: S) => (first.includes(s.node) ? first.indexOf(s.node) : first.length);
+  return [...scripts].sort((a, b) => rank(a) - rank(b) || a.node.localeCompare(b.node));
+}

@@ -605,7 +605,9 @@ export class Driver {
   /**
    * Starts a throw-away probe container in another container's network namespace: it sees that
    * node's addresses and routes but has its own clean filesystem and binaries. It ends by itself
-   * after lifetimeSeconds and removes itself, so a crash leaves nothing for long.
+   * after lifetimeSeconds and removes itself, so a crash leaves nothing for long. With sharePids it
+   * also sees the node's processes (and, given the node's own capabilities, their files through
+   * /proc/PID/root): how the grader reaches a daemon's control socket with clean binaries.
    */
   async startSidecar(
     name: string,
@@ -614,6 +616,7 @@ export class Driver {
     labels: Record<string, string>,
     lifetimeSeconds = 600,
     extraCaps: string[] = [],
+    opts: { sharePids?: boolean } = {},
   ): Promise<void> {
     const c = await this.call(() =>
       this.docker.createContainer({
@@ -624,6 +627,7 @@ export class Driver {
         Labels: labels,
         HostConfig: {
           NetworkMode: `container:${target}`,
+          ...(opts.sharePids ? { PidMode: `container:${target}` } : {}),
           CapDrop: ['ALL'],
           // tcpdump needs SETUID/SETGID to drop to its own user; callers that capture ask for them.
           CapAdd: ['NET_RAW', 'NET_ADMIN', ...extraCaps],
@@ -635,6 +639,12 @@ export class Driver {
       }),
     );
     await this.call(() => c.start());
+  }
+
+  /** The image a container was created from (what a clean sidecar of the same role should use). */
+  async imageOf(container: string): Promise<string> {
+    const info = await this.call(() => this.docker.getContainer(container).inspect());
+    return info.Config.Image;
   }
 
   /**

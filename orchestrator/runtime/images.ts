@@ -12,7 +12,7 @@ import { LABEL, PROJECT } from './plan.js';
 import { onPath, projectRoot } from './paths.js';
 import type { Role } from '../world/world.js';
 
-export const ROLES: Role[] = ['alice', 'router', 'dns', 'web', 'ftp', 'mail'];
+export const ROLES: Role[] = ['alice', 'router', 'bgp', 'dns', 'web', 'ftp', 'mail'];
 export const ROOT_REPO = `${PROJECT}/root`;
 export const ROOT_TAG = 'bookworm';
 export const DEFAULT_ROOT_SOURCE = 'debian:bookworm-slim';

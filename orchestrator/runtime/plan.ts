@@ -29,6 +29,9 @@ export const COMMON_CAPS = [
   'KILL',
 ];
 
+/** A node's capabilities: the common set and what its services need beyond it. */
+export const nodeCaps = (node: Node): string[] => [...COMMON_CAPS, ...(node.extraCaps ?? [])];
+
 export const INSTANCE_NAME = /^[a-z][a-z0-9-]{0,23}$/;
 
 export function validateInstanceName(name: string): string {
@@ -194,7 +197,7 @@ export function planInstance(world: World, opts: PlanOptions): InstancePlan {
       ...(opts.readySeconds ? { HN_READY_SECONDS: String(opts.readySeconds) } : {}),
     },
     labels: { ...labels, [LABEL.kind]: 'node', [LABEL.node]: node.name },
-    capAdd: [...COMMON_CAPS, ...(node.extraCaps ?? [])],
+    capAdd: nodeCaps(node),
     sysctls: {
       'net.ipv6.conf.all.disable_ipv6': '1',
       'net.ipv6.conf.default.disable_ipv6': '1',

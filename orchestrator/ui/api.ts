@@ -218,13 +218,24 @@ function words(value: unknown, what: string, max: number): string[] {
   return value as string[];
 }
 
-export function createApi(deps: ApiDeps): Router {
+/** How long an instance's status is reused (the page polls every 10 s). */
+const STATUS_MAX_AGE_MS = 2000;
+
+export interface Api {
+  router: Router;
+  /** Loads what the page asks for first (the labs, the instance's status), so that it opens quickly. */
+  warm(): void;
+}
+
+export function createApi(deps: ApiDeps): Api {
   const { driver } = deps;
   const api = express.Router();
   /** What each instance is busy with: one start, stop, check or journey at a time. */
   const busy = deps.busy ?? new Map<string, string>();
   /** Journeys' HTML views, the newest few. */
   const journeys = new Map<string, string>();
+  const statusCache = new Map<string, { at: number; view: Promise<Omit<InstanceView, 'busy'>> }>();
+  const forget = (instance: string) => void statusCache.delete(instance);
 
   const scopeOf = (req: Request): Scope => deps.scope?.(req) ?? { instance: deps.instance, bound: false };
   const instanceOf = (req: Request): string => {
@@ -249,10 +260,12 @@ export function createApi(deps: ApiDeps): Router {
     const doing = busy.get(instance);
     if (doing) throw new HttpError(409, `instance ${instance} is busy (${doing}); try again when it is done`);
     busy.set(instance, what);
+    forget(instance);
     try {
       return await fn();
     } finally {
       busy.delete(instance);
+      forget(instance);
     }
   }
 
@@ -275,18 +288,36 @@ export function createApi(deps: ApiDeps): Router {
     res.json((await loadLabs()).filter((l) => !open || open.includes(l.id)).map(labSummary));
   });
 
+  /**
+   * An instance's status takes an exec on every node (about 0.3 s on 2 cores): one at a time per
+   * instance, and kept for a moment, so that a page's first look and its polling stay cheap.
+   */
+  function instanceView(instance: string): Promise<Omit<InstanceView, 'busy'>> {
+    const cached = statusCache.get(instance);
+    if (cached && Date.now() - cached.at < STATUS_MAX_AGE_MS) return cached.view;
+    const view = (async () => {
+      const [list, running] = await Promise.all([status(driver, instance), runningLab(driver, instance)]);
+      const found = list[0];
+      return {
+        instance,
+        empty: !found,
+        lab: running ? { ...labSummary(running.lab), seed: running.seed } : null,
+        healthy: !!found?.healthy,
+        nodes:
+          found?.nodes.map((n) => ({ node: n.node, state: n.state, ready: n.ready, addresses: n.addresses })) ?? [],
+      };
+    })();
+    statusCache.set(instance, { at: Date.now(), view });
+    view.catch(() => forget(instance));
+    return view;
+  }
+
   api.get('/instance', async (req, res) => {
     const instance = instanceOf(req);
-    const [list, running] = await Promise.all([status(driver, instance), runningLab(driver, instance)]);
-    const found = list[0];
-    const view: InstanceView = {
-      instance,
-      empty: !found,
-      lab: running ? { ...labSummary(running.lab), seed: running.seed } : null,
-      healthy: !!found?.healthy,
-      nodes: found?.nodes.map((n) => ({ node: n.node, state: n.state, ready: n.ready, addresses: n.addresses })) ?? [],
-      ...(busy.get(instance) ? { busy: busy.get(instance) } : {}),
-    };
+    const doing = busy.get(instance);
+    // While the server changes the world, what it was a moment ago is not worth showing.
+    if (doing) forget(instance);
+    const view: InstanceView = { ...(await instanceView(instance)), ...(doing ? { busy: doing } : {}) };
     res.json(view);
   });
 
@@ -544,5 +575,11 @@ export function createApi(deps: ApiDeps): Router {
     res.type('html').send(html);
   });
 
-  return api;
+  return {
+    router: api,
+    warm() {
+      loadLabs().catch(() => undefined);
+      instanceView(deps.instance).catch(() => undefined);
+    },
+  };
 }

@@ -53,8 +53,9 @@ export interface AppDeps {
   routes?: (app: express.Express) => void;
 }
 
-export function createApp(deps: AppDeps): express.Express {
+export function createApp(deps: AppDeps): express.Express & { warm(): void } {
   const app = express();
+  const api = createApi({ ...deps.api, driver: deps.driver, instance: deps.instance });
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use((_req: Request, res: Response, next: NextFunction) => {
@@ -74,7 +75,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.use(express.json({ limit: MAX_BODY_BYTES }));
   deps.routes?.(app);
-  app.use('/api', createApi({ ...deps.api, driver: deps.driver, instance: deps.instance }));
+  app.use('/api', api.router);
   app.use('/api', (_req, res) => void res.status(404).json({ error: 'no such route' }));
 
   const pageDir = deps.pageDir ?? staticDir();
@@ -108,7 +109,7 @@ export function createApp(deps: AppDeps): express.Express {
       res.status(status).json({ error: message, ...extra });
     else res.status(status).type('text/plain').send(`${message}\n`);
   });
-  return app;
+  return Object.assign(app, { warm: api.warm });
 }
 
 export interface UiServerOptions {
@@ -158,6 +159,7 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
     });
   });
   port = (server.address() as AddressInfo).port;
+  app.warm();
   // An address to print that a browser on this machine can open.
   const shown = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
   const origin = `http://${shown}:${port}`;

@@ -1,6 +1,6 @@
 // Renders a node's world data into what its entrypoint (hurrynet-init) consumes: service config
 // files and the iptables rules for NAT and the security group. Pure functions of the world.
-import type { AllowRule, Firewall, NatRule, Node, World, Zone } from './world.js';
+import type { AllowRule, BgpSpeaker, Firewall, NatRule, Node, World, Zone } from './world.js';
 import { FILES } from './files.js';
 
 export interface NodeFile {
@@ -103,6 +103,45 @@ ftpd_banner=Welcome to Bob's file store (hurrynet lab).
 `;
 }
 
+/**
+ * BIRD's config for a BGP speaker. Every peer gets explicit import and export filters, since BIRD
+ * exchanges no eBGP routes without them; only BGP routes go to the kernel (as proto bird), so the
+ * prefixes a router originates (unreachable static routes, BIRD's network statements) never
+ * shadow its own connected routes.
+ */
+export function birdConf(node: Node, bgp: BgpSpeaker): string {
+  const lines = [
+    `# hurrynet: ${node.name}, AS ${bgp.asn}. Edit, then apply with: birdc configure`,
+    'log "/var/log/bird.log" all;',
+    `router id ${bgp.routerId};`,
+    '',
+    'protocol device {}',
+    '',
+    'protocol kernel {',
+    '  ipv4 { import none; export where source = RTS_BGP; };',
+    '}',
+    '',
+    '# The prefixes this AS announces.',
+    'protocol static own_prefixes {',
+    '  ipv4;',
+    ...bgp.networks.map((p) => `  route ${p} unreachable;`),
+    '}',
+  ];
+  for (const n of bgp.neighbors) {
+    const deny = n.deny?.length ? `import where !(net ~ [ ${n.deny.map((p) => `${p}+`).join(', ')} ]);` : 'import all;';
+    lines.push(
+      '',
+      `protocol bgp ${n.name} {`,
+      `  local as ${bgp.asn};`,
+      `  neighbor ${n.address} as ${n.asn};`,
+      '  hold time 9; keepalive time 3; connect retry time 2; error wait time 2, 10;',
+      `  ipv4 { ${deny} export all; };`,
+      '}',
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
 /** Config files a node's services need, derived from the world. */
 export function nodeFiles(world: World, node: Node): NodeFile[] {
   const files: NodeFile[] = [];
@@ -112,6 +151,8 @@ export function nodeFiles(world: World, node: Node): NodeFile[] {
     for (const z of world.settings.zones) files.push({ path: `/etc/bind/zones/db.${z.name}`, content: zoneFile(z) });
   }
   if (node.services.includes('vsftpd')) files.push({ path: FILES.vsftpdConf, content: vsftpdConf(world) });
+  if (node.services.includes('bird') && node.bgp)
+    files.push({ path: FILES.birdConf, content: birdConf(node, node.bgp) });
   return files;
 }
 

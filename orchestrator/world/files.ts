@@ -13,6 +13,7 @@ export const FILES = {
   dnsmasqConf: '/etc/hurrynet/dnsmasq.conf',
   vsftpdLog: '/var/log/vsftpd.log',
   vsftpdConf: '/etc/vsftpd.conf',
+  birdConf: '/etc/bird/bird.conf',
   ftpRoot: '/srv/ftp',
   /** The learner's own task values, on alice ("key: value" lines). */
   taskCard: '/root/TASK.txt',

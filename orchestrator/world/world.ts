@@ -4,7 +4,7 @@
 
 import { contains, formatIp, networkOf, parseCidr, parseIp } from './addresses.js';
 
-export type Role = 'alice' | 'router' | 'dns' | 'web' | 'ftp' | 'mail';
+export type Role = 'alice' | 'router' | 'bgp' | 'dns' | 'web' | 'ftp' | 'mail';
 
 /** A layer-2 segment (one Docker bridge network per instance). */
 export interface Link {
@@ -75,6 +75,25 @@ export interface Node {
   /** Extra capabilities beyond the common set (for example SYS_CHROOT for vsftpd). */
   extraCaps?: string[];
   memoryMb: number;
+  /** The node's BGP speaker (service bird): its autonomous system, what it announces, its peers. */
+  bgp?: BgpSpeaker;
+}
+
+export interface BgpNeighbor {
+  /** The peer's name (BIRD's protocol name, as birdc shows it). */
+  name: string;
+  address: string;
+  asn: number;
+  /** Prefixes refused from this peer (with everything more specific): a filter. */
+  deny?: string[];
+}
+
+export interface BgpSpeaker {
+  asn: number;
+  routerId: string;
+  /** Prefixes this AS originates (BIRD static routes exported to BGP). */
+  networks: string[];
+  neighbors: BgpNeighbor[];
 }
 
 /** Settings of the services that need world facts (addresses, ranges) in their config. */

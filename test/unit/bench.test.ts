@@ -12,6 +12,7 @@ const plan = planInstance(canonicalWorld, {
   images: {
     alice: 'hurrynet/alice:x',
     router: 'hurrynet/router:x',
+    bgp: 'hurrynet/bgp:x',
     dns: 'hurrynet/dns:x',
     web: 'hurrynet/web:x',
     ftp: 'hurrynet/ftp:x',

@@ -32,6 +32,9 @@ function ctx(answers: Answers = { ok: false, error: 'none' }): CheckContext {
     probe: async () => {
       throw new Error('no probes in unit tests');
     },
+    inspect: async () => {
+      throw new Error('no probes in unit tests');
+    },
     node: () => {
       throw new Error('no nodes in unit tests');
     },

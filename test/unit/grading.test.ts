@@ -133,7 +133,7 @@ describe('the lab version behind --resume', () => {
     const lab = { dir: join(root, 'labs/05-x') } as Lab;
     const images = {
       base: 'b:1',
-      roles: { alice: 'a:1', router: 'r:1', dns: 'd:1', web: 'w:1', ftp: 'f:1', mail: 'm:1' },
+      roles: { alice: 'a:1', router: 'r:1', bgp: 'g:1', dns: 'd:1', web: 'w:1', ftp: 'f:1', mail: 'm:1' },
     };
     const v1 = labVersion(lab, root, images);
     writeFileSync(join(root, 'checks/probes.ts'), 'p2');

@@ -166,6 +166,9 @@ describe('lab 07: variation', () => {
         probe: async () => {
           throw new Error('no probes here');
         },
+        inspect: async () => {
+          throw new Error('no probes here');
+        },
         node: () => {
           throw new Error('no nodes here');
         },

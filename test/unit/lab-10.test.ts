@@ -231,6 +231,9 @@ describe('lab 10: the trust check', () => {
         probe: async () => {
           throw new Error('no probes');
         },
+        inspect: async () => {
+          throw new Error('no probes');
+        },
         fresh: async () => {
           throw new Error('no fresh machines');
         },

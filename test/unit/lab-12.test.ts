@@ -370,6 +370,7 @@ describe('lab 12 segments check, on a fake world', () => {
       vars,
       answers: async () => ({ ok: false as const, error: '' }),
       probe: async () => host('probe'),
+      inspect: async () => host('inspect'),
       fresh: async () => host('fresh@lan'),
       node: (n: string) => host(n),
     };

@@ -161,6 +161,7 @@ describe('lab 13: answers', () => {
       vars: varsFor(lab, seed),
       answers: async () => ({ ok: true, values, raw }),
       probe: async () => ({ where: 'p', run: async () => evidence }),
+      inspect: async () => ({ where: 'i', run: async () => evidence }),
       node: () => ({ where: 'n', run: async () => evidence }),
     };
   };

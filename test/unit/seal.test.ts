@@ -3,7 +3,7 @@ import { bridgeName, networkName, planInstance } from '../../orchestrator/runtim
 import { inspectScript, parseSealState, sealProblems, sealScript } from '../../orchestrator/runtime/seal.js';
 import { canonicalWorld } from '../../orchestrator/world/world.js';
 
-const roles = { alice: 'a', router: 'r', dns: 'd', web: 'w', ftp: 'f', mail: 'm' };
+const roles = { alice: 'a', router: 'r', bgp: 'g', dns: 'd', web: 'w', ftp: 'f', mail: 'm' };
 const subnets = Object.fromEntries(canonicalWorld.links.map((l, i) => [l.name, `10.250.${i}.0/28`]));
 
 // Recorded from a sealed bridge and from one Docker left alone (ip -j link / ip -j addr, iproute2 6.1).

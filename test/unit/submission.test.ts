@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseAnswers, readSubmission, SubmissionError } from '../../orchestrator/labs/submission.js';
+import { parseAnswers, readSubmission, runOrder, SubmissionError } from '../../orchestrator/labs/submission.js';
 
 const NODES = ['alice', 'home', 'isp', 'dns', 'edge', 'web', 'ftp'];
 
@@ -73,5 +73,21 @@ describe('answers.yaml', () => {
     expect(!bad.ok && bad.error).toMatch(/not valid YAML/);
     const list = parseAnswers('- 1\n- 2\n', ['a']);
     expect(!list.ok && list.error).toMatch(/must be a mapping/);
+  });
+});
+
+describe('script order', () => {
+  const scripts = ['transit', 'alice', 'edge', 'isp', 'dns'].map((node) => ({ node }));
+  it('runs scripts in name order by default', () => {
+    expect(runOrder(scripts).map((s) => s.node)).toEqual(['alice', 'dns', 'edge', 'isp', 'transit']);
+  });
+  it("runs a lab's named nodes first, in its order, then the rest by name", () => {
+    expect(runOrder(scripts, ['edge', 'transit', 'isp', 'alice']).map((s) => s.node)).toEqual([
+      'edge',
+      'transit',
+      'isp',
+      'alice',
+      'dns',
+    ]);
   });
 });

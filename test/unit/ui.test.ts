@@ -158,6 +158,23 @@ describe('the page and its policy', () => {
   });
 });
 
+describe('instance status', () => {
+  it('asks the engine once for two looks within a moment (the page polls; a status costs an exec per node)', async () => {
+    const list = vi.spyOn(fakeDriver, 'listContainers');
+    try {
+      await new Promise((r) => setTimeout(r, 2100)); // past what an earlier test left in the cache
+      const first = (await (await get('/api/instance')).json()) as { instance: string; nodes: unknown[] };
+      const calls = list.mock.calls.length;
+      expect(calls).toBeGreaterThan(0);
+      const second = (await (await get('/api/instance')).json()) as { instance: string; nodes: unknown[] };
+      expect(list.mock.calls.length).toBe(calls);
+      expect(second).toEqual(first);
+    } finally {
+      list.mockRestore();
+    }
+  });
+});
+
 describe('route validation', () => {
   it('refuses malformed and standby instance names and unknown instances (400)', async () => {
     expect((await get('/api/instance?instance=Bad!')).status).toBe(400);

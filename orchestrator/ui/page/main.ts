@@ -215,12 +215,15 @@ async function startLab(lab: string, opts: { reset?: boolean; force?: boolean })
 
 // ---- instance, world --------------------------------------------------------------------------------
 
-async function refresh(): Promise<void> {
+async function refresh(first = false): Promise<void> {
+  // The world is drawn for whatever lab runs: at the start it loads beside the instance's status.
+  const world = first ? loadWorld() : undefined;
   try {
     current = await getJson<InstanceView>(`/api/instance${q()}`);
   } catch (err) {
     $('#status').textContent = `cannot reach the server: ${(err as Error).message}`;
     $('#status').className = 'status bad';
+    void world?.catch(() => undefined);
     return;
   }
   const s = $('#status');
@@ -235,16 +238,22 @@ async function refresh(): Promise<void> {
   for (const row of document.querySelectorAll<HTMLElement>('#labs tr[data-lab]'))
     row.classList.toggle('running', row.dataset.lab === current.lab?.id);
   setBusy(!!current.busy);
+  // A world that failed to draw is drawn again at the next look.
+  await world?.catch(() => undefined);
   const lab = current.lab?.id ?? null;
-  if (lab !== worldLab || !document.querySelector('#world svg')) {
+  if (lab !== worldLab || drawnLab !== lab) {
     worldLab = lab;
-    await Promise.all([loadWorld(), loadHandout(), loadReport()]);
+    await Promise.all([drawnLab === lab ? undefined : loadWorld(), loadHandout(), loadReport()]);
   }
   paintHealth();
 }
 
+/** The lab whose world is drawn (null: the free world). */
+let drawnLab: string | null | undefined;
+
 async function loadWorld(): Promise<void> {
   const view = await getJson<WorldView>(`/api/world${q()}`);
+  drawnLab = view.lab;
   const doc = new DOMParser().parseFromString(view.svg, 'image/svg+xml');
   const svg = document.importNode(doc.documentElement, true);
   svg.removeAttribute('width');
@@ -689,8 +698,7 @@ async function boot(): Promise<void> {
     void runJourney();
   });
   window.addEventListener('resize', () => terminals.forEach(fitTerm));
-  renderLabs(await getJson<LabSummary[]>('/api/labs'));
-  await refresh();
+  await Promise.all([getJson<LabSummary[]>('/api/labs').then(renderLabs), refresh(true)]);
   document.body.dataset.ready = 'true';
   // Health changes by itself (a node that dies, a check elsewhere): look again now and then.
   setInterval(() => {
