@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { UsageError } from '../errors.js';
-import { loadLabs } from '../labs/lab.js';
+import { defaultSeed, loadLabs } from '../labs/lab.js';
 
 /** A learner's instance is `class-<id>`; instance names are at most 24 characters (plan.ts). */
 export const INSTANCE_PREFIX = 'class-';
@@ -43,6 +43,11 @@ export function instanceOf(learnerId: string): string {
   return `${INSTANCE_PREFIX}${learnerId}`;
 }
 
+/** The lab variation a learner gets: their own seed from class.yaml, else one derived from their id. */
+export function learnerSeed(l: { id: string; seed?: string | null }): string {
+  return l.seed ?? defaultSeed(l.id);
+}
+
 /** Why a learner id is refused, or undefined when it is fine. */
 export function learnerIdProblem(id: string): string | undefined {
   if (LEARNER_ID.test(id)) return undefined;
@@ -62,7 +67,8 @@ export function parseClassFile(text: string, file: string, known: KnownLab[]): C
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const problems: string[] = [];
   const at = (node: Node | null | undefined) => `${file}:${node?.range ? lines.linePos(node.range[0]).line : 1}`;
-  for (const e of doc.errors) problems.push(`${file}:${e.linePos?.[0]?.line ?? 1}: ${e.message.split('\n')[0]}`);
+  // linePos is only set with prettyErrors: the offset is always there.
+  for (const e of doc.errors) problems.push(`${file}:${lines.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`);
   if (problems.length) throw new ClassFileError(file, problems);
   const root = doc.contents;
   if (!isMap(root)) throw new ClassFileError(file, [`${at(root)}: expected a map with "labs:" and "learners:"`]);
@@ -73,7 +79,12 @@ export function parseClassFile(text: string, file: string, known: KnownLab[]): C
       problems.push(`${at(pair.key as Node)}: unknown key "${key}" (expected name, labs, learners)`);
   }
   const nameNode = root.get('name', true);
-  const name = nameNode === undefined ? 'class' : isScalar(nameNode) ? String(nameNode.value) : '';
+  // `name:` with nothing after it is null: the default name, not "null".
+  const name = isScalar(nameNode)
+    ? String(nameNode.value ?? '').trim() || 'class'
+    : nameNode === undefined
+      ? 'class'
+      : '';
   if (nameNode !== undefined && !isScalar(nameNode)) problems.push(`${at(nameNode)}: name must be text`);
 
   const labs: string[] = [];
@@ -102,9 +113,15 @@ export function parseClassFile(text: string, file: string, known: KnownLab[]): C
         problems.push(`${at(item as Node)}: each learner is a map such as { id: ada, name: Ada Lovelace }`);
         continue;
       }
+      // Text or a number; a list, a map or a boolean is the wrong type (and reads as '').
+      const wrongType: string[] = [];
       const field = (k: string) => {
         const n = item.get(k, true);
-        return n === undefined ? undefined : isScalar(n) && n.value !== null ? String(n.value) : '';
+        if (n === undefined) return undefined;
+        if (isScalar(n) && (n.value === null || typeof n.value === 'string' || typeof n.value === 'number'))
+          return String(n.value ?? '');
+        wrongType.push(k);
+        return '';
       };
       for (const pair of item.items) {
         const key = isScalar(pair.key) ? String(pair.key.value) : '';
@@ -112,13 +129,19 @@ export function parseClassFile(text: string, file: string, known: KnownLab[]): C
           problems.push(`${at(pair.key as Node)}: unknown learner key "${key}" (expected id, name, seed)`);
       }
       const id = field('id');
-      const idProblem = id === undefined ? 'a learner has no id' : learnerIdProblem(id);
+      const idProblem =
+        id === undefined
+          ? 'a learner has no id'
+          : wrongType.includes('id')
+            ? 'a learner id must be text, such as ada'
+            : learnerIdProblem(id);
       if (idProblem) problems.push(`${at(item)}: ${idProblem}`);
       else if (learners.some((l) => l.id === id)) problems.push(`${at(item)}: learner "${id}" is listed twice`);
       const seed = field('seed');
       if (seed !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(seed))
         problems.push(`${at(item)}: seed of "${id ?? ''}" must be 1-64 letters, digits, dots, dashes or underscores`);
       const display = (field('name') ?? id ?? '').trim();
+      if (wrongType.includes('name')) problems.push(`${at(item)}: name of "${id ?? ''}" must be text`);
       if (display.length > 100) problems.push(`${at(item)}: name of "${id ?? ''}" is longer than 100 characters`);
       if (!idProblem && id) learners.push({ id, name: display || id, ...(seed ? { seed } : {}) });
     }

@@ -5,16 +5,17 @@ import { learnerJunit, renderCsv } from '../../checks/class-report.js';
 import type { ClassResults, LearnerResult } from '../../checks/class-types.js';
 import type { Report } from '../../checks/types.js';
 import type { LearnerRow } from './store.js';
+import { learnerSeed } from './class-file.js';
 
 export type ExportFormat = 'csv' | 'json' | 'junit';
 export const EXPORT_FORMATS: readonly ExportFormat[] = ['csv', 'json', 'junit'];
 
-function learnerResult(l: LearnerRow, report: Report | undefined): LearnerResult {
+function learnerResult(l: LearnerRow, report: Report | undefined, now: Date): LearnerResult {
   const ms = report?.ms ?? 0;
   return {
     id: l.id,
     folder: '',
-    seed: report?.seed ?? l.seed ?? '',
+    seed: report?.seed ?? learnerSeed(l),
     // A learner who never ran the check has nothing graded: an error of theirs, with 0 points.
     status: !report ? 'error' : report.inconclusive.length ? 'inconclusive' : 'graded',
     score: report?.score ?? 0,
@@ -24,7 +25,8 @@ function learnerResult(l: LearnerRow, report: Report | undefined): LearnerResult
     key: '',
     checks: report?.results ?? [],
     durations: { startMs: 0, applyMs: 0, checkMs: ms, totalMs: ms },
-    gradedAt: report?.startedAt ?? '',
+    // As the grader dates a submission it could not grade: now (JUnit's timestamp must be a date).
+    gradedAt: report?.startedAt || now.toISOString(),
   };
 }
 
@@ -39,7 +41,7 @@ export function classResults(
     title: lab.title,
     labVersion: '',
     generatedAt: now.toISOString(),
-    learners: learners.filter((l) => !l.revokedAt).map((l) => learnerResult(l, latest.get(l.id))),
+    learners: learners.filter((l) => !l.revokedAt).map((l) => learnerResult(l, latest.get(l.id), now)),
   };
 }
 

@@ -1,6 +1,6 @@
 // Failed sign-in attempts, per client key (its address): after `max` failures within `windowMs`
-// the key is refused until the oldest failure leaves the window. Pure: state in, state out, the
-// clock passed in, so that the tests need no timers.
+// the key is refused until fewer than `max` are left in the window. Pure: state in, state out,
+// the clock passed in, so that the tests need no timers.
 
 export interface RateLimit {
   max: number;
@@ -25,7 +25,9 @@ export function blockedFor(
 ): number | undefined {
   const times = recent(failures.get(key), now, limit);
   if (times.length < limit.max) return undefined;
-  return Math.max(1, (times[0] as number) + limit.windowMs - now);
+  // Allowed again once fewer than max failures are left: when the max-th newest one leaves (with
+  // exactly max, that is the oldest; with more, the older ones leaving are not enough).
+  return Math.max(1, (times[times.length - limit.max] as number) + limit.windowMs - now);
 }
 
 /** The failures after one more for `key` (and with every key's old failures forgotten). */
