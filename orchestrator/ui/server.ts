@@ -49,7 +49,7 @@ export interface AppDeps {
   pageDir?: string;
 }
 
-export function createApp(deps: AppDeps): express.Express & { warm(): void } {
+export function createApp(deps: AppDeps): express.Express & { warm(): Promise<void> } {
   const app = express();
   const api = createApi({ driver: deps.driver, instance: deps.instance });
   app.disable('x-powered-by');
@@ -124,6 +124,8 @@ export interface UiServer {
   host: string;
   port: number;
   server: Server;
+  /** Resolves once what the page asks for first is loaded (the labs, the instance's status). */
+  warmed: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -153,7 +155,7 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
     });
   });
   port = (server.address() as AddressInfo).port;
-  app.warm();
+  const warmed = app.warm();
   // An address to print that a browser on this machine can open.
   const shown = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
   const origin = `http://${shown}:${port}`;
@@ -163,6 +165,7 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
     host,
     port,
     server,
+    warmed,
     close: () =>
       new Promise<void>((resolve) => {
         closeTerminals();
