@@ -5,6 +5,17 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+
+// The page's server (hurrynet ui, lab --web) is long-lived. V8 doubles a process's young generation
+// (up to 16 MB a half) each time a scavenge finds much alive, as while the modules load at start,
+// and keeps it: kept at its first 1 MB a half while the server starts, the server is about 5 MB
+// smaller and stays so with terminals open (docs/benchmarks.md). V8 reads the factor at each
+// growth, so setting it here, before anything loads, works; the server sets V8's default back once
+// it is up (commands/ui.ts), and the other commands never change it.
+const [, , command, ...rest] = process.argv;
+if (command === 'ui' || (command === 'lab' && rest.includes('--web')))
+  setFlagsFromString('--semi-space-growth-factor=1');
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const entry = join(root, 'dist', 'orchestrator', 'cli', 'main.js');

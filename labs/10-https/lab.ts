@@ -6,18 +6,30 @@
 // protocol version it must accept). Alice makes her laptop trust the lab CA, inspects the
 // handshake with openssl s_client, and fixes the server.
 //
-// The CA is computed from the seed (x509.ts): the grader recomputes the root it trusts in-process,
+// The CA is computed from the seed (the kit's x509.ts): the grader recomputes the root it trusts in-process,
 // so nothing the learner changes on a node can move the trust anchor. The handshake is inspected by
 // clean openssl and curl on the grader's own fresh machine on Alice's home network (the server is
 // what is judged, so not from alice's namespace, where a REDIRECT or an address on lo would put a
 // local server in its place), Bob's access log confirms the HTTPS request arrived, and alice's own
 // trust store is read for the trust check (the one claim about alice herself).
-import { defineLab, draws, FILES, heredoc, nonce, writeFile, type Fault, type World } from '../kit/index.js';
+import {
+  certificateDer,
+  defineLab,
+  deriveKey,
+  draws,
+  FILES,
+  heredoc,
+  nonce,
+  pem,
+  writeFile,
+  type DistinguishedName,
+  type Fault,
+  type World,
+} from '../kit/index.js';
 import { alicePublic, aliceSide, loggedRequests, WEB_HOST, webPublic } from '../kit/web.js';
 import { fail, pass, type Check, type CheckContext, type Evidence } from '../../checks/types.js';
 import { q } from '../../checks/probes.js';
 import { answerCheck, normalizeAnswer } from '../../checks/answers.js';
-import { certificateDer, deriveKey, pem, type DistinguishedName } from './x509.js';
 
 // ---- the lab's files on the nodes ---------------------------------------------------------------
 

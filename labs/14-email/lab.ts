@@ -1,17 +1,34 @@
 // Lab 14: Alice's email to Bob. The overlay adds Bob's mail server (Postfix on the mail node, in
 // Bob's VPC behind the edge, with its own public address by 1:1 NAT), an MX record for bob.example
-// and a security-group entry for SMTP. One thing on the way is broken, differently per learner:
-// the MX record points at the wrong host, the security group admits the submission port (587)
-// instead of SMTP (25), or Postfix does not count bob.example as its own domain (relay denied).
-// The learner finds the server through DNS, speaks SMTP by hand once, then sends a message with a
-// large attachment over STARTTLS.
+// and a security-group entry for SMTP. The lab runs its own certificate authority (the kit's
+// x509.ts, computed from the seed): Postfix offers STARTTLS with a certificate for
+// mail.bob.example from it, and alice's trust store holds its root. One thing on the way is
+// broken, differently per learner: the MX record points at the wrong host, the security group
+// admits the submission port (587) instead of SMTP (25), Postfix does not count bob.example as its
+// own domain (relay denied), or Postfix presents a certificate that does not verify (self-signed,
+// issued for another name, or expired; the right one lies on the mail node). The learner finds the
+// server through DNS, speaks SMTP by hand once, then sends a message with a large attachment over
+// STARTTLS, verifying the server's certificate.
 //
-// Graded from places alice cannot fake: the grader's own SMTP dialogue from a fresh laptop on
-// Alice's LAN (the MX found at Bob's DNS server, port 25 through the edge, RCPT accepted), and Bob's
-// mailbox and Postfix's log on the mail node (the learner's subjects, the size, the client address
-// after Alice's NAT, TLS). A fake listener or an /etc/hosts entry on alice changes none of these.
-import { defineLab, draws, type Fault, type World } from '../kit/index.js';
-import { fail, pass, type Check, type CheckContext, type Evidence } from '../../checks/types.js';
+// Graded from places alice cannot fake: the grader's own SMTP dialogue and TLS handshake from a
+// fresh laptop on Alice's LAN (the MX found at Bob's DNS server, port 25 through the edge, RCPT
+// accepted; the certificate verified for mail.bob.example against the lab root the grader computes
+// itself), and Bob's mailbox and Postfix's log on the mail node (the learner's subjects, the size,
+// the client address after Alice's NAT, the TLS session the big message came in). A fake listener,
+// an /etc/hosts entry or a certificate added to alice's own trust store changes none of these.
+import {
+  certificateDer,
+  defineLab,
+  deriveKey,
+  draws,
+  heredoc,
+  nonce,
+  pem,
+  type DistinguishedName,
+  type Fault,
+  type World,
+} from '../kit/index.js';
+import { fail, inconclusive, pass, type Check, type CheckContext, type Evidence } from '../../checks/types.js';
 import { answerCheck } from '../../checks/answers.js';
 import { q } from '../../checks/probes.js';
 
@@ -29,10 +46,32 @@ export const MAIL_LOG = '/var/log/mail.log';
 /** Many segments: far more than one 1500-byte packet carries. */
 export const MIN_ATTACHMENT_BYTES = 100_000;
 
-export const FAULTS = ['mx-wrong', 'sg-port', 'relay-denied'] as const;
+export const FAULTS = ['mx-wrong', 'sg-port', 'relay-denied', 'bad-cert'] as const;
 export type MailFault = (typeof FAULTS)[number];
 /** Which node the learner fixes, per fault: the answer to "where was it broken". */
-export const FAULT_NODE: Record<MailFault, string> = { 'mx-wrong': 'dns', 'sg-port': 'edge', 'relay-denied': 'mail' };
+export const FAULT_NODE: Record<MailFault, string> = {
+  'mx-wrong': 'dns',
+  'sg-port': 'edge',
+  'relay-denied': 'mail',
+  'bad-cert': 'mail',
+};
+/** How the certificate Postfix presents fails to verify, in the bad-cert fault. */
+export const BAD_CERTS = ['self-signed', 'wrong-name', 'expired'] as const;
+export type BadCert = (typeof BAD_CERTS)[number];
+/** Names of Bob's other hosts, for the certificate issued for the wrong one. */
+export const WRONG_NAMES = ['web.bob.example', 'smtp.bob.example', 'mx.bob.example', 'bob.example'] as const;
+
+/** The lab's TLS files on the mail node: the right certificate and key lie here from the start. */
+export const TLS_DIR = '/etc/ssl/hurrynet';
+export const GOOD_CERT = `${TLS_DIR}/${MAIL_NAME}.crt`;
+export const GOOD_KEY = `${TLS_DIR}/${MAIL_NAME}.key`;
+export const MAIL_ROOT = `${TLS_DIR}/lab-root-ca.crt`;
+/** What Postfix presents (smtpd_tls_cert_file, smtpd_tls_key_file): the broken pair in bad-cert. */
+export const POSTFIX_CERT = '/etc/postfix/tls/server.crt';
+export const POSTFIX_KEY = '/etc/postfix/tls/server.key';
+/** The lab root on alice: a copy in /root, and the one her system trust store is built from. */
+export const ALICE_CA = '/root/lab-ca.crt';
+export const ALICE_TRUSTED = '/usr/local/share/ca-certificates/hurrynet-lab-root.crt';
 
 const WORDS = ['invoice', 'holiday', 'recipe', 'meeting', 'birthday', 'report', 'garden', 'concert'];
 
@@ -41,14 +80,99 @@ export type MailVars = {
   handSubject: string;
   attachSubject: string;
   sender: string;
+  /** The way the presented certificate is broken (bad-cert only; else "none"). */
+  badCert: BadCert | 'none';
+  /** The name the certificate is for in the wrong-name variant (else mail.bob.example). */
+  certName: string;
+  /** For the expired variant: how many days ago the certificate expired. */
+  expiredDaysAgo: number;
+  rootName: string;
+  /** Seeds the CA keys. */
+  caKey: string;
 };
+
+const hex4 = (n: number) => n.toString(16).padStart(4, '0');
 
 export const vary = draws<MailVars>({
   fault: (r) => r.pick(FAULTS),
   handSubject: (r) => `hello bob ${r.int(1000, 9999)}`,
   attachSubject: (r) => `${r.pick(WORDS)} ${r.int(1000, 9999)}`,
   sender: (r) => `alice${r.int(10, 99)}@isp.example`,
+  // Each depends on the fault drawn before it.
+  badCert: (r, d) => (d.fault === 'bad-cert' ? r.pick(BAD_CERTS) : 'none'),
+  certName: (r, d) => (d.badCert === 'wrong-name' ? r.pick(WRONG_NAMES) : MAIL_NAME),
+  expiredDaysAgo: (r) => r.int(3, 60),
+  rootName: (r) => `Hurrynet Mail Lab Root CA M${r.int(10, 99)}`,
+  caKey: (r) => Array.from({ length: 4 }, () => hex4(r.int(0, 0xffff))).join(''),
 });
+
+// ---- the lab's certificate authority (deterministic in the seed) ------------------------------
+
+const ROOT_ORG = 'Hurrynet Lab';
+const BOB_ORG = 'Bob Example';
+const CA_FROM = new Date('2024-01-01T00:00:00Z');
+const ROOT_UNTIL = new Date('2049-12-31T23:59:59Z');
+const DAY = 86400_000;
+
+const rootDn = (v: MailVars): DistinguishedName => ({ organization: ROOT_ORG, commonName: v.rootName });
+
+/** The lab root: the grader computes it again from the seed, never reads it from a node. */
+export function labRoot(v: MailVars): string {
+  const root = deriveKey(`${v.caKey}:mail-root`);
+  return pem(
+    certificateDer({
+      serial: Buffer.from([1]),
+      subject: rootDn(v),
+      issuer: rootDn(v),
+      notBefore: CA_FROM,
+      notAfter: ROOT_UNTIL,
+      publicKey: root.publicKey,
+      signingKey: root,
+      ca: { pathLength: 0 },
+    }),
+  );
+}
+
+export interface ServerCertificate {
+  certPem: string;
+  keyPem: string;
+}
+
+/** The certificate for mail.bob.example that verifies: issued by the lab root, valid for 90 days. */
+export function goodCertificate(v: MailVars, now = Date.now()): ServerCertificate {
+  const server = deriveKey(`${v.caKey}:mail-server`);
+  const der = certificateDer({
+    serial: Buffer.from([0x25, 0x01]),
+    subject: { organization: BOB_ORG, commonName: MAIL_NAME },
+    issuer: rootDn(v),
+    notBefore: new Date(now - DAY),
+    notAfter: new Date(now + 90 * DAY),
+    publicKey: server.publicKey,
+    signingKey: deriveKey(`${v.caKey}:mail-root`),
+    dnsNames: [MAIL_NAME],
+  });
+  return { certPem: pem(der), keyPem: server.pem };
+}
+
+/** The certificate Postfix presents in the bad-cert fault: broken in this seed's way. */
+export function badCertificate(v: MailVars, now = Date.now()): ServerCertificate {
+  const server = deriveKey(`${v.caKey}:mail-bad`);
+  const root = deriveKey(`${v.caKey}:mail-root`);
+  const selfSigned = v.badCert === 'self-signed';
+  const expired = v.badCert === 'expired';
+  const subject = { organization: BOB_ORG, commonName: v.certName };
+  const der = certificateDer({
+    serial: Buffer.from([0x25, 0x02]),
+    subject,
+    issuer: selfSigned ? subject : rootDn(v),
+    notBefore: new Date(expired ? now - 365 * DAY : now - DAY),
+    notAfter: new Date(expired ? now - v.expiredDaysAgo * DAY : now + 90 * DAY),
+    publicKey: server.publicKey,
+    signingKey: selfSigned ? server : root,
+    dnsNames: [v.certName],
+  });
+  return { certPem: pem(der), keyPem: server.pem };
+}
 
 // ---- the overlay ------------------------------------------------------------------------------
 
@@ -106,15 +230,41 @@ export function mailWorld(world: World, fault: MailFault): World {
 
 // ---- faults -----------------------------------------------------------------------------------
 
-function faults(v: MailVars): Fault[] {
-  if (v.fault !== 'relay-denied') return [];
-  return [
-    {
+export function faults(v: MailVars): Fault[] {
+  const root = labRoot(v);
+  const good = goodCertificate(v);
+  const presented = v.fault === 'bad-cert' ? badCertificate(v) : good;
+  const tls: Fault = {
+    node: 'mail',
+    description:
+      v.fault === 'bad-cert'
+        ? `Postfix offers STARTTLS with a certificate that does not verify (${v.badCert}); the right one lies in ${TLS_DIR}`
+        : `Postfix offers STARTTLS with a certificate for ${MAIL_NAME} from the lab CA`,
+    script: [
+      heredoc(MAIL_ROOT, root),
+      heredoc(GOOD_CERT, good.certPem),
+      heredoc(GOOD_KEY, good.keyPem, '0600'),
+      heredoc(POSTFIX_CERT, presented.certPem),
+      heredoc(POSTFIX_KEY, presented.keyPem, '0600'),
+      `postconf -e 'smtpd_tls_cert_file = ${POSTFIX_CERT}' 'smtpd_tls_key_file = ${POSTFIX_KEY}' 'smtpd_tls_security_level = may'`,
+      'postfix reload',
+    ].join('\n'),
+  };
+  const trust: Fault = {
+    node: 'alice',
+    description: "the lab CA's root, in alice's system trust store",
+    script: [heredoc(ALICE_CA, root), heredoc(ALICE_TRUSTED, root), 'update-ca-certificates >/dev/null 2>&1'].join(
+      '\n',
+    ),
+  };
+  const out = [tls, trust];
+  if (v.fault === 'relay-denied')
+    out.push({
       node: 'mail',
       description: 'Postfix does not count bob.example among its own domains, so it refuses to relay to it',
       script: `postconf -e 'mydestination = ${MAIL_NAME}, localhost' && postfix reload`,
-    },
-  ];
+    });
+  return out;
 }
 
 // ---- reading Bob's mailbox --------------------------------------------------------------------
@@ -159,6 +309,26 @@ export function receivedFrom(m: Message, addr: string): boolean {
 export function overTls(m: Message): boolean {
   return /\(using TLSv1\.[23]/.test(m.received);
 }
+/** The queue id Postfix gave the message ("... with ESMTPS id 4Fq2XkY0RZz1 for <bob@...>"). */
+export function queueId(m: Message): string | undefined {
+  return /\bwith E?SMTPS?A? id ([0-9A-Za-z]+)/.exec(m.received)?.[1];
+}
+
+/**
+ * In Postfix's log, the smtpd session that received queue id `id`: its lines from "connect from"
+ * to the "<id>: client=" line, and whether a TLS session was established in it (pure, unit-tested).
+ */
+export function sessionOf(log: string, id: string): { found: boolean; tls: boolean; lines: string[] } {
+  const lines = log.split('\n').filter(Boolean);
+  const at = lines.findIndex((l) => l.includes(` ${id}: client=`));
+  if (at < 0) return { found: false, tls: false, lines: [] };
+  const pid = /smtpd\[(\d+)\]:/.exec(lines[at] as string)?.[1];
+  const own = (l: string) => pid !== undefined && l.includes(`smtpd[${pid}]: `);
+  let from = at;
+  while (from > 0 && !(own(lines[from] as string) && / connect from /.test(lines[from] as string))) from--;
+  const session = lines.slice(from, at + 1).filter(own);
+  return { found: true, tls: session.some((l) => /TLS connection established from /.test(l)), lines: session };
+}
 
 async function mailbox(ctx: CheckContext): Promise<{ messages: Message[]; evidence: Evidence }> {
   const e = await ctx.node('mail').run(MBOX_SUMMARY);
@@ -167,22 +337,37 @@ async function mailbox(ctx: CheckContext): Promise<{ messages: Message[]; eviden
   return { messages, evidence: { ...e, command: `messages in ${MAILBOX}`, output: summary || '(no messages)' } };
 }
 
-/** Postfix's log lines for the queue ids of the client's sessions from addr. */
-async function logFor(ctx: CheckContext, addr: string): Promise<Evidence> {
-  return ctx.node('mail').run(`grep -F ${q(`[${addr}]`)} ${MAIL_LOG} | tail -n 20`);
+/** Postfix's log lines of the smtpd process that received queue id `id` (the session is cut out in TS). */
+async function logOf(ctx: CheckContext, id: string): Promise<Evidence> {
+  const cmd = [
+    `pid=$(grep -F ${q(` ${id}: client=`)} ${MAIL_LOG} | tail -n 1 | grep -oE 'smtpd\\[[0-9]+\\]' | tr -dc 0-9)`,
+    `[ -n "$pid" ] && grep -F "smtpd[$pid]: " ${MAIL_LOG} | tail -n 400 | cut -c1-300`,
+    'true',
+  ].join('\n');
+  const e = await ctx.node('mail').run(cmd);
+  return { ...e, command: `the lines in ${MAIL_LOG} of the smtpd session that received ${id}` };
 }
 
 // ---- checks -----------------------------------------------------------------------------------
 
-/** The grader's own SMTP dialogue from a fresh laptop on Alice's LAN, finding the server by MX. */
+/**
+ * The grader's own SMTP dialogue from a fresh laptop on Alice's LAN, finding the server by MX. Each
+ * command waits for the server's reply to the one before (SMTP servers reject early talkers), read
+ * line by line from nc running as a coprocess, so that the dialogue takes as long as the server.
+ */
 const SMTP_DIALOGUE = [
   `mx=$(dig +short +time=2 +tries=2 @${DNS_SERVER} MX ${DOMAIN} | sort -n | awk 'NR==1 {print $2}')`,
   'echo "MX: $mx"',
   `addr=$(dig +short +time=2 +tries=2 @${DNS_SERVER} A "$mx" | head -n1)`,
   'echo "address: $addr"',
   '[ -n "$addr" ] || exit 3',
-  // Slow enough that each command meets the server's reply (SMTP servers reject pipelining early talkers).
-  `{ sleep 1; printf 'EHLO grader.isp.example\\r\\n'; sleep 1; printf 'MAIL FROM:<grader@isp.example>\\r\\n'; sleep 1; printf 'RCPT TO:<bob@${DOMAIN}>\\r\\n'; sleep 1; printf 'RSET\\r\\nQUIT\\r\\n'; sleep 1; } | nc -w 6 "$addr" 25`,
+  'coproc SMTP { nc -w 5 "$addr" 25 2>&1; }',
+  'exec 4<&"${SMTP[0]}" 5>&"${SMTP[1]}"',
+  // A reply is its lines up to the one with a space after the code ("250-..." continues it).
+  'reply() { local l; while IFS= read -r -t 5 l <&4; do l=${l%$\'\\r\'}; echo "$l"; [[ $l =~ ^[0-9]{3}( |$) ]] && return 0; done; return 1; }',
+  'say() { echo ">>> $1"; printf \'%s\\r\\n\' "$1" >&5 2>/dev/null && reply; }',
+  `reply && say 'EHLO grader.isp.example' && say 'MAIL FROM:<grader@isp.example>' && say 'RCPT TO:<bob@${DOMAIN}>'`,
+  'say RSET; say QUIT; exec 5>&-; true',
 ].join('\n');
 
 function deliveryCheck(): Check {
@@ -199,6 +384,7 @@ function deliveryCheck(): Check {
     async run(ctx) {
       const host = await ctx.fresh('lan');
       const e = await host.run(SMTP_DIALOGUE, 20000);
+      if (e.graderError) return inconclusive("the grader's SMTP dialogue did not finish in its own time", e);
       const out = e.output;
       const mx = /MX: (\S*)/.exec(out)?.[1] ?? '';
       if (mx.replace(/\.$/, '') !== MAIL_NAME)
@@ -209,6 +395,89 @@ function deliveryCheck(): Check {
       const rcpt = out.split(/\r?\n/).filter((l) => /^\d{3} /.test(l));
       if (!rcpt.some((l) => l.startsWith('250 2.1.5'))) return fail('the server did not accept the recipient', e);
       return pass(`the MX leads to ${MAIL_NAME} and it accepts bob@${DOMAIN}`, e);
+    },
+  };
+}
+
+export interface Starttls {
+  /** The TCP connection was made (openssl printed "CONNECTED(...)"). */
+  reached: boolean;
+  /** The server offered STARTTLS in its answer to EHLO. */
+  offered: boolean;
+  /** The TLS handshake completed (openssl printed the session: "New, TLSv1.3, ..."). */
+  connected: boolean;
+  /** The chain verified to the lab root and the certificate is for mail.bob.example. */
+  verified: boolean;
+  /** openssl's reason when it did not ("hostname mismatch", "self-signed certificate", ...). */
+  error?: string;
+  /** The leaf certificate's subject and issuer, as openssl prints them. */
+  subject?: string;
+  issuer?: string;
+}
+
+/** Reads the output of the grader's openssl s_client -starttls smtp (pure, for the unit tests). */
+export function parseStarttls(output: string): Starttls {
+  const connected = /^New, TLSv1\.[23], Cipher is/m.test(output);
+  const error =
+    /verify error:num=\d+:([^\n]+)/.exec(output)?.[1]?.trim() ??
+    /Verification error: ([^\n]+)/.exec(output)?.[1]?.trim() ??
+    (/^Verify return code: (?!0 )\d+ \(([^)]*)\)/m.exec(output)?.[1] || undefined);
+  return {
+    reached: /^CONNECTED\(/m.test(output),
+    offered: /^CONNECTED\(/m.test(output) && !/Didn't find STARTTLS in server response/.test(output),
+    connected,
+    verified: connected && !error && /^Verify return code: 0 \(ok\)/m.test(output),
+    error,
+    subject: /^subject=\s*(.*)$/m.exec(output)?.[1]?.trim(),
+    issuer: /^issuer=\s*(.*)$/m.exec(output)?.[1]?.trim(),
+  };
+}
+
+/** A tool's own time limit, stretched with the machine's load like the grader's (which stays above it). */
+const toolSeconds = (ctx: CheckContext, seconds: number) => Math.ceil(seconds * Math.max(1, ctx.timeScale));
+
+function starttlsCheck(v: MailVars): Check {
+  return {
+    id: 'starttls',
+    title: `A new laptop on Alice's LAN that trusts only the lab CA verifies ${MAIL_NAME}'s certificate over STARTTLS`,
+    points: 2,
+    hint: [
+      `After STARTTLS the server shows a certificate: does it lead to the lab CA Alice trusts, is it for ${MAIL_NAME}, is it valid today? Postfix presents the files its smtpd_tls_cert_file and smtpd_tls_key_file name.`,
+      `From alice: openssl s_client -starttls smtp -connect ${MAIL_NAME}:25 -verify_return_error -verify_hostname ${MAIL_NAME} </dev/null (the "verify error" line says why); on mail: postconf smtpd_tls_cert_file smtpd_tls_key_file, openssl x509 -noout -subject -issuer -dates -ext subjectAltName -in <that file>, and ls ${TLS_DIR}.`,
+      `On mail: postconf -e 'smtpd_tls_cert_file = ${GOOD_CERT}' 'smtpd_tls_key_file = ${GOOD_KEY}' (openssl verify -CAfile ${MAIL_ROOT} -verify_hostname ${MAIL_NAME} ${GOOD_CERT} says OK), then postfix reload.`,
+    ],
+    async run(ctx) {
+      const host = await ctx.fresh('lan');
+      const root = `/tmp/hurrynet-mail-root-${nonce()}.crt`;
+      const cmd = [
+        heredoc(root, labRoot(v)),
+        `addr=$(dig +short +time=2 +tries=2 @${DNS_SERVER} A ${MAIL_NAME} | head -n1)`,
+        `echo "address of ${MAIL_NAME}: $addr"`,
+        `[ -n "$addr" ] || { rm -f ${q(root)}; exit 3; }`,
+        `timeout ${toolSeconds(ctx, 6)} openssl s_client -starttls smtp -name grader.isp.example -connect "$addr:25" -servername ${MAIL_NAME} -CAfile ${q(root)} -no-CApath -no-CAstore -verify_return_error -verify_hostname ${MAIL_NAME} </dev/null >/tmp/hn-starttls.$$ 2>&1`,
+        'rc=$?',
+        `grep -E "^(CONNECTED|depth=|verify error|Verification|Verify return|New, |subject=|issuer=|Didn't find)|errno=|error:|Connection refused" /tmp/hn-starttls.$$ | cut -c1-200`,
+        `rm -f /tmp/hn-starttls.$$ ${q(root)}`,
+        'echo "exit: $rc"',
+      ].join('\n');
+      const e = await host.run(cmd, 12000);
+      const shown = {
+        ...e,
+        command: `openssl s_client -starttls smtp -connect <A of ${MAIL_NAME}>:25 -servername ${MAIL_NAME} -CAfile <the lab root, the grader's own copy> -no-CApath -no-CAstore -verify_return_error -verify_hostname ${MAIL_NAME}`,
+      };
+      if (e.graderError) return inconclusive("the grader's TLS handshake did not finish in its own time", shown);
+      if (e.exitCode === 3) return fail(`${MAIL_NAME} has no address at Bob's DNS server`, shown);
+      if (/^exit: 124$/m.test(e.output))
+        return fail(`nothing answered on port 25 of ${MAIL_NAME} in ${toolSeconds(ctx, 6)} s`, shown);
+      const t = parseStarttls(e.output);
+      if (!t.reached) return fail(`the grader's laptop could not connect to ${MAIL_NAME} port 25`, shown);
+      if (!t.offered) return fail(`${MAIL_NAME} does not offer STARTTLS in its answer to EHLO`, shown);
+      if (!t.verified)
+        return fail(
+          `${MAIL_NAME}'s certificate does not verify against the lab CA for that name: ${t.error ?? 'the handshake failed'}`,
+          shown,
+        );
+      return pass(`the certificate of ${MAIL_NAME} (${t.subject ?? '?'}) verifies up to "${v.rootName}"`, shown);
     },
   };
 }
@@ -243,9 +512,9 @@ function attachmentCheck(v: MailVars): Check {
     title: `Bob's mailbox has "${v.attachSubject}" with an attachment of at least ${MIN_ATTACHMENT_BYTES / 1000} kB, sent from Alice's network over STARTTLS`,
     points: 3,
     hint: [
-      "A big message crosses the path as many segments; the server's Received header tells how it arrived.",
-      "swaks (swaks --help: --to, --server, --tls, --attach, --header) or Python's smtplib with starttls() and email.message.EmailMessage.",
-      `swaks --to bob@${DOMAIN} --from ${v.sender} --server ${MAIL_NAME} --tls --header 'Subject: ${v.attachSubject}' --attach @/path/to/a-file-over-100kB`,
+      "A big message crosses the path as many segments; the server's Received header and its log tell how it arrived, in TLS or in the clear.",
+      "swaks (swaks --help: --to, --server, --tls, --tls-verify, --attach, --header) or Python's smtplib with starttls(context=ssl.create_default_context()) and email.message.EmailMessage.",
+      `swaks --to bob@${DOMAIN} --from ${v.sender} --server ${MAIL_NAME} --tls --tls-verify --header 'Subject: ${v.attachSubject}' --attach @/path/to/a-file-over-100kB`,
     ],
     async run(ctx) {
       const { messages, evidence } = await mailbox(ctx);
@@ -257,9 +526,34 @@ function attachmentCheck(v: MailVars): Check {
       const big = fromAlice.filter((m) => m.bytes >= MIN_ATTACHMENT_BYTES);
       if (big.length === 0)
         return fail(`the message is smaller than ${MIN_ATTACHMENT_BYTES} bytes: attach a bigger file`, evidence);
-      if (!big.some(overTls))
-        return fail('the message was not sent over TLS (STARTTLS)', evidence, await logFor(ctx, ALICE_PUBLIC));
-      return pass('the big message arrived from Alice over TLS', evidence, await logFor(ctx, ALICE_PUBLIC));
+      const tls = big.filter(overTls);
+      if (tls.length === 0)
+        return fail(
+          'the message was not sent over TLS: Postfix\'s Received header has no "using TLS" (send it with STARTTLS)',
+          evidence,
+        );
+      // The header is corroborated by Postfix's log: the smtpd session that took the message in.
+      let last: Evidence | undefined;
+      for (const m of tls) {
+        const id = queueId(m);
+        if (!id) continue;
+        const log = await logOf(ctx, id);
+        if (log.graderError) return inconclusive("Postfix's log could not be read", evidence, log);
+        const session = sessionOf(log.output, id);
+        const shown = { ...log, output: session.lines.join('\n') || '(no session found)' };
+        if (session.tls)
+          return pass(
+            `the big message (${m.bytes} bytes, queue id ${id}) arrived from Alice over TLS`,
+            evidence,
+            shown,
+          );
+        last = shown;
+      }
+      return fail(
+        'Postfix\'s log has no TLS session for the big message from Alice ("TLS connection established from ...")',
+        evidence,
+        ...(last ? [last] : []),
+      );
     },
   };
 }
@@ -272,9 +566,9 @@ function faultAnswer(v: MailVars): Check {
     key: 'broken_at',
     about: "the node where this world's mail path was broken",
     hint: [
-      'Which step of the path failed before your fix: the name, the way in, or the server?',
-      "Your own notes from dig MX, nc to port 25 and the server's reply to RCPT TO.",
-      'dns when the MX record was wrong, edge when port 25 was not let in, mail when Postfix refused the domain.',
+      'Which step of the path failed before your fix: the name, the way in, or the server (its answer to RCPT TO, or its certificate)?',
+      "Your own notes from dig MX, nc to port 25, the server's reply to RCPT TO and openssl s_client -starttls smtp.",
+      'dns when the MX record was wrong, edge when port 25 was not let in, mail when Postfix refused the domain or presented a certificate that did not verify.',
     ],
     async expected() {
       return { value: FAULT_NODE[v.fault], evidence: [] };
@@ -283,16 +577,16 @@ function faultAnswer(v: MailVars): Check {
 }
 
 function checks(v: MailVars): Check[] {
-  return [deliveryCheck(), handCheck(v), attachmentCheck(v), faultAnswer(v)];
+  return [deliveryCheck(), starttlsCheck(v), handCheck(v), attachmentCheck(v), faultAnswer(v)];
 }
 
 export default defineLab<MailVars>({
   number: 14,
   slug: 'email',
   title: "Email: Alice's message to Bob over SMTP",
-  topics: ['email', 'SMTP', 'MX record', 'STARTTLS', 'Postfix', 'swaks', 'smtplib', 'segments'],
+  topics: ['email', 'SMTP', 'MX record', 'STARTTLS', 'certificates', 'Postfix', 'swaks', 'smtplib', 'segments'],
   minutes: 35,
-  goal: "Send Alice's email to Bob: find his mail server through its MX record, fix the one thing that stops mail on the way, talk SMTP by hand once, then send a message with a large attachment over STARTTLS.",
+  goal: "Send Alice's email to Bob: find his mail server through its MX record, fix the one thing that stops mail on the way, talk SMTP by hand once, then send a message with a large attachment over STARTTLS, with a certificate that verifies.",
   submissionNodes: ['alice', 'dns', 'edge', 'mail'],
   questions: [{ key: 'broken_at', prompt: 'Where the mail path was broken: dns, edge or mail' }],
   vary,
@@ -303,6 +597,8 @@ export default defineLab<MailVars>({
       hand_subject: v.handSubject,
       attachment_subject: v.attachSubject,
       attachment_min_bytes: String(MIN_ATTACHMENT_BYTES),
+      attachment_tls: `STARTTLS, verifying the certificate of ${MAIL_NAME}`,
+      lab_ca_certificate: `${ALICE_CA} (already in alice's trust store)`,
       answers: '/root/answers.yaml with broken_at',
     };
   },

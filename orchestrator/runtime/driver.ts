@@ -1,4 +1,6 @@
 // The only module that talks to Docker. Everything else speaks in nodes, links and instances.
+// First: dockerode's SSH and gRPC dependencies load only if used (see there).
+import './dockerode-lean.js';
 import Docker from 'dockerode';
 import { PassThrough, type Duplex, type Readable, type Writable } from 'node:stream';
 import { LABEL, projectLabelValue, type ContainerPlan, type NetworkPlan } from './plan.js';

@@ -223,8 +223,11 @@ const STATUS_MAX_AGE_MS = 2000;
 
 export interface Api {
   router: Router;
-  /** Loads what the page asks for first (the labs, the instance's status), so that it opens quickly. */
-  warm(): void;
+  /**
+   * Loads what the page asks for first (the labs, the instance's status), so that it opens quickly;
+   * resolves once that is done (or failed: the page's own requests then say why).
+   */
+  warm(): Promise<void>;
 }
 
 export function createApi(deps: ApiDeps): Api {
@@ -577,9 +580,8 @@ export function createApi(deps: ApiDeps): Api {
 
   return {
     router: api,
-    warm() {
-      loadLabs().catch(() => undefined);
-      instanceView(deps.instance).catch(() => undefined);
+    async warm() {
+      await Promise.allSettled([loadLabs(), instanceView(deps.instance)]);
     },
   };
 }

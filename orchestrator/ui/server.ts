@@ -53,7 +53,7 @@ export interface AppDeps {
   routes?: (app: express.Express) => void;
 }
 
-export function createApp(deps: AppDeps): express.Express & { warm(): void } {
+export function createApp(deps: AppDeps): express.Express & { warm(): Promise<void> } {
   const app = express();
   const api = createApi({ ...deps.api, driver: deps.driver, instance: deps.instance });
   app.disable('x-powered-by');
@@ -130,6 +130,8 @@ export interface UiServer {
   host: string;
   port: number;
   server: Server;
+  /** Resolves once what the page asks for first is loaded (the labs, the instance's status). */
+  warmed: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -159,7 +161,7 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
     });
   });
   port = (server.address() as AddressInfo).port;
-  app.warm();
+  const warmed = app.warm();
   // An address to print that a browser on this machine can open.
   const shown = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
   const origin = `http://${shown}:${port}`;
@@ -169,6 +171,7 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
     host,
     port,
     server,
+    warmed,
     close: () =>
       new Promise<void>((resolve) => {
         closeTerminals();

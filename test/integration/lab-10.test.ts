@@ -7,7 +7,7 @@ import { stop } from '../../orchestrator/runtime/engine.js';
 import { varsFor } from '../../orchestrator/labs/lab.js';
 import type { Report } from '../../checks/types.js';
 import lab, { labCa, type FaultKind } from '../../labs/10-https/lab.js';
-import { certificateDer, deriveKey, pem } from '../../labs/10-https/x509.js';
+import { certificateDer, deriveKey, pem } from '../../labs/kit/x509.js';
 import { apply, explain, failedIds, grade, solutionDir, start, submissionFolder, type LabRun } from './lab-harness.js';
 import { driver, sh } from './helpers.js';
 

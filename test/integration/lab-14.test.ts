@@ -1,6 +1,7 @@
 // Lab 14 on a real engine: the untouched lab fails; a fake mail server on alice with an /etc/hosts
-// entry, and a message sent from Bob's own network, fail the checks they should; the reference
-// solution passes for two seeds with different faults.
+// entry, and a message sent from Bob's own network, fail the checks they should; in a bad-cert
+// world, turning STARTTLS off on Postfix, sending in the clear, and alice trusting the bad
+// certificate herself fail the TLS checks; the reference solution passes for every kind of fault.
 import { afterAll, describe, expect, it } from 'vitest';
 import { stop } from '../../orchestrator/runtime/engine.js';
 import { apply, explain, failedIds, grade, solutionDir, start, submissionFolder, type LabRun } from './lab-harness.js';
@@ -13,6 +14,39 @@ afterAll(async () => {
   await stop(driver, I);
 });
 
+/** A sender on alice: the hand message through nc, the big one with smtplib (TLS as asked). */
+function aliceSends(tls: 'none' | 'own-store'): string {
+  return [
+    'set -eu',
+    'task() { sed -n "s/^$1: //p" /root/TASK.txt; }',
+    'from=$(task mail_from)',
+    ...(tls === 'own-store'
+      ? [
+          // Alice trusts whatever the server shows her: the grader's own laptop does not.
+          "openssl s_client -starttls smtp -connect mail.bob.example:25 </dev/null 2>/dev/null | sed -n '/BEGIN CERT/,/END CERT/p' > /usr/local/share/ca-certificates/bob-mail.crt",
+          'update-ca-certificates >/dev/null 2>&1',
+        ]
+      : []),
+    "{ sleep 1; echo 'EHLO alice'; sleep 1; echo \"MAIL FROM:<$from>\"; sleep 1; echo 'RCPT TO:<bob@bob.example>'; sleep 1",
+    '  echo DATA; sleep 1; printf \'Subject: %s\\n\\nby hand\\n.\\n\' "$(task hand_subject)"; sleep 1; echo QUIT; sleep 1; } | nc -C -w 10 mail.bob.example 25',
+    'head -c 150000 /dev/urandom > /root/photo.bin',
+    `python3 - "$from" "$(task attachment_subject)" ${tls === 'none' ? 'plain' : 'tls'} <<'PY'`,
+    'import smtplib, ssl, sys',
+    'from email.message import EmailMessage',
+    'sender, subject, mode = sys.argv[1:4]',
+    'msg = EmailMessage()',
+    "msg['From'], msg['To'], msg['Subject'] = sender, 'bob@bob.example', subject",
+    "msg.set_content('photo')",
+    "msg.add_attachment(open('/root/photo.bin', 'rb').read(), maintype='application', subtype='octet-stream')",
+    "with smtplib.SMTP('mail.bob.example', 25, timeout=30) as s:",
+    "    if mode == 'tls':",
+    '        s.starttls(context=ssl.create_default_context())',
+    '    s.send_message(msg)',
+    'PY',
+    'printf "broken_at: mail\\n" > /root/answers.yaml',
+  ].join('\n');
+}
+
 describe('lab 14: email', () => {
   let run: LabRun;
 
@@ -22,6 +56,7 @@ describe('lab 14: email', () => {
       run = await start('14', I, 'seed-a');
       expect(run.vars.fault).toBe('relay-denied');
       const untouched = await grade(run);
+      // The certificate is fine in this world: the grader's laptop verifies it untouched.
       expect(failedIds(untouched), explain(untouched)).toEqual(['smtp-path', 'by-hand', 'attachment', 'broken-at']);
       // Cheats: a listener on alice answering SMTP behind an /etc/hosts entry, and the messages
       // delivered from web (inside Bob's VPC) rather than from Alice's network.
@@ -50,11 +85,55 @@ describe('lab 14: email', () => {
     LONG,
   );
 
-  for (const seed of ['seed-a', 'seed-d'])
+  it(
+    'a bad certificate fails untouched, with STARTTLS turned off, in the clear, and when only alice trusts it',
+    async () => {
+      run = await start('14', I, 's7');
+      expect(run.vars).toMatchObject({ fault: 'bad-cert', badCert: 'self-signed' });
+      const untouched = await grade(run);
+      expect(failedIds(untouched), explain(untouched)).toEqual(['starttls', 'by-hand', 'attachment', 'broken-at']);
+      expect(untouched.results.find((r) => r.id === 'starttls')?.reason).toMatch(/self-signed certificate/);
+      // Cheat 1: STARTTLS turned off on Postfix, the messages sent in the clear.
+      await apply(
+        run,
+        submissionFolder({
+          'alice.sh': aliceSends('none'),
+          'mail.sh': "postconf -e 'smtpd_tls_security_level = none' && postfix reload && sleep 1",
+        }),
+      );
+      const plain = await grade(run);
+      expect(failedIds(plain), explain(plain)).toEqual(['starttls', 'attachment']);
+      expect(plain.results.find((r) => r.id === 'starttls')?.reason).toMatch(/does not offer STARTTLS/);
+      expect(plain.results.find((r) => r.id === 'attachment')?.reason).toMatch(/not sent over TLS/);
+      // Cheat 2: STARTTLS back on with the bad certificate, which alice adds to her own trust store:
+      // her verifying client is content, the grader's laptop (the lab root only) is not.
+      await apply(
+        run,
+        submissionFolder({
+          'mail.sh': "postconf -e 'smtpd_tls_security_level = may' && postfix reload && sleep 1",
+        }),
+      );
+      await apply(run, submissionFolder({ 'alice.sh': aliceSends('own-store') }));
+      const trusted = await grade(run);
+      expect(failedIds(trusted), explain(trusted)).toEqual(['starttls']);
+      expect(trusted.results.find((r) => r.id === 'starttls')?.reason).toMatch(/does not verify/);
+    },
+    LONG,
+  );
+
+  // One seed per kind of fault: relay-denied, mx-wrong, sg-port, bad-cert (wrong-name, then expired).
+  for (const [seed, fault] of [
+    ['seed-a', 'relay-denied'],
+    ['s0', 'mx-wrong'],
+    ['s1', 'sg-port'],
+    ['s14', 'bad-cert'],
+    ['s4', 'bad-cert'],
+  ] as const)
     it(
-      `passes with the reference solution (${seed})`,
+      `passes with the reference solution (${seed}, ${fault})`,
       async () => {
         run = await start('14', I, seed);
+        expect(run.vars.fault).toBe(fault);
         await apply(run, solutionDir(run));
         const report = await grade(run);
         expect(report.passed, explain(report)).toBe(true);

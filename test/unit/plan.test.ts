@@ -4,7 +4,15 @@ import { COMMON_CAPS, LABEL, nodeEnv, planInstance, validateInstanceName } from 
 import { canonicalWorld, findNode } from '../../orchestrator/world/world.js';
 
 const subnets = { lan: '10.250.0.0/28', access: '10.250.0.16/28', backbone: '10.250.0.32/28', vpc: '10.250.0.48/28' };
-const images = { alice: 'i/alice', router: 'i/router', bgp: 'i/bgp', dns: 'i/dns', web: 'i/web', ftp: 'i/ftp', mail: 'i/mail' };
+const images = {
+  alice: 'i/alice',
+  router: 'i/router',
+  bgp: 'i/bgp',
+  dns: 'i/dns',
+  web: 'i/web',
+  ftp: 'i/ftp',
+  mail: 'i/mail',
+};
 
 describe('instance plan', () => {
   const plan = planInstance(canonicalWorld, { instance: 'demo', subnets, images });

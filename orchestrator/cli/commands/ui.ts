@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { spawn } from 'node:child_process';
+import { setFlagsFromString } from 'node:v8';
 import { UsageError } from '../../errors.js';
 import type { Driver } from '../../runtime/driver.js';
 import { onPath } from '../../runtime/paths.js';
@@ -72,6 +73,9 @@ export async function serveUi(driver: Driver, opts: UiOptions): Promise<void> {
       throw new UsageError(`cannot listen on ${opts.host}: it is not an address of this machine`);
     throw err;
   }
+  // bin/hurrynet.js kept V8's young generation at its first size while all this loaded; once the
+  // page's first answers are ready, V8 sizes it as it usually does (growth factor 2, its default).
+  void server.warmed.then(() => setFlagsFromString('--semi-space-growth-factor=2'));
   const opened = opts.open && openBrowser(server.url);
   process.stdout.write(
     `${bold('hurrynet ui')} for instance ${bold(opts.instance)}: ${opened ? 'opened' : 'open'} ${server.url}\n` +

@@ -1,8 +1,8 @@
-// The lab's certificate authority, computed in TypeScript: Ed25519 keys derived from the learner's
-// seed, and X.509 v3 certificates written with a minimal DER encoder. Ed25519 signatures are
-// deterministic, so the same seed gives byte-identical CA certificates in every process: the faults
-// install them on the nodes at start, and the grader recomputes the root it trusts on its own,
-// without reading it from any node the learner could change.
+// A lab's own certificate authority (labs 10 and 14), computed in TypeScript: Ed25519 keys derived
+// from the learner's seed, and X.509 v3 certificates written with a minimal DER encoder. Ed25519
+// signatures are deterministic, so the same seed gives byte-identical CA certificates in every
+// process: the faults install them on the nodes at start, and the grader recomputes the root it
+// trusts on its own, without reading it from any node the learner could change.
 import { createHash, createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
 
 // ---- DER --------------------------------------------------------------------------------------------
