@@ -52,6 +52,13 @@ export interface ClassServerOptions {
   pageDir?: string;
   /** For the log lines of background work (a queued world started, a reset). */
   log?: (line: string) => void;
+  /**
+   * A learner world nobody has looked at for this long is stopped, and started again (in its lab's
+   * starting state) at its learner's next visit; 0: never. Default 45 minutes.
+   */
+  idleMs?: number;
+  /** How often idle worlds are looked for (default: a minute). */
+  sweepMs?: number;
 }
 
 export interface ClassServer {
@@ -103,11 +110,32 @@ export async function startClassServer(opts: ClassServerOptions): Promise<ClassS
   /** Queued worlds starting: a closing server waits for them (they write to the store). */
   const background = new Set<Promise<void>>();
 
+  /** When each learner instance was last asked for (the page asks every few seconds while it is open). */
+  const lastSeen = new Map<string, number>();
+  /** Worlds stopped while idle: the lab to start again at the learner's next visit. */
+  const idled = new Map<string, { lab: Lab; seed: string }>();
+  /** What the page says first, per instance, for a while after its world was started again. */
+  const notices = new Map<string, { text: string; until: number }>();
+  const idleMs = opts.idleMs ?? 45 * 60_000;
+
   const learnerOf = (p: Principal | undefined) => (p?.learnerId ? store.learner(p.learnerId) : undefined);
   const scope = (req: IncomingMessage): Scope => {
     const p = auth.principal(req);
     const learner = learnerOf(p);
-    if (learner) return { instance: instanceOf(learner.id), bound: true, seed: learnerSeed(learner), labs: spec.labs };
+    if (learner) {
+      const instance = instanceOf(learner.id);
+      lastSeen.set(instance, Date.now());
+      if (idled.has(instance)) wake(instance);
+      const notice = notices.get(instance);
+      if (notice && notice.until < Date.now()) notices.delete(instance);
+      return {
+        instance,
+        bound: true,
+        seed: learnerSeed(learner),
+        labs: spec.labs,
+        ...(notice ? { notice: notice.text } : {}),
+      };
+    }
     // The teacher: their own world by default, and any learner's (to help, after a confirmation).
     if (p?.role === 'teacher') return { instance: TEACHER_INSTANCE, bound: false, seed: 'teacher' };
     throw new HttpError(401, 'not signed in');
@@ -118,6 +146,53 @@ export async function startClassServer(opts: ClassServerOptions): Promise<ClassS
   const broadcast = (e: ClassEvent) => {
     for (const res of listeners) res.write(`data: ${JSON.stringify(e)}\n\n`);
   };
+
+  /** A learner is back: their idle world starts again (through admission, like any start). */
+  const wake = (instance: string) => {
+    const asked = idled.get(instance);
+    if (!asked || busy.has(instance)) return;
+    idled.delete(instance);
+    notices.set(instance, {
+      text: `Your world was stopped after ${idleMs >= 60_000 ? `${Math.round(idleMs / 60_000)} minutes` : `${Math.round(idleMs / 1000)} seconds`} without a visit, and lab ${asked.lab.id} is starting again in its starting state: what you changed in it is gone, your check history is kept.`,
+      until: Date.now() + 5 * 60_000,
+    });
+    // In line like any start: admitNext starts it now when there is room, else when there is.
+    waiting.set(instance, asked);
+    if (!admission.queue.includes(instance)) admission = { ...admission, queue: [...admission.queue, instance] };
+    admitNext();
+  };
+
+  /** Stops the worlds whose learners have not been seen for idleMs. */
+  const sweep = async () => {
+    const now = Date.now();
+    for (const instance of [...admission.running.keys()]) {
+      if (busy.has(instance) || now - (lastSeen.get(instance) ?? startedAt) < idleMs) continue;
+      busy.set(instance, 'stopping an idle world');
+      try {
+        const running = await runningLab(driver, instance);
+        await stop(driver, instance);
+        admission = release(admission, instance);
+        if (running) idled.set(instance, { lab: running.lab, seed: running.seed });
+        store.audit('server', 'stopped an idle world', `${instance}${running ? ` lab ${running.lab.id}` : ''}`);
+        log(`stopped the idle world ${instance}`);
+        broadcast({ type: 'world', instance, state: 'stopped' });
+      } catch (err) {
+        log(`the idle world ${instance} could not be stopped: ${(err as Error).message}`);
+      } finally {
+        busy.delete(instance);
+      }
+    }
+    admitNext();
+  };
+  const startedAt = Date.now();
+  let sweeping: Promise<void> | undefined;
+  const sweeper =
+    idleMs > 0
+      ? setInterval(() => {
+          sweeping ??= sweep().finally(() => (sweeping = undefined));
+        }, opts.sweepMs ?? 60_000)
+      : undefined;
+  sweeper?.unref();
 
   /** Starts the first queued world if there is room now (in the background; its page sees it at the next look). */
   const admitNext = () => {
@@ -324,6 +399,8 @@ export async function startClassServer(opts: ClassServerOptions): Promise<ClassS
     server,
     admission: () => admission,
     close: async () => {
+      clearInterval(sweeper);
+      await sweeping;
       await Promise.allSettled([...background]);
       await new Promise<void>((resolve) => {
         for (const res of listeners) res.end();

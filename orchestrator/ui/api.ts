@@ -86,6 +86,8 @@ export interface Scope {
   seed?: string;
   /** The labs this scope may start or read (default: all). */
   labs?: readonly string[];
+  /** For the page to show first (SessionView.notice). */
+  notice?: string;
 }
 
 /** A request the server refuses, with its HTTP status. */
@@ -279,9 +281,11 @@ export function createApi(deps: ApiDeps): Api {
   }
 
   api.get('/session', (req, res) => {
+    const scope = scopeOf(req);
     const view: SessionView = {
-      instance: scopeOf(req).instance,
+      instance: scope.instance,
       presets: PRESETS.map((p) => ({ name: p.name, usage: p.usage, description: p.description })),
+      ...(scope.notice ? { notice: scope.notice } : {}),
     };
     res.json(view);
   });

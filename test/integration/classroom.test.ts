@@ -42,9 +42,9 @@ let links: Record<string, string> = {};
 /** Room for exactly one learner world: the second is queued. */
 const budget = { memoryMb: DEFAULT_WORLD_COST.memoryMb * 1.5, cpus: 100 };
 
-async function startServer(port = 0): Promise<void> {
+async function startServer(port = 0, idle: { idleMs?: number; sweepMs?: number } = {}): Promise<void> {
   store = new Store(join(data, 'class.db'));
-  server = await startClassServer({ driver, spec, store, host: '127.0.0.1', port, budget });
+  server = await startClassServer({ driver, spec, store, host: '127.0.0.1', port, budget, ...idle });
 }
 
 function screenshotsOnFailure(name: string): void {
@@ -238,4 +238,33 @@ describe('a class on one server', () => {
     const audit = store.auditLog(50).map((r) => r.action);
     expect(audit).toEqual(expect.arrayContaining(['signed in', 'exported grades', 'started a queued world']));
   });
+
+  it(
+    "stops a world nobody looks at, and starts it again at its learner's next visit",
+    { timeout: 240_000 },
+    async () => {
+      screenshotsOnFailure('idle');
+      const port = server.port;
+      await server.close();
+      store.close();
+      await startServer(port, { idleMs: 3000, sweepMs: 500 });
+      // Bob closes his page: nothing asks for his world any more.
+      const bob = pages[BOB] as Page;
+      await bob.goto('about:blank');
+      const until = Date.now() + 60_000;
+      while (Date.now() < until && (await runningLab(driver, instanceOf(BOB))))
+        await new Promise((r) => setTimeout(r, 500));
+      expect(await runningLab(driver, instanceOf(BOB))).toBeUndefined();
+      expect(store.auditLog(20).map((r) => r.action)).toContain('stopped an idle world');
+      await bob.goto(server.origin);
+      await bob.waitForSelector('body[data-ready="true"]');
+      expect(await bob.textContent('#banner')).toMatch(
+        /stopped after 3 seconds without a visit, and lab 01 is starting again/,
+      );
+      const back = Date.now() + 180_000;
+      while (Date.now() < back && (await runningLab(driver, instanceOf(BOB)))?.lab.id !== '01')
+        await new Promise((r) => setTimeout(r, 1000));
+      expect((await runningLab(driver, instanceOf(BOB)))?.lab.id).toBe('01');
+    },
+  );
 });

@@ -18,6 +18,7 @@ export interface ServeOptions {
   publicUrl?: string;
   memory?: number;
   cpus?: number;
+  idle: number;
   addLearner: string[];
   revoke: string[];
 }
@@ -109,6 +110,7 @@ async function serve(cli: Cli, o: ServeOptions): Promise<void> {
       ...(o.cert && o.key ? { tls: { cert: readFileSync(o.cert), key: readFileSync(o.key) } } : {}),
       behindProxy: o.behindProxy,
       budget: { ...defaultBudget(), ...(o.memory ? { memoryMb: o.memory } : {}), ...(o.cpus ? { cpus: o.cpus } : {}) },
+      idleMs: o.idle * 60_000,
       log: (line) => process.stderr.write(`${dim(new Date().toLocaleTimeString())} ${line}\n`),
     }).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE')
@@ -169,6 +171,18 @@ export function register(program: Command, cli: Cli): void {
       new Option('--cpus <n>', 'CPU budget of the worlds (default: 8 per core; idle worlds share)').argParser(
         positive('CPUs'),
       ),
+    )
+    .addOption(
+      new Option(
+        '--idle <minutes>',
+        "stop a learner's world nobody looked at for this long (0: never); it starts again at their next visit",
+      )
+        .default(45)
+        .argParser((v) => {
+          const n = Number(v);
+          if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of minutes (0: never)');
+          return n;
+        }),
     )
     .option('--add-learner <id[:name]>', 'add a learner (or give one a new link) and stop', collect, [])
     .option('--revoke <id>', "revoke a learner's link and sessions and stop", collect, [])

@@ -628,6 +628,7 @@ async function boot(): Promise<void> {
   if (asked) session = { ...session, instance: asked };
   $('#instance').textContent = session.instance;
   document.title = `hurrynet · ${session.instance}`;
+  if (session.notice) banner(session.notice, 'info');
   const presets = $<HTMLSelectElement>('#journey-preset');
   presets.replaceChildren(
     ...session.presets.map((p) => h('option', { value: p.name, title: p.description }, p.usage)),
