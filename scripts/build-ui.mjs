@@ -16,6 +16,8 @@ await build({
   entryPoints: [
     { in: join(page, 'main.ts'), out: 'main' },
     { in: join(page, 'style.css'), out: 'main' },
+    // The class server's teacher page (hurrynet serve).
+    { in: join(page, 'teacher.ts'), out: 'teacher' },
   ],
   outdir: out,
   bundle: true,
@@ -27,5 +29,5 @@ await build({
   // The page's tsconfig, not the server's (DOM, bundler resolution).
   tsconfig: join(page, 'tsconfig.json'),
 });
-copyFileSync(join(page, 'index.html'), join(out, 'index.html'));
+for (const f of ['index.html', 'teacher.html', 'teacher.css']) copyFileSync(join(page, f), join(out, f));
 process.stdout.write(`hurrynet: built the browser page into ${out}\n`);

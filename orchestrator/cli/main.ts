@@ -22,6 +22,7 @@ import { register as standby } from './commands/standby.js';
 import { register as status } from './commands/status.js';
 import { register as stop } from './commands/stop.js';
 import { register as ui } from './commands/ui.js';
+import { register as serve } from './commands/serve.js';
 import { register as up } from './commands/up.js';
 
 export { EXIT, UsageError } from '../errors.js';
@@ -77,6 +78,7 @@ Examples:
     standby,
     check,
     ui,
+    serve,
     grade,
     compose,
     bench,

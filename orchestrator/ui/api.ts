@@ -61,6 +61,33 @@ export interface ApiDeps {
   driver: Driver;
   /** The instance the server was started for. */
   instance: string;
+  /**
+   * Who asks, per request (the classroom server: from the session). A bound scope's instance is the
+   * only one its routes act on: a request naming another one is a 403, whatever the page sends.
+   */
+  scope?: (req: Request) => Scope;
+  /** Before a world starts: throws (an HttpError) to refuse or queue it (admission control). */
+  beforeStart?: (scope: Scope, lab: Lab) => void;
+  /** After a world was removed by the stop route. */
+  afterStop?: (scope: Scope) => void;
+  /** After each check run, with the report as the learner saw it (the classroom keeps history). */
+  onReport?: (scope: Scope, report: Report) => void;
+  /** Standby worlds (default: unless HURRYNET_STANDBY=0); a class turns them off, they would take its room. */
+  standby?: boolean;
+  /** What each instance is busy with, shared with other routes that act on instances (the teacher's reset). */
+  busy?: Map<string, string>;
+}
+
+export interface Scope {
+  instance: string;
+  /** The instance is the session's: no request may name another. */
+  bound: boolean;
+  /** The lab variation to start (default: the running world's, else this user's). */
+  seed?: string;
+  /** The labs this scope may start or read (default: all). */
+  labs?: readonly string[];
+  /** For the page to show first (SessionView.notice). */
+  notice?: string;
 }
 
 /** A request the server refuses, with its HTTP status. */
@@ -209,15 +236,26 @@ export function createApi(deps: ApiDeps): Api {
   const { driver } = deps;
   const api = express.Router();
   /** What each instance is busy with: one start, stop, check or journey at a time. */
-  const busy = new Map<string, string>();
+  const busy = deps.busy ?? new Map<string, string>();
   /** Journeys' HTML views, the newest few. */
   const journeys = new Map<string, string>();
   const statusCache = new Map<string, { at: number; view: Promise<Omit<InstanceView, 'busy'>> }>();
   const forget = (instance: string) => void statusCache.delete(instance);
 
+  const scopeOf = (req: Request): Scope => deps.scope?.(req) ?? { instance: deps.instance, bound: false };
   const instanceOf = (req: Request): string => {
     const fromBody = (req.body as Record<string, unknown> | undefined)?.instance;
-    return instanceParam(req.query.instance ?? fromBody, deps.instance);
+    const scope = scopeOf(req);
+    const asked = instanceParam(req.query.instance ?? fromBody, scope.instance);
+    if (scope.bound && asked !== scope.instance)
+      throw new HttpError(403, `this session may act only on its own instance, ${scope.instance}`);
+    return asked;
+  };
+  /** A lab the scope may use (403 for one the class has not opened). */
+  const openLab = (req: Request, lab: Lab): Lab => {
+    const labs = scopeOf(req).labs;
+    if (labs && !labs.includes(lab.id)) throw new HttpError(403, `lab ${lab.id} is not open to you`);
+    return lab;
   };
   const flagsText = (instance: string) => (text: string) => withLearnerFlags(text, { instance });
   const withFlags = (instance: string, r: CheckResult): CheckResult =>
@@ -242,16 +280,19 @@ export function createApi(deps: ApiDeps): Api {
     return running;
   }
 
-  api.get('/session', (_req, res) => {
+  api.get('/session', (req, res) => {
+    const scope = scopeOf(req);
     const view: SessionView = {
-      instance: deps.instance,
+      instance: scope.instance,
       presets: PRESETS.map((p) => ({ name: p.name, usage: p.usage, description: p.description })),
+      ...(scope.notice ? { notice: scope.notice } : {}),
     };
     res.json(view);
   });
 
-  api.get('/labs', async (_req, res) => {
-    res.json((await loadLabs()).map(labSummary));
+  api.get('/labs', async (req, res) => {
+    const open = scopeOf(req).labs;
+    res.json((await loadLabs()).filter((l) => !open || open.includes(l.id)).map(labSummary));
   });
 
   /**
@@ -314,9 +355,9 @@ export function createApi(deps: ApiDeps): Api {
     if (req.query.lab !== undefined) {
       if (typeof req.query.lab !== 'string' || !/^[a-z0-9-]{1,40}$/.test(req.query.lab))
         throw new HttpError(400, 'lab must be a lab number or name');
-      lab = await findLab(req.query.lab);
+      lab = openLab(req, await findLab(req.query.lab));
       const running = await runningLab(driver, instance);
-      vars = running?.lab.id === lab.id ? running.vars : varsFor(lab, running?.seed ?? userSeed());
+      vars = running?.lab.id === lab.id ? running.vars : varsFor(lab, scopeOf(req).seed ?? running?.seed ?? userSeed());
     } else {
       ({ lab, vars } = await requireLab(instance));
     }
@@ -331,11 +372,18 @@ export function createApi(deps: ApiDeps): Api {
   });
 
   /** Starts (or restarts) a lab as `lab N` does: asks before losing answers no check has seen. */
-  async function start(res: Response, instance: string, lab: Lab, opts: { reset: boolean; force: boolean }) {
+  async function start(
+    res: Response,
+    scope: Scope,
+    instance: string,
+    lab: Lab,
+    opts: { reset: boolean; force: boolean },
+  ) {
     return exclusive(instance, `starting lab ${lab.id}`, async () => {
+      deps.beforeStart?.(scope, lab);
       const current = await instanceOccupant(driver, instance);
       const running = current?.running;
-      const seed = running?.seed ?? userSeed();
+      const seed = scope.seed ?? running?.seed ?? userSeed();
       const state = current ? await readAnswersState(driver, instance) : {};
       const decision = decideStart({
         running: current && { lab: running?.lab.id, seed: running?.seed },
@@ -363,7 +411,7 @@ export function createApi(deps: ApiDeps): Api {
             ? `replacing ${labName(running?.lab)} with ${labName(lab)} on instance ${instance}`
             : `starting ${labName(lab)} on instance ${instance}`,
         });
-        const standby = standbyEnabled();
+        const standby = deps.standby ?? standbyEnabled();
         const started = await startLab(driver, lab, {
           instance,
           seed,
@@ -402,20 +450,21 @@ export function createApi(deps: ApiDeps): Api {
     const query = typeof body.lab === 'number' ? String(body.lab) : body.lab;
     if (typeof query !== 'string' || !/^[a-z0-9-]{1,40}$/.test(query))
       throw new HttpError(400, 'lab must be a lab number or name, such as 1 or dns');
-    const lab = await findLab(query);
-    await start(res, instance, lab, { reset: body.reset === true, force: body.force === true });
+    const lab = openLab(req, await findLab(query));
+    await start(res, scopeOf(req), instance, lab, { reset: body.reset === true, force: body.force === true });
   });
 
   api.post('/reset', async (req, res) => {
     const instance = instanceOf(req);
     const { lab } = await requireLab(instance);
-    await start(res, instance, lab, { reset: true, force: true });
+    await start(res, scopeOf(req), instance, openLab(req, lab), { reset: true, force: true });
   });
 
   api.post('/stop', async (req, res) => {
     const instance = instanceOf(req);
     const r = await exclusive(instance, 'stopping', async () => {
-      const ran = standbyEnabled() ? await runningLab(driver, instance).catch(() => undefined) : undefined;
+      const ran =
+        (deps.standby ?? standbyEnabled()) ? await runningLab(driver, instance).catch(() => undefined) : undefined;
       const stopped = await stop(driver, instance);
       if (stopped.containers || stopped.networks) {
         const next = ran ? await nextLab(ran.lab) : undefined;
@@ -423,12 +472,14 @@ export function createApi(deps: ApiDeps): Api {
       }
       return stopped;
     });
+    deps.afterStop?.(scopeOf(req));
     res.json(r);
   });
 
   api.post('/check', async (req, res) => {
     const instance = instanceOf(req);
     const running = await requireLab(instance);
+    openLab(req, running.lab);
     await exclusive(instance, `checking lab ${running.lab.id}`, async () => {
       const send = ndjson(res);
       try {
@@ -440,6 +491,7 @@ export function createApi(deps: ApiDeps): Api {
         await recordChecked(driver, instance, answers);
         const shown = { ...report, results: report.results.map((r) => withFlags(instance, r)) };
         await recordReport(driver, instance, shown);
+        deps.onReport?.(scopeOf(req), shown);
         send({ type: 'checked', summary: summaryOf(report) });
       } catch (err) {
         send({ type: 'error', message: (err as Error).message });

@@ -6,6 +6,8 @@ export interface SessionView {
   /** The instance the server was started for (every route takes ?instance= to act on another). */
   instance: string;
   presets: { name: string; usage: string; description: string }[];
+  /** Something the server wants the learner to read first (the class server: a world stopped while idle). */
+  notice?: string;
 }
 
 export interface LabSummary {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Driver } from '../runtime/driver.js';
 import { projectRoot } from '../runtime/paths.js';
 import { createAuth, DEFAULT_HOST, newSecrets, type Auth, type Secrets } from './auth.js';
-import { createApi, statusOf } from './api.js';
+import { createApi, statusOf, type ApiDeps } from './api.js';
 import { MAX_BODY_BYTES } from './protocol.js';
 import { attachTerminals } from './terminal.js';
 
@@ -47,11 +47,15 @@ export interface AppDeps {
   auth: Auth;
   /** Where the built page is (default: dist/ui). */
   pageDir?: string;
+  /** The api's per-request scope and hooks (the classroom server's). */
+  api?: Omit<ApiDeps, 'driver' | 'instance'>;
+  /** More routes, mounted behind the auth and the body parser, before the page (the classroom's /teacher). */
+  routes?: (app: express.Express) => void;
 }
 
 export function createApp(deps: AppDeps): express.Express & { warm(): Promise<void> } {
   const app = express();
-  const api = createApi({ driver: deps.driver, instance: deps.instance });
+  const api = createApi({ ...deps.api, driver: deps.driver, instance: deps.instance });
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use((_req: Request, res: Response, next: NextFunction) => {
@@ -64,12 +68,13 @@ export function createApp(deps: AppDeps): express.Express & { warm(): Promise<vo
   });
   app.use((req, res, next) => deps.auth.middleware(req, res, next));
   // A form on another site cannot send JSON without asking first (CORS), and we never say yes.
-  app.use('/api', (req: Request, res: Response, next: NextFunction) => {
+  app.use(['/api', '/teacher'], (req: Request, res: Response, next: NextFunction) => {
     if (req.method !== 'GET' && req.method !== 'HEAD' && !req.is('application/json'))
       return void res.status(415).json({ error: 'send the request body as application/json' });
     next();
   });
   app.use(express.json({ limit: MAX_BODY_BYTES }));
+  deps.routes?.(app);
   app.use('/api', api.router);
   app.use('/api', (_req, res) => void res.status(404).json({ error: 'no such route' }));
 
@@ -100,7 +105,8 @@ export function createApp(deps: AppDeps): express.Express & { warm(): Promise<vo
             : String(err);
     if (res.headersSent) return void res.end();
     const extra = (err as { extra?: Record<string, unknown> }).extra ?? {};
-    if (req.path.startsWith('/api/')) res.status(status).json({ error: message, ...extra });
+    if (req.path.startsWith('/api/') || req.path.startsWith('/teacher/'))
+      res.status(status).json({ error: message, ...extra });
     else res.status(status).type('text/plain').send(`${message}\n`);
   });
   return Object.assign(app, { warm: api.warm });

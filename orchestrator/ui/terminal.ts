@@ -9,7 +9,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Driver } from '../runtime/driver.js';
 import { nodeContainer } from '../runtime/engine.js';
 import type { Auth } from './auth.js';
-import { instanceParam, nodeParam, statusOf } from './api.js';
+import { HttpError, instanceParam, nodeParam, statusOf, type Scope } from './api.js';
 import { MAX_TERMINAL_FRAME, WS_TERMINAL_PATH, type TerminalControl, type TerminalNotice } from './protocol.js';
 
 /** How many terminals one server keeps open at once (each is a shell on a node). */
@@ -58,6 +58,8 @@ export interface TerminalDeps {
   driver: Driver;
   auth: Auth;
   instance: string;
+  /** Who asks (see ApiDeps.scope): a bound scope opens terminals on its own instance only. */
+  scope?: (req: IncomingMessage) => Scope;
 }
 
 /** Serves terminals on the server's upgrade requests; returns a function that closes them all. */
@@ -75,7 +77,10 @@ export function attachTerminals(server: Server, deps: TerminalDeps): () => void 
       let container: string;
       let node: string;
       try {
-        const instance = instanceParam(url.searchParams.get('instance') ?? undefined, deps.instance);
+        const scope = deps.scope?.(req) ?? { instance: deps.instance, bound: false };
+        const instance = instanceParam(url.searchParams.get('instance') ?? undefined, scope.instance);
+        if (scope.bound && instance !== scope.instance)
+          throw new HttpError(403, `this session may open terminals only on its own instance, ${scope.instance}`);
         node = nodeParam(url.searchParams.get('node') ?? undefined);
         container = await nodeContainer(deps.driver, instance, node);
       } catch (err) {

@@ -3,6 +3,8 @@
 // DOM and TypeScript; everything it shows comes from the server's routes (../protocol.ts).
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
+import { $, h } from './dom.js';
+import { ApiError, failure, getJson, postJson } from './http.js';
 import { HINT_LEVEL_NAMES, MAX_HINT_LEVEL, type CheckResult, type Evidence } from '../../../checks/types.js';
 import {
   WS_TERMINAL_PATH,
@@ -34,60 +36,6 @@ const styleNonce = document.querySelector<HTMLMetaElement>('meta[name="hn-style-
 }
 
 // ---- small helpers --------------------------------------------------------------------------------
-
-function $<T extends HTMLElement = HTMLElement>(selector: string): T {
-  const el = document.querySelector<T>(selector);
-  if (!el) throw new Error(`the page has no ${selector}`);
-  return el;
-}
-
-function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-  el.append(...children);
-  return el;
-}
-
-class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly body: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
-}
-
-async function failure(r: Response): Promise<ApiError> {
-  let body: Record<string, unknown> = {};
-  try {
-    body = (await r.json()) as Record<string, unknown>;
-  } catch {
-    /* not JSON */
-  }
-  const message = typeof body.error === 'string' ? body.error : `${r.status} ${r.statusText}`;
-  return new ApiError(r.status, message, body);
-}
-
-async function getJson<T>(path: string): Promise<T> {
-  const r = await fetch(path, { headers: { Accept: 'application/json' } });
-  if (!r.ok) throw await failure(r);
-  return (await r.json()) as T;
-}
-
-async function postJson<T>(path: string, body: unknown): Promise<T> {
-  const r = await fetch(path, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (!r.ok) throw await failure(r);
-  return (await r.json()) as T;
-}
 
 /** A POST whose answer is NDJSON: each line is handed to onEvent as it arrives. */
 async function stream(path: string, body: unknown, onEvent: (e: StreamEvent) => void): Promise<void> {
@@ -674,8 +622,13 @@ async function boot(): Promise<void> {
     banner(`the server did not answer: ${(err as Error).message}`);
     return;
   }
+  // The class teacher's page opens a learner's world here (?instance=class-ID); a learner's session
+  // is bound to their own instance, and the server refuses any other.
+  const asked = new URLSearchParams(location.search).get('instance');
+  if (asked) session = { ...session, instance: asked };
   $('#instance').textContent = session.instance;
   document.title = `hurrynet · ${session.instance}`;
+  if (session.notice) banner(session.notice, 'info');
   const presets = $<HTMLSelectElement>('#journey-preset');
   presets.replaceChildren(
     ...session.presets.map((p) => h('option', { value: p.name, title: p.description }, p.usage)),
