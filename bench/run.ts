@@ -30,6 +30,7 @@ import { journeyStage } from './stages/journey.js';
 import { gradingStage, labsStage } from './stages/labs.js';
 import { memoryStage } from './stages/memory.js';
 import { uiStage } from './stages/ui.js';
+import { classroomStage } from './stages/classroom.js';
 import { upStopStage } from './stages/upstop.js';
 import { warmUpStage } from './stages/warmup.js';
 import { worldsStage } from './stages/worlds.js';
@@ -106,6 +107,7 @@ const STAGES: readonly Stage[] = [
   execStage,
   journeyStage,
   uiStage,
+  classroomStage,
   memoryStage,
   upStopStage,
   worldsStage,
