@@ -32,16 +32,15 @@ import {
 import { zoneAddress } from '../kit/dns.js';
 import {
   containing,
-  firewallDiff,
   forwarding,
   parseRouting,
   policyFindings,
-  readFirewall,
   ROUTING_COMMAND,
   routeText,
   sections,
   type Route,
   type Routing,
+  tablesCheck,
 } from '../kit/routing.js';
 
 // ---- facts from the lab's world ---------------------------------------------------------------
@@ -481,39 +480,16 @@ const routeCheck = (v: RoutingVars, f: RoutingFacts): Check => ({
   },
 });
 
-const tablesCheck = (world: World): Check => ({
-  id: 'tables',
-  title: 'The routers translate and filter exactly as before (the fix is a route, not NAT or a firewall rule)',
-  points: 1,
-  deadlineMs: 3000,
-  hint: [
-    'The nat, filter, mangle and raw tables of home, isp and edge, against the way the lab started them: this lab is fixed with a route, so every translation or filter rule you added is one too many.',
-    'iptables-save on each router lists every rule of every table, iptables-legacy-save the ones made with iptables-legacy; the check names each extra or missing rule.',
-    'Delete each rule you added: iptables -t TABLE -D followed by the rule as iptables -S shows it after -A (or by its chain and number from iptables -L --line-numbers). Or start over with npx hurrynet lab 5 --reset and fix only the route.',
-  ],
-  async run(ctx) {
-    const evidence: Evidence[] = [];
-    const problems: string[] = [];
-    await Promise.all(
-      ROUTERS.map(async (name) => {
-        const fw = await readFirewall(await ctx.probe(name));
-        evidence.push(fw.evidence);
-        if (fw.evidence.exitCode !== 0) {
-          problems.push(`${name}: the tables could not be read`);
-          return;
-        }
-        const d = firewallDiff(nodeOf(world, name), fw.rules);
-        for (const r of d.extra)
-          problems.push(`${name} ${r.table}${r.legacy ? ' (iptables-legacy)' : ''} has an extra rule: ${r.rule}`);
-        for (const r of d.missing) problems.push(`${name} ${r.table} lost a rule: ${r.rule}`);
-      }),
-    );
-    evidence.sort((a, b) => a.where.localeCompare(b.where));
-    return problems.length
-      ? fail(problems.join('; '), ...evidence)
-      : pass("the nat, filter, mangle and raw tables of home, isp and edge are the world's own", ...evidence);
-  },
-});
+const tables = (world: World): Check =>
+  tablesCheck(world, ROUTERS, {
+    title: 'The routers translate and filter exactly as before (the fix is a route, not NAT or a firewall rule)',
+    deadlineMs: 3000,
+    hint: [
+      'The nat, filter, mangle and raw tables of home, isp and edge, against the way the lab started them: this lab is fixed with a route, so every translation or filter rule you added is one too many.',
+      'iptables-save on each router lists every rule of every table, iptables-legacy-save the ones made with iptables-legacy; the check names each extra or missing rule.',
+      'Delete each rule you added: iptables -t TABLE -D followed by the rule as iptables -S shows it after -A (or by its chain and number from iptables -L --line-numbers). Or start over with npx hurrynet lab 5 --reset and fix only the route.',
+    ],
+  });
 
 const answerChecks = (v: RoutingVars, world: World, f: RoutingFacts): Check[] => [
   answerCheck({
@@ -552,7 +528,7 @@ const answerChecks = (v: RoutingVars, world: World, f: RoutingFacts): Check[] =>
 
 function checks(v: RoutingVars, world: World): Check[] {
   const f = routingFacts(world);
-  return [pathCheck(f), pingCheck(f), webCheck(f), routeCheck(v, f), tablesCheck(world), ...answerChecks(v, world, f)];
+  return [pathCheck(f), pingCheck(f), webCheck(f), routeCheck(v, f), tables(world), ...answerChecks(v, world, f)];
 }
 
 export default defineLab<RoutingVars>({

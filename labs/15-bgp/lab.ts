@@ -17,14 +17,7 @@ import { addressOf, canonicalWorld, defineLab, draws, nodeOf, type Fault, type W
 import { birdConf } from '../../orchestrator/world/config.js';
 import { FILES } from '../../orchestrator/world/files.js';
 import { zoneAddress } from '../kit/dns.js';
-import {
-  firewallDiff,
-  parseRouting,
-  policyFindings,
-  readFirewall,
-  ROUTING_COMMAND,
-  type Route,
-} from '../kit/routing.js';
+import { parseRouting, policyFindings, ROUTING_COMMAND, type Route, tablesCheck } from '../kit/routing.js';
 import type { BgpSpeaker, Node } from '../../orchestrator/world/world.js';
 
 // ---- the lab's world --------------------------------------------------------------------------
@@ -403,33 +396,16 @@ const bgpCheck = (v: BgpVars, f: ReturnType<typeof bgpFacts>): Check => ({
   },
 });
 
-const tablesCheck = (world: World): Check => ({
-  id: 'tables',
-  title: 'The routers translate and filter exactly as before (the fix is BGP, not NAT)',
-  points: 1,
-  deadlineMs: 4000,
-  hint: [
-    'The nat, filter, mangle and raw tables of isp, transit and edge, against the way the lab started them.',
-    'iptables-save on each router; the check names each extra or missing rule.',
-    'Delete each rule you added (iptables -t TABLE -D ...), or start over with npx hurrynet lab 15 --reset.',
-  ],
-  async run(ctx) {
-    const evidence: Evidence[] = [];
-    const problems: string[] = [];
-    await Promise.all(
-      ROUTERS.map(async (name) => {
-        const fw = await readFirewall(await ctx.probe(name));
-        evidence.push(fw.evidence);
-        const d = firewallDiff(nodeOf(world, name), fw.rules);
-        for (const r of d.extra) problems.push(`${name} ${r.table} has an extra rule: ${r.rule}`);
-        for (const r of d.missing) problems.push(`${name} ${r.table} lost a rule: ${r.rule}`);
-      }),
-    );
-    return problems.length
-      ? fail(problems.join('; '), ...evidence)
-      : pass("the routers' tables are the world's own", ...evidence);
-  },
-});
+const tables = (world: World): Check =>
+  tablesCheck(world, ROUTERS, {
+    title: 'The routers translate and filter exactly as before (the fix is BGP, not NAT)',
+    deadlineMs: 4000,
+    hint: [
+      'The nat, filter, mangle and raw tables of isp, transit and edge, against the way the lab started them.',
+      'iptables-save on each router; the check names each extra or missing rule.',
+      'Delete each rule you added (iptables -t TABLE -D ...), or start over with npx hurrynet lab 15 --reset.',
+    ],
+  });
 
 const answerChecks = (v: BgpVars, f: ReturnType<typeof bgpFacts>): Check[] => [
   answerCheck({
@@ -468,7 +444,7 @@ const answerChecks = (v: BgpVars, f: ReturnType<typeof bgpFacts>): Check[] => [
 
 function checks(v: BgpVars, world: World): Check[] {
   const f = bgpFacts(world);
-  return [pingCheck(v, f), bgpCheck(v, f), tablesCheck(world), ...answerChecks(v, f)];
+  return [pingCheck(v, f), bgpCheck(v, f), tables(world), ...answerChecks(v, f)];
 }
 
 export default defineLab<BgpVars>({

@@ -7,8 +7,9 @@
 // Shared by the labs that judge routes (02 addresses, 05 routing, 08 MTU, 13 troubleshooting).
 import { contains } from '../../orchestrator/world/addresses.js';
 import { setupCommands } from '../../orchestrator/world/config.js';
-import type { Node } from '../../orchestrator/world/world.js';
-import type { Evidence, Host } from '../../checks/types.js';
+import type { Node, World } from '../../orchestrator/world/world.js';
+import { fail, pass, type Check, type Evidence, type Host } from '../../checks/types.js';
+import { nodeOf } from './world.js';
 
 // ---- ip rule ----------------------------------------------------------------------------------
 
@@ -428,5 +429,44 @@ export async function readStandIns(host: Host, targets: string[]): Promise<Stand
     // The route sections come first and hold no "*table" or "-A" lines, so the firewall reader skips them.
     redirects: parseFirewall(e.output).filter((r) => r.table === 'nat' && /\s-j (?:DNAT|REDIRECT)\b/.test(r.rule)),
     evidence: e,
+  };
+}
+
+/**
+ * The check that a lab fixed with routes left the routers' nat, filter, mangle and raw tables as
+ * the world made them: every rule added (a NAT or filter trick) or removed is named.
+ */
+export function tablesCheck(
+  world: World,
+  routers: readonly string[],
+  text: Pick<Check, 'title' | 'hint' | 'deadlineMs'>,
+): Check {
+  return {
+    id: 'tables',
+    points: 1,
+    ...text,
+    async run(ctx) {
+      const evidence: Evidence[] = [];
+      const problems: string[] = [];
+      await Promise.all(
+        routers.map(async (name) => {
+          const fw = await readFirewall(await ctx.probe(name));
+          evidence.push(fw.evidence);
+          if (fw.evidence.exitCode !== 0) {
+            problems.push(`${name}: the tables could not be read`);
+            return;
+          }
+          const d = firewallDiff(nodeOf(world, name), fw.rules);
+          for (const r of d.extra)
+            problems.push(`${name} ${r.table}${r.legacy ? ' (iptables-legacy)' : ''} has an extra rule: ${r.rule}`);
+          for (const r of d.missing) problems.push(`${name} ${r.table} lost a rule: ${r.rule}`);
+        }),
+      );
+      evidence.sort((a, b) => a.where.localeCompare(b.where));
+      const names = `${routers.slice(0, -1).join(', ')} and ${routers[routers.length - 1] ?? ''}`;
+      return problems.length
+        ? fail(problems.join('; '), ...evidence)
+        : pass(`the nat, filter, mangle and raw tables of ${names} are the world's own`, ...evidence);
+    },
   };
 }
