@@ -1,7 +1,8 @@
 // Measurement 6: N worlds up and stopped at once, against one up and one stop of this run.
 import { performance } from 'node:perf_hooks';
 import { status, stop, up } from '../../orchestrator/runtime/engine.js';
-import { assertGone, carried, round, type StageContext } from './context.js';
+import { containerName } from '../../orchestrator/runtime/plan.js';
+import { assertGone, carried, percentile, round, type StageContext } from './context.js';
 
 export async function worldsStage(ctx: StageContext): Promise<void> {
   const { driver, progress, worlds: names } = ctx;
@@ -34,6 +35,21 @@ export async function worldsStage(ctx: StageContext): Promise<void> {
     ok: healthy === worlds,
   });
   progress(`=> ${healthy} of ${worlds} worlds healthy`);
+  // With all of them running: one command's round trip on each world's alice in turn (the class
+  // server's question: how many learner worlds one machine holds with shells that stay quick).
+  const times: number[] = [];
+  for (let i = 0; i < Math.max(60, worlds * 3); i++) {
+    const t = performance.now();
+    await driver.exec(containerName(names[i % worlds] as string, 'alice'), ['true'], { timeoutMs: 10_000 });
+    times.push(performance.now() - t);
+  }
+  ctx.add({
+    name: `${worlds} worlds running: exec round trip p95`,
+    value: round(percentile(times, 95), 1),
+    unit: 'ms',
+    target: 250,
+    targetOn: 'value',
+  });
   const t1 = performance.now();
   await Promise.all(names.map((n) => stop(driver, n)));
   const stopAll = (performance.now() - t1) / 1000;
