@@ -33,6 +33,15 @@ export interface Host {
   run(command: string, timeoutMs?: number): Promise<Evidence>;
 }
 
+/** A grader-owned capture started with the lab's world (LabDefinition.witnesses): a Host in it, and what it saw. */
+export interface Witness extends Host {
+  /**
+   * Everything the witness has kept since the lab started, as a classic pcap file (empty before
+   * its first packet). Throws when it cannot be read: the grader's problem.
+   */
+  pcap(): Promise<Buffer>;
+}
+
 export interface CheckContext {
   instance: string;
   /**
@@ -68,6 +77,11 @@ export interface CheckContext {
    * never carries graderError: a trace only explains a verdict, it does not make one.
    */
   trace?(probe: () => Promise<unknown>): Promise<Evidence>;
+  /**
+   * The lab's witness on a node (see LabDefinition.witnesses), or undefined when none runs there
+   * (it failed to start or died): a check then has no evidence and must say inconclusive.
+   */
+  witness(node: string): Promise<Witness | undefined>;
 }
 
 export type Answers =

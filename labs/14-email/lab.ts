@@ -14,8 +14,11 @@
 // fresh laptop on Alice's LAN (the MX found at Bob's DNS server, port 25 through the edge, RCPT
 // accepted; the certificate verified for mail.bob.example against the lab root the grader computes
 // itself), and Bob's mailbox and Postfix's log on the mail node (the learner's subjects, the size,
-// the client address after Alice's NAT, the TLS session the big message came in). A fake listener,
-// an /etc/hosts entry or a certificate added to alice's own trust store changes none of these.
+// the client address after Alice's NAT, the TLS session the big message came in), each confirmed by
+// the grader's witness on isp (a capture on Alice's side of the ISP, from the lab's start): the
+// mail node is the learner's, so a message forged into the mailbox, with its Received header and
+// log lines, counts only if it really crossed the network. A fake listener, an /etc/hosts entry or
+// a certificate added to alice's own trust store changes none of these.
 import {
   certificateDer,
   defineLab,
@@ -28,9 +31,18 @@ import {
   type Fault,
   type World,
 } from '../kit/index.js';
-import { fail, inconclusive, pass, type Check, type CheckContext, type Evidence } from '../../checks/types.js';
+import {
+  fail,
+  graderFailure,
+  inconclusive,
+  pass,
+  type Check,
+  type CheckContext,
+  type Evidence,
+} from '../../checks/types.js';
 import { answerCheck } from '../../checks/answers.js';
 import { q } from '../../checks/probes.js';
+import { describeSessions, tcpSessions, type TcpSession } from '../../checks/packets/sessions.js';
 
 // ---- facts of the lab's world -----------------------------------------------------------------
 
@@ -43,6 +55,9 @@ export const DNS_SERVER = '198.51.100.53';
 export const ALICE_PUBLIC = '203.0.113.5';
 export const MAILBOX = '/var/mail/bob';
 export const MAIL_LOG = '/var/log/mail.log';
+/** The grader's witness: on the ISP's router, on Alice's side (the access link, after her home NAT). */
+export const WITNESS_NODE = 'isp';
+export const WITNESS_IFACE = 'access';
 /** Many segments: far more than one 1500-byte packet carries. */
 export const MIN_ATTACHMENT_BYTES = 100_000;
 
@@ -348,6 +363,96 @@ async function logOf(ctx: CheckContext, id: string): Promise<Evidence> {
   return { ...e, command: `the lines in ${MAIL_LOG} of the smtpd session that received ${id}` };
 }
 
+// ---- the grader's witness at the ISP ------------------------------------------------------------
+
+/** What the witness keeps: SMTP to and from Bob's server's public address, on Alice's side of the ISP. */
+export const WITNESS_FILTER = `tcp port 25 and host ${MAIL_PUBLIC}`;
+
+/**
+ * The SMTP sessions the witness saw from Alice's public address (her home router's NAT) to Bob's
+ * server's public address, in which the server answered (its 220 greeting).
+ */
+export function aliceSessions(sessions: TcpSession[]): TcpSession[] {
+  return sessions.filter(
+    (s) =>
+      s.client === ALICE_PUBLIC && s.server === MAIL_PUBLIC && s.serverPort === 25 && /^220[ -]/.test(s.serverText),
+  );
+}
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Whether a session's clear text carried a message with this subject (a plaintext SMTP DATA). */
+export function carriedSubject(s: TcpSession, subject: string): boolean {
+  return new RegExp(`^Subject:[ \\t]*${escapeRe(subject)}[ \\t]*\\r?$`, 'im').test(s.clientText);
+}
+
+/**
+ * At least how many bytes the client sends in TLS for a message Postfix stored as `mboxBytes`: the
+ * mailbox adds Postfix's own headers (under 2 kB); the wire adds CRLFs, SMTP and TLS framing.
+ */
+export const minTlsBytes = (mboxBytes: number) => Math.max(0, Math.floor((mboxBytes - 2048) * 0.95));
+
+/**
+ * Application-data records a client sends in a TLS session that delivers mail: the Finished (TLS
+ * 1.3) or EHLO, then MAIL/RCPT/DATA and the message. A bare handshake, such as the grader's own
+ * openssl s_client, sends two (its Finished and close_notify).
+ */
+export const MIN_TLS_MAIL_RECORDS = 3;
+
+/** A session that said STARTTLS in the clear and then sent a mail transaction of at least mboxBytes in TLS. */
+export function tlsSessionFor(sessions: TcpSession[], mboxBytes: number): TcpSession | undefined {
+  return sessions.find(
+    (s) =>
+      s.clientTlsAt !== undefined &&
+      /^STARTTLS\r?$/im.test(s.clientText) &&
+      (s.clientTlsRecords ?? []).filter((t) => t === 23).length >= MIN_TLS_MAIL_RECORDS &&
+      s.clientBytes - s.clientTlsAt >= minTlsBytes(mboxBytes),
+  );
+}
+
+/** Whether the witness saw this message (by its Received header: TLS or plaintext) cross from Alice's side. */
+export function witnessed(m: Message, sessions: TcpSession[]): boolean {
+  const mine = aliceSessions(sessions);
+  return overTls(m) ? tlsSessionFor(mine, m.bytes) !== undefined : mine.some((s) => carriedSubject(s, m.subject));
+}
+
+/** The witness's SMTP sessions, or the inconclusive verdict when there is no witness to ask. */
+async function witnessSessions(
+  ctx: CheckContext,
+  mailboxEvidence: Evidence,
+): Promise<{ sessions: TcpSession[]; evidence: Evidence } | { verdict: ReturnType<typeof inconclusive> }> {
+  const where = `witness@${WITNESS_NODE}`;
+  const command = `the SMTP sessions the grader's own capture on ${WITNESS_NODE} (${WITNESS_IFACE}) saw since the lab started`;
+  const w = await ctx.witness(WITNESS_NODE);
+  if (!w) {
+    const e = graderFailure(where, command, `the grader's capture on ${WITNESS_NODE} is not running`);
+    return {
+      verdict: inconclusive(
+        `the grader's own capture at the ISP, started with the lab, is not running, so it cannot confirm that the message crossed the network (start the lab again to restart it)`,
+        mailboxEvidence,
+        e,
+      ),
+    };
+  }
+  try {
+    const sessions = tcpSessions(await w.pcap());
+    const mine = aliceSessions(sessions);
+    const lines = mine.map((s) => {
+      const subjects = [...s.clientText.matchAll(/^Subject:[ \t]*(.*?)\r?$/gim)].map((x) => x[1]);
+      return `${describeSessions([s])}${subjects.length ? `; subjects in the clear: ${subjects.join(', ')}` : ''}`;
+    });
+    const output = lines.length ? lines.join('\n') : `(no SMTP session from ${ALICE_PUBLIC} to ${MAIL_PUBLIC}:25)`;
+    return { sessions, evidence: { where, command, exitCode: 0, output } };
+  } catch (err) {
+    const e = graderFailure(where, command, (err as Error).message);
+    return { verdict: inconclusive("the grader's own capture at the ISP could not be read", mailboxEvidence, e) };
+  }
+}
+
+/** The learner's reason when Bob's mailbox holds a message the witness never saw. */
+export const neverCrossed = (subject: string) =>
+  `the message "${subject}" in Bob's mailbox never crossed the network from Alice's side: the grader's own capture at the ISP saw no SMTP session from ${ALICE_PUBLIC} that carried it (was it written on the mail server itself?)`;
+
 // ---- checks -----------------------------------------------------------------------------------
 
 /**
@@ -496,12 +601,18 @@ function handCheck(v: MailVars): Check {
       const { messages, evidence } = await mailbox(ctx);
       const mine = messages.filter((m) => m.subject === v.handSubject);
       if (mine.length === 0) return fail(`no message with the subject "${v.handSubject}" in Bob's mailbox`, evidence);
-      if (!mine.some((m) => receivedFrom(m, ALICE_PUBLIC)))
+      const fromAlice = mine.filter((m) => receivedFrom(m, ALICE_PUBLIC));
+      if (!fromAlice.length)
         return fail(
           `the message did not come through Alice's home router (${ALICE_PUBLIC}): it was sent from elsewhere`,
           evidence,
         );
-      return pass("your hand-typed message reached Bob from Alice's public address", evidence);
+      // What the mailbox says, the grader's own capture on the way must have seen.
+      const seen = await witnessSessions(ctx, evidence);
+      if ('verdict' in seen) return seen.verdict;
+      if (!fromAlice.some((m) => witnessed(m, seen.sessions)))
+        return fail(neverCrossed(v.handSubject), evidence, seen.evidence);
+      return pass("your hand-typed message reached Bob from Alice's public address", evidence, seen.evidence);
     },
   };
 }
@@ -534,6 +645,7 @@ function attachmentCheck(v: MailVars): Check {
         );
       // The header is corroborated by Postfix's log: the smtpd session that took the message in.
       let last: Evidence | undefined;
+      const logged: { m: Message; id: string; shown: Evidence }[] = [];
       for (const m of tls) {
         const id = queueId(m);
         if (!id) continue;
@@ -541,18 +653,27 @@ function attachmentCheck(v: MailVars): Check {
         if (log.graderError) return inconclusive("Postfix's log could not be read", evidence, log);
         const session = sessionOf(log.output, id);
         const shown = { ...log, output: session.lines.join('\n') || '(no session found)' };
-        if (session.tls)
-          return pass(
-            `the big message (${m.bytes} bytes, queue id ${id}) arrived from Alice over TLS`,
-            evidence,
-            shown,
-          );
         last = shown;
+        if (session.tls) logged.push({ m, id, shown });
       }
-      return fail(
-        'Postfix\'s log has no TLS session for the big message from Alice ("TLS connection established from ...")',
+      if (!logged.length)
+        return fail(
+          'Postfix\'s log has no TLS session for the big message from Alice ("TLS connection established from ...")',
+          evidence,
+          ...(last ? [last] : []),
+        );
+      // The header and the log are the mail node's word: the grader's own capture on the way must
+      // have seen a TLS session from Alice's public address that carried at least the message.
+      const seen = await witnessSessions(ctx, evidence);
+      if ('verdict' in seen) return seen.verdict;
+      const crossed = logged.find((l) => witnessed(l.m, seen.sessions));
+      if (!crossed)
+        return fail(neverCrossed(v.attachSubject), evidence, (logged[0] as { shown: Evidence }).shown, seen.evidence);
+      return pass(
+        `the big message (${crossed.m.bytes} bytes, queue id ${crossed.id}) arrived from Alice over TLS`,
         evidence,
-        ...(last ? [last] : []),
+        crossed.shown,
+        seen.evidence,
       );
     },
   };
@@ -604,5 +725,6 @@ export default defineLab<MailVars>({
   },
   overlay: (world, v) => mailWorld(world, v.fault),
   faults,
+  witnesses: () => [{ node: WITNESS_NODE, iface: WITNESS_IFACE, filter: WITNESS_FILTER }],
   checks,
 });

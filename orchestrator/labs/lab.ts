@@ -19,6 +19,15 @@ export interface Fault {
   script: string;
 }
 
+/** A grader-owned capture on one node's interface, for the whole life of the lab (see LabDefinition.witnesses). */
+export interface WitnessSpec {
+  node: string;
+  /** A tcpdump filter expression: what the witness keeps. */
+  filter: string;
+  /** The interface (a story link's name on lab nodes); default every interface ("any"). */
+  iface?: string;
+}
+
 export interface Question {
   key: string;
   prompt: string;
@@ -55,6 +64,12 @@ export interface LabDefinition<V extends Vars = Vars> {
   /** Changes to the canonical world (pure: return a new world). */
   overlay?(world: World, vars: V): World;
   faults(vars: V, world: World): Fault[];
+  /**
+   * Captures the grader starts once the world is ready (after the faults) and keeps for the lab's
+   * life, in sidecars the learner cannot reach: checks read them with ctx.witness(node), evidence
+   * that crossing the network really happened, whatever the learner writes on the nodes.
+   */
+  witnesses?(vars: V, world: World): WitnessSpec[];
   checks(vars: V, world: World): Check[];
 }
 

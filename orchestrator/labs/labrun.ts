@@ -22,11 +22,13 @@ import {
   type Evidence,
   type Host,
   type Report,
+  type Witness,
 } from '../../checks/types.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ScriptFailedError } from '../errors.js';
+import { findWitness, readWitness, startWitnesses } from './witness.js';
 
 export const ANSWERS_PATH = FILES.answers;
 export const TASK_PATH = FILES.taskCard;
@@ -156,6 +158,13 @@ export async function startLab(driver: Driver, lab: Lab, opts: StartLabOptions):
         );
     }),
   );
+  // The grader's witnesses, once the world is in the lab's state; one that fails leaves the lab
+  // running (its checks say inconclusive), never fails its start.
+  const witnesses = lab.witnesses?.(vars, world) ?? [];
+  if (witnesses.length) {
+    opts.progress?.(`starting the grader's witness on ${witnesses.map((w) => w.node).join(', ')}`);
+    await startWitnesses(driver, opts.instance, witnesses, (m) => (opts.progress ? opts.progress(m) : console.warn(m)));
+  }
   return { ...result, seconds: (Date.now() - started) / 1000, lab, vars };
 }
 
@@ -415,6 +424,13 @@ export function dockerContext(
     },
     trace(probe: () => Promise<unknown>) {
       return traceProbe(driver, instance, probe);
+    },
+    async witness(node: string): Promise<Witness | undefined> {
+      // A Docker error looking for it counts as no witness: the check is inconclusive either way.
+      const name = await findWitness(driver, instance, node).catch(() => undefined);
+      if (!name) return undefined;
+      const host = hostFor(`witness@${node}`, name);
+      return { ...host, pcap: () => readWitness(driver, name, Math.round(30000 * timeScale)) };
     },
     async close(removeProbes = true) {
       // Every probe start settles first, so that none is created after its world's removal began.

@@ -609,7 +609,8 @@ export class Driver {
    * node's addresses and routes but has its own clean filesystem and binaries. It ends by itself
    * after lifetimeSeconds and removes itself, so a crash leaves nothing for long. With sharePids it
    * also sees the node's processes (and, given the node's own capabilities, their files through
-   * /proc/PID/root): how the grader reaches a daemon's control socket with clean binaries.
+   * /proc/PID/root): how the grader reaches a daemon's control socket with clean binaries. With
+   * `command`, that runs instead of the sleep (and must end by itself: the sidecar lives as long).
    */
   async startSidecar(
     name: string,
@@ -618,14 +619,14 @@ export class Driver {
     labels: Record<string, string>,
     lifetimeSeconds = 600,
     extraCaps: string[] = [],
-    opts: { sharePids?: boolean } = {},
+    opts: { sharePids?: boolean; command?: string[] } = {},
   ): Promise<void> {
     const c = await this.call(() =>
       this.docker.createContainer({
         name,
         Image: image,
-        Entrypoint: ['sleep'],
-        Cmd: [String(lifetimeSeconds)],
+        Entrypoint: opts.command ?? ['sleep'],
+        Cmd: opts.command ? [] : [String(lifetimeSeconds)],
         Labels: labels,
         HostConfig: {
           NetworkMode: `container:${target}`,

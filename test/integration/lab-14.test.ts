@@ -1,11 +1,15 @@
 // Lab 14 on a real engine: the untouched lab fails; a fake mail server on alice with an /etc/hosts
 // entry, and a message sent from Bob's own network, fail the checks they should; in a bad-cert
 // world, turning STARTTLS off on Postfix, sending in the clear, and alice trusting the bad
-// certificate herself fail the TLS checks; the reference solution passes for every kind of fault.
+// certificate herself fail the TLS checks; messages forged into Bob's mailbox and Postfix's log on
+// the mail node (the right Received headers, "using TLS", fake log lines) fail, for the grader's
+// witness at the ISP never saw them cross; the reference solution passes for every kind of fault;
+// without its witness the grader says inconclusive, and stop removes the witness with the world.
 import { afterAll, describe, expect, it } from 'vitest';
 import { stop } from '../../orchestrator/runtime/engine.js';
 import { apply, explain, failedIds, grade, solutionDir, start, submissionFolder, type LabRun } from './lab-harness.js';
-import { driver } from './helpers.js';
+import { driver, labelledObjects } from './helpers.js';
+import { findWitness } from '../../orchestrator/labs/witness.js';
 
 const I = 't-mail-it';
 const LONG = 240_000;
@@ -47,6 +51,33 @@ function aliceSends(tls: 'none' | 'own-store'): string {
   ].join('\n');
 }
 
+/**
+ * The forgery, as root on mail: Bob's mailbox gets both messages with Postfix's own Received
+ * headers (copied from a solved world: Alice's public address, the big one "using TLS" with
+ * ESMTPS), and Postfix's log the smtpd session with its TLS line. Alice sends nothing.
+ */
+function forgeOnMail(sender: string, hand: string, attach: string): string {
+  const tls = 'TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)';
+  return [
+    'set -eu',
+    `stamp=$(date '+%a %b %e %H:%M:%S %Y'); rfc=$(date -R); logt=$(date '+%b %d %H:%M:%S')`,
+    'body=$(head -c 150000 /dev/urandom | base64 -w 76)',
+    '{',
+    `  printf 'From ${sender}  %s\nReturn-Path: <${sender}>\nX-Original-To: bob@bob.example\nDelivered-To: bob@bob.example\n' "$stamp"`,
+    `  printf 'Received: from alice (unknown [203.0.113.5])\n\tby mail.bob.example (Postfix) with ESMTP id 3F1A2B3C4D5\n\tfor <bob@bob.example>; %s\n' "$rfc"`,
+    `  printf 'From: ${sender}\nTo: bob@bob.example\nSubject: ${hand}\n\nHello Bob, typed by hand.\n\n'`,
+    `  printf 'From ${sender}  %s\nReturn-Path: <${sender}>\nX-Original-To: bob@bob.example\nDelivered-To: bob@bob.example\n' "$stamp"`,
+    `  printf 'Received: from [127.0.1.1] (unknown [203.0.113.5])\n\t(using ${tls}\n\t key-exchange X25519 server-signature ED25519)\n\t(No client certificate requested)\n\tby mail.bob.example (Postfix) with ESMTPS id 9E8D7C6B5A4\n\tfor <bob@bob.example>; %s\n' "$rfc"`,
+    `  printf 'From: ${sender}\nTo: bob@bob.example\nSubject: ${attach}\nMIME-Version: 1.0\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n%s\n\n' "$body"`,
+    '} >> /var/mail/bob',
+    '{',
+    '  echo "$logt mail postfix/smtpd[4242]: connect from unknown[203.0.113.5]"',
+    `  echo "$logt mail postfix/smtpd[4242]: Anonymous TLS connection established from unknown[203.0.113.5]: ${tls} key-exchange X25519 server-signature ED25519"`,
+    '  echo "$logt mail postfix/smtpd[4242]: 9E8D7C6B5A4: client=unknown[203.0.113.5]"',
+    '} >> /var/log/mail.log',
+  ].join('\n');
+}
+
 describe('lab 14: email', () => {
   let run: LabRun;
 
@@ -81,6 +112,16 @@ describe('lab 14: email', () => {
       // The grader's own laptop ignores alice's hosts file: the path check passes on the real fix.
       expect(failedIds(cheat), explain(cheat)).toEqual(['by-hand', 'attachment']);
       expect(cheat.results.find((r) => r.id === 'by-hand')?.reason).toMatch(/sent from elsewhere/);
+      // Cheat: both messages forged on the mail node itself, with the headers and log lines of a
+      // real delivery from Alice over TLS. The grader's witness at the ISP never saw them.
+      await apply(
+        run,
+        submissionFolder({ 'mail.sh': forgeOnMail(String(run.vars.sender), subject, String(run.vars.attachSubject)) }),
+      );
+      const forged = await grade(run);
+      expect(failedIds(forged), explain(forged)).toEqual(['by-hand', 'attachment']);
+      for (const id of ['by-hand', 'attachment'])
+        expect(forged.results.find((r) => r.id === id)?.reason).toMatch(/never crossed the network from Alice's side/);
     },
     LONG,
   );
@@ -140,4 +181,21 @@ describe('lab 14: email', () => {
       },
       LONG,
     );
+
+  it(
+    'is inconclusive without its witness, and stop removes the witness with the world',
+    async () => {
+      // The last world passed with the solution: with its witness gone, the grader cannot tell.
+      const witness = await findWitness(driver, I, 'isp');
+      expect(witness).toBeDefined();
+      await driver.removeContainer(witness as string);
+      const blind = await grade(run);
+      expect(blind.inconclusive, explain(blind)).toEqual(['by-hand', 'attachment']);
+      run = await start('14', I, 'seed-a');
+      expect(await findWitness(driver, I, 'isp')).toBeDefined();
+      await stop(driver, I);
+      expect(await labelledObjects(I)).toBe(0);
+    },
+    LONG,
+  );
 });

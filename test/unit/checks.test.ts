@@ -35,6 +35,7 @@ function ctx(answers: Answers = { ok: false, error: 'none' }): CheckContext {
     inspect: async () => {
       throw new Error('no probes in unit tests');
     },
+    witness: async () => undefined,
     node: () => {
       throw new Error('no nodes in unit tests');
     },

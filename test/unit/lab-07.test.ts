@@ -169,6 +169,7 @@ describe('lab 07: variation', () => {
         inspect: async () => {
           throw new Error('no probes here');
         },
+        witness: async () => undefined,
         node: () => {
           throw new Error('no nodes here');
         },

@@ -234,6 +234,7 @@ describe('lab 10: the trust check', () => {
         inspect: async () => {
           throw new Error('no probes');
         },
+        witness: async () => undefined,
         fresh: async () => {
           throw new Error('no fresh machines');
         },

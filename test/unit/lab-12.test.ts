@@ -371,6 +371,7 @@ describe('lab 12 segments check, on a fake world', () => {
       answers: async () => ({ ok: false as const, error: '' }),
       probe: async () => host('probe'),
       inspect: async () => host('inspect'),
+      witness: async () => undefined,
       fresh: async () => host('fresh@lan'),
       node: (n: string) => host(n),
     };

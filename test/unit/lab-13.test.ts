@@ -162,6 +162,7 @@ describe('lab 13: answers', () => {
       answers: async () => ({ ok: true, values, raw }),
       probe: async () => ({ where: 'p', run: async () => evidence }),
       inspect: async () => ({ where: 'i', run: async () => evidence }),
+      witness: async () => undefined,
       node: () => ({ where: 'n', run: async () => evidence }),
     };
   };
