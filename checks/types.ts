@@ -37,9 +37,10 @@ export interface Host {
 export interface Witness extends Host {
   /**
    * Everything the witness has kept since the lab started, as a classic pcap file (empty before
-   * its first packet). Throws when it cannot be read: the grader's problem.
+   * its first packet). Throws when it cannot be read: the grader's problem. (A Uint8Array, not a
+   * Buffer: the browser page's build reads this file too.)
    */
-  pcap(): Promise<Buffer>;
+  pcap(): Promise<Uint8Array>;
 }
 
 export interface CheckContext {

@@ -435,7 +435,8 @@ async function witnessSessions(
     };
   }
   try {
-    const sessions = tcpSessions(await w.pcap());
+    const raw = await w.pcap();
+    const sessions = tcpSessions(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength));
     const mine = aliceSessions(sessions);
     const lines = mine.map((s) => {
       const subjects = [...s.clientText.matchAll(/^Subject:[ \t]*(.*?)\r?$/gim)].map((x) => x[1]);
