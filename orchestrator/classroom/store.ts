@@ -132,19 +132,15 @@ export class Store {
   }
 
   learners(): LearnerRow[] {
-    return (
-      this.db.prepare(`SELECT id, name, seed, created_at, revoked_at FROM learners ORDER BY id`).all() as {
-        id: string;
-        name: string;
-        seed: string | null;
-        created_at: string;
-        revoked_at: string | null;
-      }[]
-    ).map((r) => ({ id: r.id, name: r.name, seed: r.seed, createdAt: r.created_at, revokedAt: r.revoked_at }));
+    return (this.db.prepare(`SELECT ${LEARNER_COLUMNS} FROM learners ORDER BY id`).all() as RawLearner[]).map(
+      learnerRow,
+    );
   }
 
+  /** One learner (the class server asks on every request: one row, not the whole class). */
   learner(id: string): LearnerRow | undefined {
-    return this.learners().find((l) => l.id === id);
+    const r = this.db.prepare(`SELECT ${LEARNER_COLUMNS} FROM learners WHERE id = ?`).get(id) as RawLearner | undefined;
+    return r && learnerRow(r);
   }
 
   /** Revokes a learner: their links and sessions stop working at once; their history stays. */
@@ -315,6 +311,16 @@ type RawCheck = {
   earned: number;
   at: string;
 };
+
+const LEARNER_COLUMNS = 'id, name, seed, created_at, revoked_at';
+type RawLearner = { id: string; name: string; seed: string | null; created_at: string; revoked_at: string | null };
+const learnerRow = (r: RawLearner): LearnerRow => ({
+  id: r.id,
+  name: r.name,
+  seed: r.seed,
+  createdAt: r.created_at,
+  revokedAt: r.revoked_at,
+});
 
 function runRow(r: RawRun): RunRow {
   return {
