@@ -48,8 +48,13 @@ export function learnerSeed(l: { id: string; seed?: string | null }): string {
   return l.seed ?? defaultSeed(l.id);
 }
 
+/** The teacher's own world is the instance of this id: no learner may have it. */
+export const TEACHER_ID = 'teacher';
+
 /** Why a learner id is refused, or undefined when it is fine. */
 export function learnerIdProblem(id: string): string | undefined {
+  if (id === TEACHER_ID)
+    return `learner id "${id}" is taken: ${INSTANCE_PREFIX}${id} is the teacher's own world; choose another`;
   if (LEARNER_ID.test(id)) return undefined;
   return `learner id "${id}" must be 1-18 lowercase letters, digits or dashes, starting with a letter (it names the instance ${INSTANCE_PREFIX}<id>)`;
 }

@@ -28,14 +28,14 @@ import {
   type Budget,
   type Cost,
 } from './admission.js';
-import { INSTANCE_PREFIX, instanceOf, learnerSeed, type ClassSpec } from './class-file.js';
+import { INSTANCE_PREFIX, instanceOf, learnerSeed, TEACHER_ID, type ClassSpec } from './class-file.js';
 import { classResults, EXPORT_FORMATS, renderExport, type ExportFormat } from './export.js';
 import { createClassAuth, type ClassAuth } from './session.js';
 import type { Principal, Store } from './store.js';
 import type { ClassEvent, TableRow, TableView } from './protocol.js';
 
 /** The instance of the teacher's own world (to try a lab before the class does). */
-export const TEACHER_INSTANCE = `${INSTANCE_PREFIX}teacher`;
+export const TEACHER_INSTANCE = instanceOf(TEACHER_ID);
 
 export interface ClassServerOptions {
   driver: Driver;

@@ -261,4 +261,8 @@ describe('labs, learners and instances', () => {
     expect(learnerIdProblem('Ada')).toContain('"Ada"');
     expect(learnerIdProblem('Ada')).toContain('class-<id>');
   });
+  it("refuses the id of the teacher's own world", () => {
+    expect(learnerIdProblem('teacher')).toMatch(/class-teacher is the teacher's own world/);
+    expect(learnerIdProblem('teachers')).toBeUndefined();
+  });
 });
