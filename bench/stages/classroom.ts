@@ -2,16 +2,14 @@
 // its memory idle and with every learner signed in and polling as the page does (the teacher's
 // live table open), and how long after a learner's check ends the teacher's table shows it (one
 // learner's world, lab 1). The worlds-at-once target of the classroom issue is not measured here.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { instanceOf } from '../../orchestrator/classroom/class-file.js';
 import { stop } from '../../orchestrator/runtime/engine.js';
-import { projectRoot } from '../../orchestrator/runtime/paths.js';
-import { round, type StageContext } from './context.js';
-import { rssMb } from './ui.js';
+import { round, rssMb, startCliServer, stopCliServer, type StageContext } from './context.js';
 
 const LEARNERS = 30;
 const learnerId = (i: number) => `bench-l${String(i).padStart(2, '0')}`;
@@ -22,43 +20,15 @@ interface Served {
   teacher: string;
 }
 
-function startServe(classFile: string, data: string): Promise<Served> {
-  const child = spawn(
-    process.execPath,
-    [
-      join(projectRoot(), 'bin', 'hurrynet.js'),
-      'serve',
-      '--class',
-      classFile,
-      '--data',
-      data,
-      '--listen',
-      '127.0.0.1:0',
-      '--idle',
-      '0',
-    ],
-    { env: { ...process.env, NO_COLOR: '1', HURRYNET_STANDBY: '0' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stdout?.on('data', (b: Buffer) => {
-      out += b.toString();
-      const origin = / on (http:\/\/\S+)/.exec(out)?.[1];
-      const teacher = /teacher: (\S+)/.exec(out)?.[1];
-      if (origin && teacher) resolve({ child, origin, teacher });
-    });
-    child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
-    child.on('exit', (code) => reject(new Error(`bench: hurrynet serve exited (${code}): ${err.trim()}`)));
+async function startServe(classFile: string, data: string): Promise<Served> {
+  const args = ['serve', '--class', classFile, '--data', data, '--listen', '127.0.0.1:0', '--idle', '0'];
+  const { child, found } = await startCliServer(args, (out) => {
+    const origin = / on (http:\/\/\S+)/.exec(out)?.[1];
+    const teacher = /teacher: (\S+)/.exec(out)?.[1];
+    return origin && teacher ? { origin, teacher } : undefined;
   });
+  return { child, ...found };
 }
-
-const stopServe = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGINT');
-  });
 
 /** Trades a link's token for the session cookie, as the browser does on the first visit. */
 async function signIn(link: string): Promise<string> {
@@ -161,7 +131,7 @@ export async function classroomStage(ctx: StageContext): Promise<void> {
   } finally {
     for (const p of pollers) clearInterval(p);
     abort.abort();
-    if (served) await stopServe(served.child);
+    if (served) await stopCliServer(served.child);
     await stop(ctx.driver, first).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }

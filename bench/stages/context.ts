@@ -1,6 +1,10 @@
 // What every bench stage shares: one context built by runBench, and the helpers more than one
 // stage needs. A stage is a small function that measures one thing and adds its results.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Driver } from '../../orchestrator/runtime/driver.js';
+import { projectRoot } from '../../orchestrator/runtime/paths.js';
 import { stop, type UpOptions } from '../../orchestrator/runtime/engine.js';
 import type { ImageSet, Progress } from '../../orchestrator/runtime/images.js';
 import { LABEL } from '../../orchestrator/runtime/plan.js';
@@ -121,4 +125,45 @@ export async function sweep(driver: Driver, instances: string[]): Promise<number
     await new Promise((r) => setTimeout(r, 500));
   }
   return removed;
+}
+
+/** Resident memory of a process, in MB (Linux /proc). */
+export function rssMb(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(m[1]) / 1024;
+}
+
+/**
+ * Starts a long-lived CLI server (`hurrynet ui`, `hurrynet serve`) in a process of its own, without
+ * standby worlds; resolves once `find` finds what it waits for in the server's output.
+ */
+export function startCliServer<T>(
+  args: string[],
+  find: (stdout: string) => T | undefined,
+): Promise<{ child: ChildProcess; found: T }> {
+  const child = spawn(process.execPath, [join(projectRoot(), 'bin', 'hurrynet.js'), ...args], {
+    env: { ...process.env, NO_COLOR: '1', HURRYNET_STANDBY: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout?.on('data', (b: Buffer) => {
+      out += b.toString();
+      const found = find(out);
+      if (found !== undefined) resolve({ child, found });
+    });
+    child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
+    child.on('exit', (code) => reject(new Error(`bench: hurrynet ${args[0] ?? ''} exited (${code}): ${err.trim()}`)));
+  });
+}
+
+/** Stops a CLI server as Ctrl-C would, and waits for it to exit. */
+export function stopCliServer(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGINT');
+  });
 }

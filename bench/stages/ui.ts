@@ -3,51 +3,32 @@
 // fast a keystroke comes back in a terminal (measured inside the page, from the key sent on the
 // socket to xterm.js having drawn the echo), idle and with a busy loop on a node, and the server's
 // memory with four terminals open. Skipped with a note where chromium or playwright-core is absent.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { containerName } from '../../orchestrator/runtime/plan.js';
-import { projectRoot } from '../../orchestrator/runtime/paths.js';
-import { median, percentile, round, type Measurement, type StageContext } from './context.js';
+import {
+  median,
+  percentile,
+  round,
+  rssMb,
+  startCliServer,
+  stopCliServer,
+  type Measurement,
+  type StageContext,
+} from './context.js';
 
 const CHROMIUM = process.env.HURRYNET_CHROMIUM ?? '/usr/bin/chromium';
 const KEYS = 60;
 
-/** Resident memory of a process, in MB (Linux /proc). */
-export function rssMb(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`no VmRSS for process ${pid}`);
-  return Number(m[1]) / 1024;
-}
-
 /** Starts `hurrynet ui` for the instance; resolves with its URL once it listens. */
-function startServer(instance: string): Promise<{ child: ChildProcess; url: string; ms: number }> {
+async function startServer(instance: string): Promise<{ child: ChildProcess; url: string; ms: number }> {
   const t0 = performance.now();
-  const child = spawn(
-    process.execPath,
-    [join(projectRoot(), 'bin', 'hurrynet.js'), 'ui', '--instance', instance, '--no-open'],
-    { env: { ...process.env, NO_COLOR: '1', HURRYNET_STANDBY: '0' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  const { child, found } = await startCliServer(
+    ['ui', '--instance', instance, '--no-open'],
+    (out) => /(http:\/\/\S+\?token=\S+)/.exec(out)?.[1],
   );
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stdout?.on('data', (b: Buffer) => {
-      out += b.toString();
-      const url = /(http:\/\/\S+\?token=\S+)/.exec(out)?.[1];
-      if (url) resolve({ child, url, ms: performance.now() - t0 });
-    });
-    child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
-    child.on('exit', (code) => reject(new Error(`bench: hurrynet ui exited (${code}): ${err.trim()}`)));
-  });
-}
-
-function stopServer(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGINT');
-  });
+  return { child, url: found, ms: performance.now() - t0 };
 }
 
 /**
@@ -127,7 +108,7 @@ export async function uiStage(ctx: StageContext): Promise<void> {
       await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
       interactive.push((performance.now() - t0) / 1000);
       await context.close();
-      await stopServer(s.child);
+      await stopCliServer(s.child);
     }
     ctx.add({
       name: 'ui: page interactive after the server is up',
@@ -213,6 +194,6 @@ export async function uiStage(ctx: StageContext): Promise<void> {
         .exec(containerName(ctx.warm, 'web'), ['kill', burner], { timeoutMs: 10000 })
         .catch(() => undefined);
     await browser.close();
-    await Promise.all(servers.map((s) => stopServer(s.child)));
+    await Promise.all(servers.map((s) => stopCliServer(s.child)));
   }
 }
