@@ -45,9 +45,7 @@ let driver: Driver | undefined;
 
 /** The image a node of this instance runs (the one that exists, even if images/ has changed since the world started). */
 async function imageOf(d: Driver, instance: string, node: 'web' | 'alice'): Promise<string> {
-  const name = containerName(instance, node);
-  const found = (await d.listContainers(Driver.projectLabels())).find((c) => c.name === name);
-  return found?.image ?? imageSet().roles[node];
+  return (await d.imageOf(containerName(instance, node))) ?? imageSet().roles[node];
 }
 
 /**

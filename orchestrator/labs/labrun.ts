@@ -384,7 +384,9 @@ export function dockerContext(
         // The node's capabilities exactly: the kernel lets a process reach another's /proc/PID/root
         // only when it holds all of that process's capabilities, and the grader needs no more.
         const caps = nodeCaps(spec).filter((c) => c !== 'NET_ADMIN' && c !== 'NET_RAW');
-        await driver.startSidecar(name, target, await driver.imageOf(target), probeLabels(node), 600, caps, {
+        const image = await driver.imageOf(target);
+        if (!image) throw new Error(`the node ${node} of instance ${instance} is not there`);
+        await driver.startSidecar(name, target, image, probeLabels(node), 600, caps, {
           sharePids: true,
         });
         return hostFor(`inspect@${node}`, name);

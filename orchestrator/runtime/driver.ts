@@ -644,10 +644,14 @@ export class Driver {
     await this.call(() => c.start());
   }
 
-  /** The image a container was created from (what a clean sidecar of the same role should use). */
-  async imageOf(container: string): Promise<string> {
-    const info = await this.call(() => this.docker.getContainer(container).inspect());
-    return info.Config.Image;
+  /** The image a container was created from (what a clean sidecar of the same role should use); undefined when there is no such container. */
+  async imageOf(container: string): Promise<string | undefined> {
+    try {
+      return (await this.docker.getContainer(container).inspect()).Config.Image;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw explainDockerError(err);
+    }
   }
 
   /**
