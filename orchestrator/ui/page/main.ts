@@ -81,7 +81,11 @@ const q = (params: Record<string, string> = {}) =>
 
 // ---- panels -----------------------------------------------------------------------------------------
 
+/** The panel on show; a finished start moves to the handout only if the learner stayed on the labs. */
+let shownPanel = 'labs';
+
 function showPanel(name: string): void {
+  shownPanel = name;
   for (const tab of document.querySelectorAll<HTMLButtonElement>('.panel-tabs [data-panel]'))
     tab.setAttribute('aria-selected', String(tab.dataset.panel === name));
   for (const panel of document.querySelectorAll<HTMLElement>('.panel')) panel.hidden = panel.id !== `panel-${name}`;
@@ -156,7 +160,7 @@ async function startLab(lab: string, opts: { reset?: boolean; force?: boolean })
   }
   await refresh();
   if (ok) {
-    showPanel('handout');
+    if (shownPanel === 'labs') showPanel('handout');
     if (!terminals.length) void openTerminal('alice');
   }
 }
