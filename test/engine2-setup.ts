@@ -1,12 +1,9 @@
 // Global setup of the engine2 project: the second engine answers, is not the first one under
-// another name, and has the lab images (copied from the first engine when it has them, which is
-// much faster than building; ensureImages then builds whatever is still missing).
-import { execFileSync } from 'node:child_process';
+// another name, and has the lab images (prepareEngine2Images).
 import Docker from 'dockerode';
 import type { TestProject } from 'vitest/node';
 import { Driver } from '../orchestrator/runtime/driver.js';
-import { ensureImages, imagesReady } from '../orchestrator/runtime/images.js';
-import { projectRoot } from '../orchestrator/runtime/paths.js';
+import { prepareEngine2Images } from './engine2-images.js';
 import { socketOf } from './engine2.js';
 
 const say = (m: string) => process.stderr.write(`[engine2] ${m}\n`);
@@ -33,13 +30,5 @@ export default async function setup(project: TestProject): Promise<void> {
     throw new Error(`${host} is the first engine again: the engine2 project would test nothing new`);
   const { version, apiVersion } = await engine2.version();
   say(`Docker ${version} (API ${apiVersion}) at ${host}: ${project.config.include.length} smoke files run here`);
-  if (!(await imagesReady(engine2))) {
-    // The script copies what the first engine has (docker save | docker load keeps tags and labels).
-    execFileSync('bash', ['scripts/engine2.sh', 'images'], {
-      cwd: projectRoot(),
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-  }
-  const { report } = await ensureImages(engine2, (m) => say(`[images] ${m}`));
-  say(`[images] ${report.built.length} built, ${report.reused.length} up to date in ${report.seconds.toFixed(1)} s`);
+  await prepareEngine2Images(engine2, say);
 }

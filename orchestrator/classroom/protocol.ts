@@ -5,6 +5,8 @@ export interface TableRow {
   id: string;
   name: string;
   instance: string;
+  /** The engine that holds the learner's world (a class on several engines; absent on one). */
+  engine?: string;
   /** running (this lab or another), queued (with the position), or stopped. */
   world: { state: 'running' | 'queued' | 'stopped'; position?: number };
   score?: number;

@@ -2,8 +2,9 @@
 // browser page of their own instance (class-<id>), bound to it by their session: the ui server's
 // app, api and terminals with a scope and hooks, never a second way of starting or grading. The
 // teacher signs in with theirs and gets /teacher: the live table, resets, exports, the audit log.
-// Worlds start only when the engine has room (admission.ts); a queued learner's world starts by
-// itself when another stops.
+// Worlds start only when an engine has room (admission.ts); a queued learner's world starts by
+// itself when another stops. A class may use several engines: each learner's world is placed once
+// on the least loaded (placement.ts), and everything for it goes there (driverFor).
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { existsSync } from 'node:fs';
 import { createServer as createHttp, type IncomingMessage, type Server } from 'node:http';
@@ -30,6 +31,7 @@ import {
 } from './admission.js';
 import { INSTANCE_PREFIX, instanceOf, learnerSeed, TEACHER_ID, type ClassSpec } from './class-file.js';
 import { classResults, EXPORT_FORMATS, renderExport, type ExportFormat } from './export.js';
+import { place, type Room } from './placement.js';
 import { createClassAuth, type ClassAuth } from './session.js';
 import type { Principal, Store } from './store.js';
 import type { ClassEvent, TableRow, TableView } from './protocol.js';
@@ -37,7 +39,16 @@ import type { ClassEvent, TableRow, TableView } from './protocol.js';
 /** The instance of the teacher's own world (to try a lab before the class does). */
 export const TEACHER_INSTANCE = instanceOf(TEACHER_ID);
 
+/** One Docker engine of the class, with the room its learners' worlds may take. */
+export interface ClassEngine {
+  /** As the teacher named it (--engines): the table shows it, the store keeps it. */
+  name: string;
+  driver: Driver;
+  budget: Budget;
+}
+
 export interface ClassServerOptions {
+  /** The engine of a class on one engine, and of the teacher's own world. */
   driver: Driver;
   spec: ClassSpec;
   store: Store;
@@ -48,6 +59,8 @@ export interface ClassServerOptions {
   /** A reverse proxy terminates TLS and checks Host (docs/classroom.md). */
   behindProxy?: boolean;
   budget: Budget;
+  /** Several engines (the first also holds the teacher's world); default: driver with budget. */
+  engines?: ClassEngine[];
   cost?: Cost;
   pageDir?: string;
   /** For the log lines of background work (a queued world started, a reset). */
@@ -65,8 +78,10 @@ export interface ClassServer {
   origin: string;
   port: number;
   server: Server;
-  /** Admission's state now (running worlds and the queue), for status and tests. */
+  /** Admission's state now over all engines (running worlds and the lines), for status and tests. */
   admission(): AdmissionState;
+  /** The engine that holds (or will hold) an instance's world, once placed. */
+  engineOf(instance: string): string | undefined;
   close(): Promise<void>;
 }
 
@@ -83,7 +98,12 @@ export function lastProgress(runs: { score: number; at: string }[]): string | un
 }
 
 export async function startClassServer(opts: ClassServerOptions): Promise<ClassServer> {
-  const { driver, spec, store } = opts;
+  const { spec, store } = opts;
+  const engines: ClassEngine[] = opts.engines?.length
+    ? opts.engines
+    : [{ name: opts.driver.endpoint ?? 'local', driver: opts.driver, budget: opts.budget }];
+  const first = engines[0] as ClassEngine;
+  const byName = new Map(engines.map((e) => [e.name, e]));
   const log = opts.log ?? (() => undefined);
   const cost = opts.cost ?? DEFAULT_WORLD_COST;
   const pageDir = opts.pageDir ?? staticDir();
@@ -98,11 +118,52 @@ export async function startClassServer(opts: ClassServerOptions): Promise<ClassS
     behindProxy: !!opts.behindProxy,
   });
 
-  // Worlds already running (a restarted server) hold their room.
-  let admission: AdmissionState = EMPTY;
-  for (const instance of (await listInstances(driver)).keys())
-    if (instance.startsWith(INSTANCE_PREFIX) && instance !== TEACHER_INSTANCE)
-      admission = { ...admission, running: new Map(admission.running).set(instance, cost) };
+  const learnerIdOfInstance = (instance: string) =>
+    instance.startsWith(INSTANCE_PREFIX) ? instance.slice(INSTANCE_PREFIX.length) : undefined;
+
+  /** Each engine's room: its running worlds and its line. */
+  const rooms = new Map<string, AdmissionState>(engines.map((e) => [e.name, EMPTY]));
+  /** Where each placed instance's world lives (the store keeps it for learners). */
+  const placedAt = new Map<string, string>();
+  const roomList = (): Room[] =>
+    engines.map((e) => ({ engine: e.name, budget: e.budget, state: rooms.get(e.name) ?? EMPTY }));
+  const roomOf = (engine: string) => rooms.get(engine) ?? EMPTY;
+  const engineOf = (instance: string): string | undefined => {
+    const known = placedAt.get(instance);
+    if (known) return known;
+    const id = learnerIdOfInstance(instance);
+    const stored = id ? store.learner(id)?.engine : undefined;
+    if (!stored || !byName.has(stored)) return undefined;
+    placedAt.set(instance, stored);
+    return stored;
+  };
+  const placeAt = (instance: string, engine: string) => {
+    placedAt.set(instance, engine);
+    const id = learnerIdOfInstance(instance);
+    if (id && store.learner(id) && store.learner(id)?.engine !== engine) store.placeLearner(id, engine);
+  };
+  /** Places a world that has no engine yet on the least loaded one; a placed world stays. */
+  const placeWorld = (instance: string): string => {
+    const engine = place(roomList(), cost, engineOf(instance));
+    placeAt(instance, engine);
+    return engine;
+  };
+  const driverFor = (instance: string): Driver =>
+    instance === TEACHER_INSTANCE ? first.driver : (byName.get(engineOf(instance) ?? '')?.driver ?? first.driver);
+
+  // Worlds already running (a restarted server) hold their room, on the engine that has them.
+  for (const e of engines)
+    for (const instance of (await listInstances(e.driver)).keys())
+      if (instance.startsWith(INSTANCE_PREFIX) && instance !== TEACHER_INSTANCE) {
+        const room = roomOf(e.name);
+        rooms.set(e.name, { ...room, running: new Map(room.running).set(instance, cost) });
+        placeAt(instance, e.name);
+      }
+  /** Every engine's room as one (the union of the worlds, the lines one after another). */
+  const merged = (): AdmissionState => ({
+    running: new Map(engines.flatMap((e) => [...roomOf(e.name).running])),
+    queue: engines.flatMap((e) => roomOf(e.name).queue),
+  });
   /** What each queued learner asked for, to start it when its turn comes. */
   const waiting = new Map<string, { lab: Lab; seed: string }>();
   const busy = new Map<string, string>();
@@ -140,9 +201,6 @@ export async function startClassServer(opts: ClassServerOptions): Promise<ClassS
     if (p?.role === 'teacher') return { instance: TEACHER_INSTANCE, bound: false, seed: 'teacher' };
     throw new HttpError(401, 'not signed in');
   };
-  const learnerIdOfInstance = (instance: string) =>
-    instance.startsWith(INSTANCE_PREFIX) ? instance.slice(INSTANCE_PREFIX.length) : undefined;
-
   const broadcast = (e: ClassEvent) => {
     for (const res of listeners) res.write(`data: ${JSON.stringify(e)}\n\n`);
   };
@@ -158,20 +216,24 @@ export async function startClassServer(opts: ClassServerOptions): Promise<ClassS
     });
     // In line like any start: admitNext starts it now when there is room, else when there is.
     waiting.set(instance, asked);
-    if (!admission.queue.includes(instance)) admission = { ...admission, queue: [...admission.queue, instance] };
-    admitNext();
+    const engine = placeWorld(instance);
+    const room = roomOf(engine);
+    if (!room.queue.includes(instance)) rooms.set(engine, { ...room, queue: [...room.queue, instance] });
+    admitNext(engine);
   };
 
   /** Stops the worlds whose learners have not been seen for idleMs. */
   const sweep = async () => {
     const now = Date.now();
-    for (const instance of [...admission.running.keys()]) {
+    for (const [instance, engine] of engines.flatMap((e) =>
+      [...roomOf(e.name).running.keys()].map((i) => [i, e] as const),
+    )) {
       if (busy.has(instance) || now - (lastSeen.get(instance) ?? startedAt) < idleMs) continue;
       busy.set(instance, 'stopping an idle world');
       try {
-        const running = await runningLab(driver, instance);
-        await stop(driver, instance);
-        admission = release(admission, instance);
+        const running = await runningLab(engine.driver, instance);
+        await stop(engine.driver, instance);
+        rooms.set(engine.name, release(roomOf(engine.name), instance));
         if (running) idled.set(instance, { lab: running.lab, seed: running.seed });
         store.audit('server', 'stopped an idle world', `${instance}${running ? ` lab ${running.lab.id}` : ''}`);
         log(`stopped the idle world ${instance}`);
@@ -182,7 +244,7 @@ export async function startClassServer(opts: ClassServerOptions): Promise<ClassS
         busy.delete(instance);
       }
     }
-    admitNext();
+    for (const e of engines) admitNext(e.name);
   };
   const startedAt = Date.now();
   let sweeping: Promise<void> | undefined;
@@ -194,29 +256,35 @@ export async function startClassServer(opts: ClassServerOptions): Promise<ClassS
       : undefined;
   sweeper?.unref();
 
-  /** Starts the first queued world if there is room now (in the background; its page sees it at the next look). */
-  const admitNext = () => {
-    const next = admission.queue[0];
-    if (!next) return;
+  /** Starts the first world in an engine's line if it has room now (in the background; its page sees it at the next look). */
+  const admitNext = (name: string) => {
+    const engine = byName.get(name);
+    const next = roomOf(name).queue[0];
+    if (!engine || !next) return;
     const asked = waiting.get(next);
-    const r = request(admission, opts.budget, next, cost);
+    const r = request(roomOf(name), engine.budget, next, cost);
     if (!r.decision.admitted) return;
-    admission = r.state;
+    rooms.set(name, r.state);
     waiting.delete(next);
-    if (!asked) return admitNext();
+    if (!asked) return admitNext(name);
     busy.set(next, `starting lab ${asked.lab.id}`);
     log(`admitted ${next}: starting lab ${asked.lab.id}`);
     broadcast({ type: 'world', instance: next, state: 'starting' });
-    const started = startLab(driver, asked.lab, { instance: next, seed: asked.seed, replace: true, standby: false })
+    const started = startLab(engine.driver, asked.lab, {
+      instance: next,
+      seed: asked.seed,
+      replace: true,
+      standby: false,
+    })
       .then(
         () => {
           store.audit('server', 'started a queued world', `${next} lab ${asked.lab.id}`);
           broadcast({ type: 'world', instance: next, state: 'running' });
         },
         (err: unknown) => {
-          log(`the queued world ${next} did not start: ${(err as Error).message}`);
-          admission = release(admission, next);
-          admitNext();
+          log(`the queued world ${next} did not start on ${name}: ${(err as Error).message}`);
+          rooms.set(name, release(roomOf(name), next));
+          admitNext(name);
         },
       )
       .finally(() => {
@@ -227,7 +295,7 @@ export async function startClassServer(opts: ClassServerOptions): Promise<ClassS
   };
 
   const app = createApp({
-    driver,
+    driver: first.driver,
     instance: TEACHER_INSTANCE,
     auth,
     pageDir,
@@ -235,10 +303,12 @@ export async function startClassServer(opts: ClassServerOptions): Promise<ClassS
       scope,
       standby: false,
       busy,
+      driverFor,
       beforeStart(s, lab) {
         if (s.instance === TEACHER_INSTANCE) return;
-        const r = request(admission, opts.budget, s.instance, cost);
-        admission = r.state;
+        const engine = byName.get(placeWorld(s.instance)) as ClassEngine;
+        const r = request(roomOf(engine.name), engine.budget, s.instance, cost);
+        rooms.set(engine.name, r.state);
         if (r.decision.admitted) return;
         waiting.set(s.instance, { lab, seed: s.seed ?? s.instance });
         broadcast({ type: 'world', instance: s.instance, state: 'queued', position: r.decision.position });
@@ -249,9 +319,11 @@ export async function startClassServer(opts: ClassServerOptions): Promise<ClassS
         );
       },
       afterStop(s) {
-        admission = release(admission, s.instance);
         waiting.delete(s.instance);
-        admitNext();
+        const engine = engineOf(s.instance);
+        if (!engine) return;
+        rooms.set(engine, release(roomOf(engine), s.instance));
+        admitNext(engine);
       },
       onReport(s, report: Report) {
         const id = learnerIdOfInstance(s.instance);
@@ -286,12 +358,15 @@ export async function startClassServer(opts: ClassServerOptions): Promise<ClassS
         const instance = instanceOf(l.id);
         const report = latest.get(l.id);
         const runs = store.runs(l.id, lab.id);
-        const position = positionOf(admission, instance);
+        const engine = engineOf(instance);
+        const room = engine ? roomOf(engine) : EMPTY;
+        const position = positionOf(room, instance);
         return {
           id: l.id,
           name: l.name,
           instance,
-          world: admission.running.has(instance)
+          ...(engines.length > 1 && engine ? { engine } : {}),
+          world: room.running.has(instance)
             ? { state: 'running' }
             : position
               ? { state: 'queued', position }
@@ -341,6 +416,7 @@ export async function startClassServer(opts: ClassServerOptions): Promise<ClassS
         throw new HttpError(400, 'learner must be a learner of this class');
       const instance = instanceOf(id);
       if (busy.has(instance)) throw new HttpError(409, `${id}'s world is busy: ${busy.get(instance)}`);
+      const driver = driverFor(instance);
       const running = await runningLab(driver, instance);
       if (!running) throw new HttpError(409, `${id} has no lab running`);
       busy.set(instance, `reset by the teacher`);
@@ -383,7 +459,13 @@ export async function startClassServer(opts: ClassServerOptions): Promise<ClassS
   const server = opts.tls ? createHttps({ cert: opts.tls.cert, key: opts.tls.key }, app) : createHttp(app);
   server.requestTimeout = 0;
   server.headersTimeout = 30_000;
-  const closeTerminals = attachTerminals(server, { driver, auth, instance: TEACHER_INSTANCE, scope });
+  const closeTerminals = attachTerminals(server, {
+    driver: first.driver,
+    driverFor,
+    auth,
+    instance: TEACHER_INSTANCE,
+    scope,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, opts.host, () => {
@@ -397,7 +479,8 @@ export async function startClassServer(opts: ClassServerOptions): Promise<ClassS
     origin: `${opts.tls ? 'https' : 'http'}://${shown}:${port}`,
     port,
     server,
-    admission: () => admission,
+    admission: merged,
+    engineOf,
     close: async () => {
       clearInterval(sweeper);
       await sweeping;

@@ -13,6 +13,8 @@ export interface LearnerRow {
   seed: string | null;
   createdAt: string;
   revokedAt: string | null;
+  /** The engine that holds (or last held) the learner's world; null until placed. */
+  engine: string | null;
 }
 
 export interface Principal {
@@ -75,6 +77,8 @@ const MIGRATIONS: string[] = [
    CREATE TABLE audit (
      id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL,
      action TEXT NOT NULL, detail TEXT NOT NULL);`,
+  // The engine a learner's world was placed on (a class on several engines): sticky once placed.
+  `ALTER TABLE learners ADD COLUMN engine TEXT;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -141,6 +145,11 @@ export class Store {
   learner(id: string): LearnerRow | undefined {
     const r = this.db.prepare(`SELECT ${LEARNER_COLUMNS} FROM learners WHERE id = ?`).get(id) as RawLearner | undefined;
     return r && learnerRow(r);
+  }
+
+  /** Where the learner's world lives from now on (the class server places it once). */
+  placeLearner(id: string, engine: string): void {
+    this.db.prepare(`UPDATE learners SET engine = ? WHERE id = ?`).run(engine, id);
   }
 
   /** Revokes a learner: their links and sessions stop working at once; their history stays. */
@@ -312,14 +321,22 @@ type RawCheck = {
   at: string;
 };
 
-const LEARNER_COLUMNS = 'id, name, seed, created_at, revoked_at';
-type RawLearner = { id: string; name: string; seed: string | null; created_at: string; revoked_at: string | null };
+const LEARNER_COLUMNS = 'id, name, seed, created_at, revoked_at, engine';
+type RawLearner = {
+  id: string;
+  name: string;
+  seed: string | null;
+  created_at: string;
+  revoked_at: string | null;
+  engine: string | null;
+};
 const learnerRow = (r: RawLearner): LearnerRow => ({
   id: r.id,
   name: r.name,
   seed: r.seed,
   createdAt: r.created_at,
   revokedAt: r.revoked_at,
+  engine: r.engine,
 });
 
 function runRow(r: RawRun): RunRow {

@@ -9,9 +9,9 @@ import { DockerUnavailableError } from '../errors.js';
 export { DockerUnavailableError };
 
 /** Turns low-level connection errors into advice a learner can act on. */
-export function explainDockerError(err: unknown): Error {
+export function explainDockerError(err: unknown, endpoint?: string): Error {
   const e = err as NodeJS.ErrnoException & { statusCode?: number; json?: { message?: string } };
-  const socket = process.env.DOCKER_HOST ?? '/var/run/docker.sock';
+  const socket = endpoint ?? process.env.DOCKER_HOST ?? '/var/run/docker.sock';
   if (e?.code === 'ENOENT' || e?.code === 'ECONNREFUSED') {
     return new DockerUnavailableError(
       `cannot reach the Docker engine at ${socket} (${e.code}). Start it (sudo systemctl start docker, or run dockerd), ` +
@@ -80,18 +80,34 @@ function isNotFound(err: unknown): boolean {
   return code === 404;
 }
 
+export interface DriverOptions {
+  /**
+   * Where this engine's lab links take their subnets. Engines that share one host (a class on two
+   * engines of one machine) need pools of their own: neither sees the other's networks.
+   */
+  subnetPool?: string;
+  /** How the engine is named in messages (its endpoint). */
+  endpoint?: string;
+  /** How to reach the engine (default: DOCKER_HOST, else the local socket). */
+  connection?: Docker.DockerOptions;
+}
+
 export class Driver {
   readonly docker: Docker;
+  readonly subnetPool: string | undefined;
+  readonly endpoint: string | undefined;
 
-  constructor(docker?: Docker) {
-    this.docker = docker ?? new Docker();
+  constructor(docker?: Docker, opts: DriverOptions = {}) {
+    this.docker = docker ?? new Docker(opts.connection);
+    this.subnetPool = opts.subnetPool;
+    this.endpoint = opts.endpoint;
   }
 
   private async call<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
-      throw explainDockerError(err);
+      throw explainDockerError(err, this.endpoint);
     }
   }
 
@@ -119,10 +135,14 @@ export class Driver {
     memoryLimit: boolean;
     pidsLimit: boolean;
     warnings: string[];
+    /** The engine machine's memory in bytes and its CPUs (0 when it does not say). */
+    memTotal: number;
+    ncpu: number;
   }> {
     type Raw = Partial<Record<'ServerVersion' | 'OperatingSystem' | 'KernelVersion' | 'Architecture', string>> &
       Partial<Record<'DockerRootDir' | 'CgroupVersion' | 'CgroupDriver', string>> &
-      Partial<Record<'MemoryLimit' | 'PidsLimit', boolean>> & { Warnings?: string[] | null };
+      Partial<Record<'MemoryLimit' | 'PidsLimit', boolean>> &
+      Partial<Record<'MemTotal' | 'NCPU', number>> & { Warnings?: string[] | null };
     const i = (await this.call(() => this.docker.info())) as Raw;
     return {
       serverVersion: i.ServerVersion ?? '',
@@ -135,6 +155,8 @@ export class Driver {
       memoryLimit: i.MemoryLimit !== false,
       pidsLimit: i.PidsLimit !== false,
       warnings: i.Warnings ?? [],
+      memTotal: i.MemTotal ?? 0,
+      ncpu: i.NCPU ?? 0,
     };
   }
 
@@ -146,7 +168,7 @@ export class Driver {
       return true;
     } catch (err) {
       if (isNotFound(err)) return false;
-      throw explainDockerError(err);
+      throw explainDockerError(err, this.endpoint);
     }
   }
 
@@ -231,7 +253,7 @@ export class Driver {
     try {
       await this.docker.getImage(ref).remove({ force: true });
     } catch (err) {
-      if (!isNotFound(err)) throw explainDockerError(err);
+      if (!isNotFound(err)) throw explainDockerError(err, this.endpoint);
     }
   }
 
@@ -276,7 +298,7 @@ export class Driver {
         return;
       } catch (err) {
         if (isNotFound(err)) return;
-        const explained = explainDockerError(err);
+        const explained = explainDockerError(err, this.endpoint);
         if (!/active endpoints/i.test(explained.message) || Date.now() + pause > deadline) throw explained;
       }
       await new Promise((r) => setTimeout(r, pause));
@@ -290,7 +312,7 @@ export class Driver {
       return info.Options?.['com.docker.network.bridge.name'];
     } catch (err) {
       if (isNotFound(err)) return undefined;
-      throw explainDockerError(err);
+      throw explainDockerError(err, this.endpoint);
     }
   }
 
@@ -359,7 +381,7 @@ export class Driver {
     } catch (err) {
       const code = (err as { statusCode?: number }).statusCode;
       // 409 "removal already in progress" means someone else is removing it: fine.
-      if (!isNotFound(err) && code !== 409) throw explainDockerError(err);
+      if (!isNotFound(err) && code !== 409) throw explainDockerError(err, this.endpoint);
     }
   }
 
@@ -371,7 +393,7 @@ export class Driver {
       return { running: info.State.Running, exitCode: info.State.ExitCode, startedAt: info.State.StartedAt };
     } catch (err) {
       if (isNotFound(err)) return undefined;
-      throw explainDockerError(err);
+      throw explainDockerError(err, this.endpoint);
     }
   }
 
@@ -383,7 +405,7 @@ export class Driver {
       return demuxBuffer(buf);
     } catch (err) {
       if (isNotFound(err)) return '';
-      throw explainDockerError(err);
+      throw explainDockerError(err, this.endpoint);
     }
   }
 
@@ -650,7 +672,7 @@ export class Driver {
       return (await this.docker.getContainer(container).inspect()).Config.Image;
     } catch (err) {
       if (isNotFound(err)) return undefined;
-      throw explainDockerError(err);
+      throw explainDockerError(err, this.endpoint);
     }
   }
 

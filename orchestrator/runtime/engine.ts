@@ -67,8 +67,8 @@ function serialized<T>(fn: () => Promise<T>): Promise<T> {
   return next;
 }
 
-function subnetPool(): string {
-  return process.env.HURRYNET_SUBNET_POOL ?? DEFAULT_POOL;
+function subnetPool(driver: Driver): string {
+  return driver.subnetPool ?? process.env.HURRYNET_SUBNET_POOL ?? DEFAULT_POOL;
 }
 
 function checkAborted(signal?: AbortSignal): void {
@@ -165,7 +165,7 @@ async function createObjects(
         const taken = (await driver.listNetworks()).flatMap((n) => n.subnets);
         // First try the start of the pool; after a clash with another process, a random place.
         const start = attempt === 0 ? 0 : Math.floor(Math.random() * 4096);
-        const chosen = allocateSubnets(subnetPool(), taken, world.links.length, SUBNET_LENGTH, start);
+        const chosen = allocateSubnets(subnetPool(driver), taken, world.links.length, SUBNET_LENGTH, start);
         const subnets = Object.fromEntries(world.links.map((l, i) => [l.name, chosen[i] as string]));
         const plan = planInstance(world, {
           instance,

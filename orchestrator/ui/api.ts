@@ -59,6 +59,8 @@ import type {
 
 export interface ApiDeps {
   driver: Driver;
+  /** The engine that holds an instance's world (a class on several engines); default: driver. */
+  driverFor?: (instance: string) => Driver;
   /** The instance the server was started for. */
   instance: string;
   /**
@@ -233,7 +235,8 @@ export interface Api {
 }
 
 export function createApi(deps: ApiDeps): Api {
-  const { driver } = deps;
+  // Asked at each use: a class places a learner's world on its engine just before it starts.
+  const driverOf = (instance: string): Driver => deps.driverFor?.(instance) ?? deps.driver;
   const api = express.Router();
   /** What each instance is busy with: one start, stop, check or journey at a time. */
   const busy = deps.busy ?? new Map<string, string>();
@@ -275,7 +278,7 @@ export function createApi(deps: ApiDeps): Api {
   }
 
   async function requireLab(instance: string): Promise<RunningLab> {
-    const running = await runningLab(driver, instance);
+    const running = await runningLab(driverOf(instance), instance);
     if (!running) throw new HttpError(400, `no lab is running in instance "${instance}": start one from the list`);
     return running;
   }
@@ -303,7 +306,10 @@ export function createApi(deps: ApiDeps): Api {
     const cached = statusCache.get(instance);
     if (cached && Date.now() - cached.at < STATUS_MAX_AGE_MS) return cached.view;
     const view = (async () => {
-      const [list, running] = await Promise.all([status(driver, instance), runningLab(driver, instance)]);
+      const [list, running] = await Promise.all([
+        status(driverOf(instance), instance),
+        runningLab(driverOf(instance), instance),
+      ]);
       const found = list[0];
       return {
         instance,
@@ -332,13 +338,13 @@ export function createApi(deps: ApiDeps): Api {
   api.get('/node', async (req, res) => {
     const instance = instanceOf(req);
     const node = nodeParam(req.query.node);
-    await nodeContainer(driver, instance, node);
+    await nodeContainer(driverOf(instance), instance, node);
     res.json({ instance, node });
   });
 
   api.get('/world', async (req, res) => {
     const instance = instanceOf(req);
-    const running = await runningLab(driver, instance);
+    const running = await runningLab(driverOf(instance), instance);
     const world = running ? labWorld(running.lab, running.vars) : canonicalWorld;
     const view: WorldView = {
       lab: running?.lab.id ?? null,
@@ -356,7 +362,7 @@ export function createApi(deps: ApiDeps): Api {
       if (typeof req.query.lab !== 'string' || !/^[a-z0-9-]{1,40}$/.test(req.query.lab))
         throw new HttpError(400, 'lab must be a lab number or name');
       lab = openLab(req, await findLab(req.query.lab));
-      const running = await runningLab(driver, instance);
+      const running = await runningLab(driverOf(instance), instance);
       vars = running?.lab.id === lab.id ? running.vars : varsFor(lab, scopeOf(req).seed ?? running?.seed ?? userSeed());
     } else {
       ({ lab, vars } = await requireLab(instance));
@@ -381,10 +387,10 @@ export function createApi(deps: ApiDeps): Api {
   ) {
     return exclusive(instance, `starting lab ${lab.id}`, async () => {
       deps.beforeStart?.(scope, lab);
-      const current = await instanceOccupant(driver, instance);
+      const current = await instanceOccupant(driverOf(instance), instance);
       const running = current?.running;
       const seed = scope.seed ?? running?.seed ?? userSeed();
-      const state = current ? await readAnswersState(driver, instance) : {};
+      const state = current ? await readAnswersState(driverOf(instance), instance) : {};
       const decision = decideStart({
         running: current && { lab: running?.lab.id, seed: running?.seed },
         wanted: { lab: lab.id },
@@ -412,7 +418,7 @@ export function createApi(deps: ApiDeps): Api {
             : `starting ${labName(lab)} on instance ${instance}`,
         });
         const standby = deps.standby ?? standbyEnabled();
-        const started = await startLab(driver, lab, {
+        const started = await startLab(driverOf(instance), lab, {
           instance,
           seed,
           replace: decision === 'replace',
@@ -464,8 +470,10 @@ export function createApi(deps: ApiDeps): Api {
     const instance = instanceOf(req);
     const r = await exclusive(instance, 'stopping', async () => {
       const ran =
-        (deps.standby ?? standbyEnabled()) ? await runningLab(driver, instance).catch(() => undefined) : undefined;
-      const stopped = await stop(driver, instance);
+        (deps.standby ?? standbyEnabled())
+          ? await runningLab(driverOf(instance), instance).catch(() => undefined)
+          : undefined;
+      const stopped = await stop(driverOf(instance), instance);
       if (stopped.containers || stopped.networks) {
         const next = ran ? await nextLab(ran.lab) : undefined;
         ensureStandbyInBackground(next ? { lab: next.id, seed: ran?.seed ?? '' } : undefined);
@@ -483,14 +491,14 @@ export function createApi(deps: ApiDeps): Api {
     await exclusive(instance, `checking lab ${running.lab.id}`, async () => {
       const send = ndjson(res);
       try {
-        const { answers } = await readAnswersState(driver, instance);
+        const { answers } = await readAnswersState(driverOf(instance), instance);
         send({ type: 'checks', checks: checkInfos(running.lab, running.vars) });
-        const report = await checkLab(driver, instance, running, {
+        const report = await checkLab(driverOf(instance), instance, running, {
           onResult: (result) => send({ type: 'result', result: withFlags(instance, result) }),
         });
-        await recordChecked(driver, instance, answers);
+        await recordChecked(driverOf(instance), instance, answers);
         const shown = { ...report, results: report.results.map((r) => withFlags(instance, r)) };
-        await recordReport(driver, instance, shown);
+        await recordReport(driverOf(instance), instance, shown);
         deps.onReport?.(scopeOf(req), shown);
         send({ type: 'checked', summary: summaryOf(report) });
       } catch (err) {
@@ -503,8 +511,8 @@ export function createApi(deps: ApiDeps): Api {
 
   api.get('/report', async (req, res) => {
     const instance = instanceOf(req);
-    const running = await runningLab(driver, instance);
-    const report = running ? await readReport(driver, instance) : undefined;
+    const running = await runningLab(driverOf(instance), instance);
+    const report = running ? await readReport(driverOf(instance), instance) : undefined;
     // A report of another lab (the world was replaced since) is not this lab's.
     if (!running || !report || report.lab !== running.lab.id) return void res.json(null);
     const view: LastReport = {
@@ -545,11 +553,11 @@ export function createApi(deps: ApiDeps): Api {
       if (!command.length) throw new HttpError(400, 'give a preset or a command to follow');
     }
     // The instance and its alice must run before anything streams (a 400, not an error event).
-    await nodeContainer(driver, instance, 'alice');
+    await nodeContainer(driverOf(instance), instance, 'alice');
     await exclusive(instance, 'following a journey', async () => {
       const send = ndjson(res);
       try {
-        const run = await runJourney(driver, {
+        const run = await runJourney(driverOf(instance), {
           instance,
           from: 'alice',
           command,

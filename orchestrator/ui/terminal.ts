@@ -56,6 +56,8 @@ export function parseControl(text: string): TerminalControl | undefined {
 
 export interface TerminalDeps {
   driver: Driver;
+  /** The engine that holds an instance's world (see ApiDeps.driverFor). */
+  driverFor?: (instance: string) => Driver;
   auth: Auth;
   instance: string;
   /** Who asks (see ApiDeps.scope): a bound scope opens terminals on its own instance only. */
@@ -76,13 +78,15 @@ export function attachTerminals(server: Server, deps: TerminalDeps): () => void 
         return refuseUpgrade(socket, 429, `at most ${MAX_TERMINALS} terminals at once: close one first`);
       let container: string;
       let node: string;
+      let driver = deps.driver;
       try {
         const scope = deps.scope?.(req) ?? { instance: deps.instance, bound: false };
         const instance = instanceParam(url.searchParams.get('instance') ?? undefined, scope.instance);
         if (scope.bound && instance !== scope.instance)
           throw new HttpError(403, `this session may open terminals only on its own instance, ${scope.instance}`);
         node = nodeParam(url.searchParams.get('node') ?? undefined);
-        container = await nodeContainer(deps.driver, instance, node);
+        driver = deps.driverFor?.(instance) ?? deps.driver;
+        container = await nodeContainer(driver, instance, node);
       } catch (err) {
         return refuseUpgrade(socket, statusOf(err), (err as Error).message);
       }
@@ -91,7 +95,7 @@ export function attachTerminals(server: Server, deps: TerminalDeps): () => void 
       wss.handleUpgrade(req, socket, head, (ws) => {
         open.add(ws);
         ws.on('close', () => open.delete(ws));
-        void bridge(ws, deps.driver, container, node, cols, rows);
+        void bridge(ws, driver, container, node, cols, rows);
       });
     })();
   });

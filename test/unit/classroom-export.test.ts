@@ -14,7 +14,7 @@ const lab = { id: '03', title: 'DNS & "names" <here>' };
 const now = new Date('2026-03-01T12:00:00.000Z');
 
 function row(id: string, name: string, over: Partial<LearnerRow> = {}): LearnerRow {
-  return { id, name, seed: null, createdAt: '2026-03-01T09:00:00.000Z', revokedAt: null, ...over };
+  return { id, name, seed: null, createdAt: '2026-03-01T09:00:00.000Z', revokedAt: null, engine: null, ...over };
 }
 
 function check(id: string, earned: number, over: Partial<CheckResult> = {}): CheckResult {

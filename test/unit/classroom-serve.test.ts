@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { appendLinks, linkOf, syncRoster, teacherLink } from '../../orchestrator/classroom/roster.js';
 import { lastProgress } from '../../orchestrator/classroom/server.js';
 import { Store } from '../../orchestrator/classroom/store.js';
-import { checkListen, parseListen } from '../../orchestrator/cli/commands/serve.js';
+import { checkListen, engineBudget, parseListen } from '../../orchestrator/cli/commands/serve.js';
 
 const stores: Store[] = [];
 const open = () => {
@@ -88,5 +88,15 @@ describe('hurrynet serve options', () => {
     expect(() => checkListen({ listen, cert: 'c.pem', key: 'k.pem', behindProxy: false })).not.toThrow();
     expect(() => checkListen({ listen, cert: 'c.pem', behindProxy: false })).toThrow(/go together/);
     expect(() => checkListen({ listen: { host: '127.0.0.1', port: 1 }, behindProxy: false })).not.toThrow();
+  });
+});
+
+describe('hurrynet serve --engines', () => {
+  it("gives each engine most of its own machine's memory and 8 CPUs a core, unless told", () => {
+    const info = { memTotal: 16 * 1024 ** 3, ncpu: 4 };
+    expect(engineBudget(info, {})).toEqual({ memoryMb: Math.floor(16 * 1024 * 0.8), cpus: 32 });
+    expect(engineBudget(info, { memory: 3000, cpus: 6 })).toEqual({ memoryMb: 3000, cpus: 6 });
+    // An engine that does not say falls back to this machine's.
+    expect(engineBudget({ memTotal: 0, ncpu: 0 }, {}).memoryMb).toBeGreaterThan(0);
   });
 });

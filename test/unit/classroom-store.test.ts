@@ -111,15 +111,22 @@ describe('classroom store: learners', () => {
     s.upsertLearner({ id: 'bob', name: 'Bob' });
     s.upsertLearner({ id: 'ada', name: 'Ada', seed: 's1' });
     expect(s.learners()).toEqual([
-      { id: 'ada', name: 'Ada', seed: 's1', createdAt: now.toISOString(), revokedAt: null },
-      { id: 'bob', name: 'Bob', seed: null, createdAt: now.toISOString(), revokedAt: null },
+      { id: 'ada', name: 'Ada', seed: 's1', createdAt: now.toISOString(), revokedAt: null, engine: null },
+      { id: 'bob', name: 'Bob', seed: null, createdAt: now.toISOString(), revokedAt: null, engine: null },
     ]);
     expect(s.learner('bob')?.name).toBe('Bob');
     expect(s.learner('nobody')).toBeUndefined();
     const created = now.toISOString();
     now = new Date('2026-03-02T00:00:00.000Z');
     s.upsertLearner({ id: 'ada', name: 'Ada L.' });
-    expect(s.learner('ada')).toEqual({ id: 'ada', name: 'Ada L.', seed: null, createdAt: created, revokedAt: null });
+    expect(s.learner('ada')).toEqual({
+      id: 'ada',
+      name: 'Ada L.',
+      seed: null,
+      createdAt: created,
+      revokedAt: null,
+      engine: null,
+    });
     expect(s.learners()).toHaveLength(2);
   });
 
@@ -384,5 +391,32 @@ describe('classroom store: a restarted server', () => {
     expect(again.runs('ada', '01')).toHaveLength(1);
     expect(again.latestReports('01').get('ada')?.score).toBe(2);
     expect(again.auditLog()[0]).toMatchObject({ actor: 'teacher', action: 'revoked', detail: 'bob' });
+  });
+});
+
+describe('store: where a learner world lives', () => {
+  it('keeps the engine a learner was placed on, over a reopen, and none until placed', () => {
+    const s = open();
+    s.upsertLearner({ id: 'ada', name: 'Ada' });
+    expect(s.learner('ada')?.engine).toBeNull();
+    s.placeLearner('ada', 'unix:///run/e2.sock');
+    s.close();
+    expect(open().learner('ada')?.engine).toBe('unix:///run/e2.sock');
+  });
+
+  it('migrates a class file of the schema before placements, keeping its learners', () => {
+    const s = open();
+    s.upsertLearner({ id: 'old', name: 'Old' });
+    s.close();
+    // The file as the previous version left it: no engine column, schema version one lower.
+    const raw = new Database(file);
+    raw.exec('ALTER TABLE learners DROP COLUMN engine');
+    raw.pragma(`user_version = ${SCHEMA_VERSION - 1}`);
+    raw.close();
+    const again = open();
+    expect(again.schemaVersion()).toBe(SCHEMA_VERSION);
+    expect(again.learner('old')).toMatchObject({ id: 'old', name: 'Old', engine: null });
+    again.placeLearner('old', 'e1');
+    expect(again.learner('old')?.engine).toBe('e1');
   });
 });

@@ -32,6 +32,8 @@ const INFO = {
   memoryLimit: true,
   pidsLimit: true,
   warnings: [],
+  memTotal: 0,
+  ncpu: 0,
 };
 
 const PROC_SELF_V1 = `9:name=systemd:/

@@ -4,6 +4,9 @@ import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { isLoopback } from '../../ui/auth.js';
+import { connect, parseEngines, type EngineSpec } from '../../runtime/endpoint.js';
+import type { Driver } from '../../runtime/driver.js';
+import type { ClassEngine } from '../../classroom/server.js';
 import type { Cli } from '../context.js';
 import { bold, dim } from '../ui.js';
 import { parseHost, parsePort } from './ui.js';
@@ -19,6 +22,7 @@ export interface ServeOptions {
   memory?: number;
   cpus?: number;
   idle: number;
+  engines?: EngineSpec[];
   addLearner: string[];
   revoke: string[];
 }
@@ -41,6 +45,33 @@ const collect = (v: string, all: string[]) => [...all, v];
 /** The room the class's worlds may take on this engine: most of the memory, and idle worlds share the cores. */
 export function defaultBudget(): { memoryMb: number; cpus: number } {
   return { memoryMb: Math.floor((totalmem() / 1024 / 1024) * 0.8), cpus: Math.max(1, cpus().length) * 8 };
+}
+
+/** An engine's room: --memory/--cpus when given, else most of the engine machine's own (docker info). */
+export function engineBudget(
+  info: { memTotal: number; ncpu: number },
+  o: Pick<ServeOptions, 'memory' | 'cpus'>,
+): { memoryMb: number; cpus: number } {
+  const local = defaultBudget();
+  return {
+    memoryMb: o.memory ?? (info.memTotal > 0 ? Math.floor((info.memTotal / 1024 / 1024) * 0.8) : local.memoryMb),
+    cpus: o.cpus ?? (info.ncpu > 0 ? info.ncpu * 8 : local.cpus),
+  };
+}
+
+/** Each engine of --engines answers and has the lab images (built there now if not), or serve stops. */
+async function connectEngines(specs: EngineSpec[], o: ServeOptions): Promise<ClassEngine[]> {
+  const { getImages } = await import('../../runtime/engine.js');
+  return Promise.all(
+    specs.map(async (spec, i) => {
+      const driver: Driver = connect(spec, i);
+      const info = await driver.info().catch((err: Error) => {
+        throw new UsageError(`engine ${spec.name} does not answer: ${err.message}`);
+      });
+      await getImages(driver, (line) => process.stderr.write(`${dim(`[${spec.name}]`)} ${line}\n`));
+      return { name: spec.name, driver, budget: engineBudget(info, o) };
+    }),
+  );
 }
 
 /** Refuses a listener that would send links and cookies in the clear over a network. */
@@ -98,11 +129,13 @@ async function serve(cli: Cli, o: ServeOptions): Promise<void> {
       );
       return;
     }
-    const driver = cli.driver();
+    const engines = o.engines ? await connectEngines(o.engines, o) : undefined;
+    const driver = engines?.[0]?.driver ?? cli.driver();
     await driver.ping();
     const { startClassServer } = await import('../../classroom/server.js');
     const server = await startClassServer({
       driver,
+      ...(engines ? { engines } : {}),
       spec,
       store,
       host: o.listen.host,
@@ -128,6 +161,9 @@ async function serve(cli: Cli, o: ServeOptions): Promise<void> {
       `${bold('hurrynet serve')}: class ${bold(spec.name)} on ${server.origin}\n` +
         `  teacher: ${teacher}\n` +
         `  learners' links: ${csv}${issued.length ? ` (${issued.length} new)` : ''}\n` +
+        (engines && engines.length > 1
+          ? `  engines: ${engines.map((e) => `${e.name} (${Math.round(e.budget.memoryMb / 1024)} GB for worlds)`).join(', ')}\n`
+          : '') +
         dim(`Ctrl-C stops the server; the learners' worlds keep running, and the next start finds them again.\n`),
     );
     await new Promise<void>((done) => {
@@ -184,6 +220,20 @@ export function register(program: Command, cli: Cli): void {
           return n;
         }),
     )
+    .addOption(
+      new Option(
+        '--engines <list>',
+        "Docker engines for the learners' worlds, comma-separated: unix:///PATH, tcp://HOST:PORT (TLS from " +
+          'DOCKER_CERT_PATH) or docker context names, each optionally =POOL (its lab subnets). Each learner is ' +
+          'placed on the least loaded engine and stays there',
+      ).argParser((v) => {
+        try {
+          return parseEngines(v);
+        } catch (err) {
+          throw new InvalidArgumentError((err as Error).message);
+        }
+      }),
+    )
     .option('--add-learner <id[:name]>', 'add a learner (or give one a new link) and stop', collect, [])
     .option('--revoke <id>', "revoke a learner's link and sessions and stop", collect, [])
     .addHelpText(
@@ -193,6 +243,7 @@ Each learner's personal link is written to <data>/learners.csv (readable only by
 link is printed at every start. Examples:
   hurrynet serve --class class.yaml
   hurrynet serve --class class.yaml --listen 0.0.0.0:8443 --cert cert.pem --key key.pem
+  hurrynet serve --class class.yaml --engines unix:///var/run/docker.sock,lab-server-2
   hurrynet serve --class class.yaml --add-learner grace:"Grace Hopper"
   hurrynet serve --class class.yaml --revoke ada`,
     )

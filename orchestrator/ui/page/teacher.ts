@@ -39,7 +39,12 @@ function row(view: TableView, l: TableRow): HTMLTableRowElement {
     'tr',
     { 'data-learner': l.id, class: stuck ? 'stuck' : '' },
     h('td', {}, h('b', {}, l.name), ' ', h('span', { class: 'muted' }, l.id)),
-    h('td', {}, world),
+    h(
+      'td',
+      l.engine ? { 'data-engine': l.engine } : {},
+      world,
+      l.engine ? h('span', { class: 'muted' }, ` on ${l.engine}`) : '',
+    ),
     h('td', { class: 'score' }, l.score === undefined ? '' : `${l.score}/${String(l.maxScore)}`),
     ...view.checks.map((c) => {
       const status = l.checks[c.id];
