@@ -18,6 +18,8 @@ await build({
     { in: join(page, 'style.css'), out: 'main' },
     // The class server's teacher page (hurrynet serve).
     { in: join(page, 'teacher.ts'), out: 'teacher' },
+    // With xterm's styles, for the teacher's read-only watch view.
+    { in: join(page, 'teacher.css'), out: 'teacher' },
   ],
   outdir: out,
   bundle: true,
@@ -29,5 +31,5 @@ await build({
   // The page's tsconfig, not the server's (DOM, bundler resolution).
   tsconfig: join(page, 'tsconfig.json'),
 });
-for (const f of ['index.html', 'teacher.html', 'teacher.css']) copyFileSync(join(page, f), join(out, f));
+for (const f of ['index.html', 'teacher.html']) copyFileSync(join(page, f), join(out, f));
 process.stdout.write(`hurrynet: built the browser page into ${out}\n`);

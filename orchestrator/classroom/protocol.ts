@@ -14,6 +14,8 @@ export interface TableRow {
   /** Check id to its status in the newest run (passed, failed, inconclusive, skipped). */
   checks: Record<string, string>;
   runs: number;
+  /** How many terminals the learner has open now (the teacher may watch them). */
+  terminals: number;
   lastRunAt?: string;
   /** When the learner last reached a higher score: who is stuck shows here. */
   lastProgressAt?: string;
@@ -35,4 +37,6 @@ export interface ClassView {
 /** A server-sent event on /teacher/api/events: a check ran, or a world was queued or started. */
 export type ClassEvent =
   | { type: 'report'; learner: string; lab: string; score: number; maxScore: number }
-  | { type: 'world'; instance: string; state: string; position?: number };
+  | { type: 'world'; instance: string; state: string; position?: number }
+  /** A learner's terminal opened or ended. */
+  | { type: 'terminals'; instance: string };

@@ -6,7 +6,8 @@
 // itself when another stops. A class may use several engines: each learner's world is placed once
 // on the least loaded (placement.ts), and everything for it goes there (driverFor).
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer as createHttp, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttps } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -17,8 +18,10 @@ import { labChecks, runningLab, startLab } from '../labs/labrun.js';
 import { listInstances, stop } from '../runtime/engine.js';
 import type { Driver } from '../runtime/driver.js';
 import { HttpError, type Scope } from '../ui/api.js';
-import { createApp, PageNotBuiltError, staticDir } from '../ui/server.js';
+import type { LiveTerminalView } from '../ui/protocol.js';
+import { contentSecurityPolicy, createApp, PageNotBuiltError, staticDir } from '../ui/server.js';
 import { attachTerminals } from '../ui/terminal.js';
+import { TerminalRegistry } from '../ui/terminal-watch.js';
 import {
   DEFAULT_WORLD_COST,
   EMPTY,
@@ -205,6 +208,13 @@ export async function startClassServer(opts: ClassServerOptions): Promise<ClassS
     for (const res of listeners) res.write(`data: ${JSON.stringify(e)}\n\n`);
   };
 
+  /** The learners' live terminals, for the teacher to watch read-only (a terminal opening or ending reloads the table). */
+  const terminals = new TerminalRegistry({
+    onChange: (t) => broadcast({ type: 'terminals', instance: t.instance }),
+  });
+  /** The terminals a learner opened themselves (not the teacher's, opened there to help). */
+  const learnerTerminals = (instance: string) => terminals.list(instance).filter((t) => t.bound);
+
   /** A learner is back: their idle world starts again (through admission, like any start). */
   const wake = (instance: string) => {
     const asked = idled.get(instance);
@@ -374,6 +384,7 @@ export async function startClassServer(opts: ClassServerOptions): Promise<ClassS
           ...(report ? { score: report.score, maxScore: report.maxScore } : {}),
           checks: Object.fromEntries((report?.results ?? []).map((r) => [r.id, r.status])),
           runs: runs.length,
+          terminals: learnerTerminals(instance).length,
           ...(runs.length
             ? {
                 lastRunAt: runs
@@ -391,7 +402,15 @@ export async function startClassServer(opts: ClassServerOptions): Promise<ClassS
   function teacherRoutes(): express.Router {
     const r = express.Router();
     r.use(teacherOnly);
-    r.get('/', (_req, res) => res.sendFile(join(pageDir, 'teacher.html')));
+    // The page's terminals (the watch view) need the style nonce, as the learner's page does (ui/server.ts).
+    let teacherHtml: string | undefined;
+    r.get('/', (_req, res) => {
+      teacherHtml ??= readFileSync(join(pageDir, 'teacher.html'), 'utf8');
+      const nonce = randomBytes(16).toString('base64');
+      res.setHeader('Content-Security-Policy', contentSecurityPolicy(nonce));
+      res.setHeader('Cache-Control', 'no-store');
+      res.type('html').send(teacherHtml.replaceAll('__STYLE_NONCE__', nonce));
+    });
     r.get('/api/class', async (_req, res) => {
       const labs = await Promise.all(spec.labs.map((id) => findLab(id)));
       res.json({ name: spec.name, labs: labs.map((l) => ({ id: l.id, title: l.title })) });
@@ -438,6 +457,20 @@ export async function startClassServer(opts: ClassServerOptions): Promise<ClassS
       store.audit('teacher', 'opened a terminal to help', id);
       res.json({ instance: instanceOf(id) });
     });
+    /** A learner's live terminals, to watch one read-only (WS_WATCH_PATH). */
+    r.get('/api/terminals', (req, res) => {
+      const id = req.query.learner;
+      if (typeof id !== 'string' || !store.learner(id))
+        throw new HttpError(400, 'learner must be a learner of this class');
+      const list: LiveTerminalView[] = learnerTerminals(instanceOf(id)).map((t) => ({
+        id: t.id,
+        node: t.node,
+        openedAt: t.openedAt,
+        cols: t.cols,
+        rows: t.rows,
+      }));
+      res.json(list);
+    });
     // Server-sent events: a check run, a world queued or started. The page reloads its table on each.
     r.get('/api/events', (req, res) => {
       res.writeHead(200, {
@@ -465,6 +498,11 @@ export async function startClassServer(opts: ClassServerOptions): Promise<ClassS
     auth,
     instance: TEACHER_INSTANCE,
     scope,
+    terminals,
+    // Only the teacher watches, and only read-only; a learner may not even watch their own.
+    mayWatch: (req) => auth.principal(req)?.role === 'teacher',
+    onWatch: (_req, t) =>
+      store.audit('teacher', 'watched a terminal', `${learnerIdOfInstance(t.instance) ?? t.instance} on ${t.node}`),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -124,6 +124,8 @@ export type StreamEvent =
   | { type: 'error'; message: string };
 
 export const WS_TERMINAL_PATH = '/ws/terminal';
+/** Watching a live terminal read-only (?session=ID): output only, whatever the watcher sends is dropped. */
+export const WS_WATCH_PATH = '/ws/watch';
 /** The largest terminal input frame (a paste) the server takes; larger ones close the socket. */
 export const MAX_TERMINAL_FRAME = 64 * 1024;
 /** The largest JSON body a route takes. */
@@ -133,4 +135,17 @@ export const MAX_BODY_BYTES = 64 * 1024;
 export type TerminalControl = { type: 'resize'; cols: number; rows: number };
 /** Text frames from the server. */
 export type TerminalNotice =
-  { type: 'ready'; node: string } | { type: 'exit'; code: number } | { type: 'error'; message: string };
+  | { type: 'ready'; node: string }
+  | { type: 'exit'; code: number }
+  | { type: 'error'; message: string }
+  /** To a watcher: the watched terminal's size (on joining and when its owner resizes it). */
+  | { type: 'resize'; cols: number; rows: number };
+
+/** A live terminal as the class teacher's list shows it (GET /teacher/api/terminals). */
+export interface LiveTerminalView {
+  id: string;
+  node: string;
+  openedAt: string;
+  cols: number;
+  rows: number;
+}

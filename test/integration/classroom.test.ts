@@ -3,7 +3,8 @@
 // a learner's crafted requests for the other's instance or for a teacher route are refused (403),
 // over HTTP and WebSocket. The teacher's table fills in when a learner checks. With room for one
 // world, the second learner is queued and admitted when the first world stops. A restarted server
-// keeps the history and the sessions, and the terminals connect again.
+// keeps the history and the sessions, and the terminals connect again; the teacher watches a
+// learner's terminal read-only (what the teacher types never reaches it).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -237,6 +238,72 @@ describe('a class on one server', () => {
     expect(csv).toMatch(new RegExp(`^${ADA},`, 'm'));
     const audit = store.auditLog(50).map((r) => r.action);
     expect(audit).toEqual(expect.arrayContaining(['signed in', 'exported grades', 'started a queued world']));
+  });
+
+  it("lets the teacher watch a learner's terminal read-only, live", { timeout: 90_000 }, async () => {
+    screenshotsOnFailure('watch');
+    const teacher = pages.teacher as Page;
+    const bob = pages[BOB] as Page;
+    const rows = (p: Page, selector: string) =>
+      p.evaluate(
+        (sel) => [...(document.querySelector(sel)?.children ?? [])].map((r) => r.textContent).join('\n'),
+        selector,
+      );
+    const bobText = () => rows(bob, '.term-pane[data-node="alice"] .xterm-rows');
+    const watchRows = '#watch-panes .watch-pane[data-node="alice"] .xterm-rows';
+    const listed = await teacher.evaluate(
+      async (id) =>
+        (await (await fetch(`/teacher/api/terminals?learner=${id}`)).json()) as { id: string; node: string }[],
+      BOB,
+    );
+    expect(listed.map((t) => t.node)).toEqual(['alice']);
+    const session = listed[0]?.id ?? '';
+
+    await teacher.click(`#table tr[data-learner="${BOB}"] button[data-watch="${BOB}"]:not([disabled])`);
+    expect(await teacher.textContent('#watch-panes .watch-label')).toContain(
+      "read-only: you are watching Bob Kahn's terminal on alice",
+    );
+    // The replay: what Bob typed before the teacher came.
+    await teacher.waitForFunction((sel) => /class-42/.test(document.querySelector(sel)?.textContent ?? ''), watchRows, {
+      timeout: 20_000,
+    });
+    // Then live output.
+    await bob.locator('.term-tab[data-node="alice"] span').first().click();
+    await bob.keyboard.type('echo watched-$((5*5))\n');
+    await teacher.waitForFunction(
+      (sel) => /watched-25/.test(document.querySelector(sel)?.textContent ?? ''),
+      watchRows,
+      {
+        timeout: 20_000,
+      },
+    );
+
+    // Typed into the watch view, and sent on its socket by hand: neither reaches Bob's shell.
+    await teacher.click('#watch-panes .watch-pane[data-node="alice"] .watch-term');
+    await teacher.keyboard.type('echo leak-$((1+1))\n');
+    await teacher.evaluate(() =>
+      (window as unknown as { hurrynetTeacher?: { watching(): { ws: WebSocket }[] } }).hurrynetTeacher
+        ?.watching()[0]
+        ?.ws.send(new TextEncoder().encode('echo leak-$((1+1))\r')),
+    );
+    // Bob's next command comes after those: once its output shows, a leak would have shown too.
+    await bob.keyboard.type('echo after-$((3*3))\n');
+    await bob.waitForFunction(
+      () => /after-9/.test(document.querySelector('.term-pane[data-node="alice"] .xterm-rows')?.textContent ?? ''),
+      null,
+      { timeout: 20_000 },
+    );
+    await teacher.waitForFunction((sel) => /after-9/.test(document.querySelector(sel)?.textContent ?? ''), watchRows, {
+      timeout: 20_000,
+    });
+    expect(await bobText()).not.toMatch(/leak-2/);
+    expect(await rows(teacher, watchRows)).not.toMatch(/leak-2/);
+
+    // A learner may not watch, not even their own terminal.
+    expect(await wsStatus(`/ws/watch?session=${session}`, await cookieOf(BOB))).toBe(403);
+    expect(store.auditLog(50).map((r) => r.action)).toContain('watched a terminal');
+    await teacher.click('#watch-close');
+    expect(await teacher.isHidden('#watch')).toBe(true);
   });
 
   it(

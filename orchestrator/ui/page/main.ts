@@ -4,6 +4,8 @@
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
 import { $, h } from './dom.js';
+// Styles under the page's policy: xterm's <style> elements get the page's nonce.
+import './style-nonce.js';
 import { ApiError, failure, getJson, postJson } from './http.js';
 import { HINT_LEVEL_NAMES, MAX_HINT_LEVEL, type CheckResult, type Evidence } from '../../../checks/types.js';
 import {
@@ -21,19 +23,6 @@ import {
   type TerminalNotice,
   type WorldView,
 } from '../protocol.js';
-
-// ---- styles under the page's policy ---------------------------------------------------------------
-// xterm.js measures the font and writes what it measured into <style> elements it creates. The
-// policy admits styles from this server and those carrying the page's nonce: give them the nonce.
-const styleNonce = document.querySelector<HTMLMetaElement>('meta[name="hn-style-nonce"]')?.content ?? '';
-{
-  const create = Document.prototype.createElement;
-  Document.prototype.createElement = function (this: Document, tag: string, options?: ElementCreationOptions) {
-    const el = create.call(this, tag, options);
-    if (styleNonce && tag.toLowerCase() === 'style') (el as HTMLStyleElement).nonce = styleNonce;
-    return el;
-  } as typeof Document.prototype.createElement;
-}
 
 // ---- small helpers --------------------------------------------------------------------------------
 
