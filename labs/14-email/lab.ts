@@ -399,21 +399,79 @@ export const minTlsBytes = (mboxBytes: number) => Math.max(0, Math.floor((mboxBy
  */
 export const MIN_TLS_MAIL_RECORDS = 3;
 
-/** A session that said STARTTLS in the clear and then sent a mail transaction of at least mboxBytes in TLS. */
-export function tlsSessionFor(sessions: TcpSession[], mboxBytes: number): TcpSession | undefined {
-  return sessions.find(
-    (s) =>
-      s.clientTlsAt !== undefined &&
-      /^STARTTLS\r?$/im.test(s.clientText) &&
-      (s.clientTlsRecords ?? []).filter((t) => t === 23).length >= MIN_TLS_MAIL_RECORDS &&
-      s.clientBytes - s.clientTlsAt >= minTlsBytes(mboxBytes),
+/** Whether a session said STARTTLS in the clear and then sent a mail transaction of at least mboxBytes in TLS. */
+export function carriesTls(s: TcpSession, mboxBytes: number): boolean {
+  return (
+    s.clientTlsAt !== undefined &&
+    /^STARTTLS\r?$/im.test(s.clientText) &&
+    (s.clientTlsRecords ?? []).filter((t) => t === 23).length >= MIN_TLS_MAIL_RECORDS &&
+    s.clientBytes - s.clientTlsAt >= minTlsBytes(mboxBytes)
   );
 }
 
-/** Whether the witness saw this message (by its Received header: TLS or plaintext) cross from Alice's side. */
-export function witnessed(m: Message, sessions: TcpSession[]): boolean {
+/** A session that said STARTTLS in the clear and then sent a mail transaction of at least mboxBytes in TLS. */
+export function tlsSessionFor(sessions: TcpSession[], mboxBytes: number): TcpSession | undefined {
+  return sessions.find((s) => carriesTls(s, mboxBytes));
+}
+
+/** When Postfix took the message in: the date at the end of its Received header, in seconds. */
+export function receivedAt(m: Message): number | undefined {
+  const i = m.received.lastIndexOf(';');
+  if (i < 0) return undefined;
+  const t = Date.parse(
+    m.received
+      .slice(i + 1)
+      .replace(/\([^)]*\)/g, '')
+      .trim(),
+  );
+  return Number.isFinite(t) ? t / 1000 : undefined;
+}
+
+/**
+ * The header has whole seconds and the capture's clock is the same kernel's; a busy machine may
+ * write the header a little after the last captured segment.
+ */
+const CLOCK_SLACK_S = 3;
+export const during = (s: TcpSession, at: number | undefined): boolean =>
+  at !== undefined && at >= Math.floor(s.start) - CLOCK_SLACK_S && at <= s.end + CLOCK_SLACK_S;
+
+/**
+ * Which TLS session vouches for which message over TLS from Alice: each message needs a session of
+ * its own that was open when Postfix dated it and carried at least its size, so one real session
+ * cannot vouch for a second message written on the mail server (a bipartite matching: every
+ * message that can have a session gets one).
+ */
+export function tlsVouchers(mailbox: Message[], sessions: TcpSession[]): Map<Message, TcpSession> {
   const mine = aliceSessions(sessions);
-  return overTls(m) ? tlsSessionFor(mine, m.bytes) !== undefined : mine.some((s) => carriedSubject(s, m.subject));
+  const tls = mailbox.filter((m) => overTls(m) && receivedFrom(m, ALICE_PUBLIC));
+  const fits = new Map(tls.map((m) => [m, mine.filter((s) => during(s, receivedAt(m)) && carriesTls(s, m.bytes))]));
+  const holder = new Map<TcpSession, Message>();
+  const take = (m: Message, tried: Set<TcpSession>): boolean => {
+    for (const s of fits.get(m) ?? []) {
+      if (tried.has(s)) continue;
+      tried.add(s);
+      const other = holder.get(s);
+      if (!other || take(other, tried)) {
+        holder.set(s, m);
+        return true;
+      }
+    }
+    return false;
+  };
+  // Kuhn's augmenting paths: a handful of messages and sessions.
+  for (const m of tls) take(m, new Set());
+  return new Map([...holder].map(([s, m]) => [m, s]));
+}
+
+/**
+ * Whether the witness saw this message cross from Alice's side: in the clear, a session open at
+ * its date that carried its subject; over TLS, a session of its own among all of Alice's TLS
+ * messages in the mailbox (tlsVouchers).
+ */
+export function witnessed(m: Message, sessions: TcpSession[], mailbox: Message[] = [m]): boolean {
+  const at = receivedAt(m);
+  if (overTls(m)) return tlsVouchers(mailbox.includes(m) ? mailbox : [...mailbox, m], sessions).has(m);
+  return aliceSessions(sessions).some((s) => during(s, at) && carriedSubject(s, m.subject));
 }
 
 /** The witness's SMTP sessions, or the inconclusive verdict when there is no witness to ask. */
@@ -440,7 +498,8 @@ async function witnessSessions(
     const mine = aliceSessions(sessions);
     const lines = mine.map((s) => {
       const subjects = [...s.clientText.matchAll(/^Subject:[ \t]*(.*?)\r?$/gim)].map((x) => x[1]);
-      return `${describeSessions([s])}${subjects.length ? `; subjects in the clear: ${subjects.join(', ')}` : ''}`;
+      const when = `${clock(s.start)}-${clock(s.end)}`;
+      return `${when} ${describeSessions([s])}${subjects.length ? `; subjects in the clear: ${subjects.join(', ')}` : ''}`;
     });
     const output = lines.length ? lines.join('\n') : `(no SMTP session from ${ALICE_PUBLIC} to ${MAIL_PUBLIC}:25)`;
     return { sessions, evidence: { where, command, exitCode: 0, output } };
@@ -450,9 +509,12 @@ async function witnessSessions(
   }
 }
 
+/** A capture time as the Received header's clock shows it (UTC, whole seconds). */
+const clock = (seconds: number) => new Date(Math.floor(seconds) * 1000).toISOString().slice(11, 19);
+
 /** The learner's reason when Bob's mailbox holds a message the witness never saw. */
 export const neverCrossed = (subject: string) =>
-  `the message "${subject}" in Bob's mailbox never crossed the network from Alice's side: the grader's own capture at the ISP saw no SMTP session from ${ALICE_PUBLIC} that carried it (was it written on the mail server itself?)`;
+  `the message "${subject}" in Bob's mailbox never crossed the network from Alice's side: the grader's own capture at the ISP saw no SMTP session from ${ALICE_PUBLIC}, open when Postfix dated it, that carried it (a message over TLS needs a session of its own; was it written on the mail server itself?)`;
 
 // ---- checks -----------------------------------------------------------------------------------
 
@@ -611,7 +673,7 @@ function handCheck(v: MailVars): Check {
       // What the mailbox says, the grader's own capture on the way must have seen.
       const seen = await witnessSessions(ctx, evidence);
       if ('verdict' in seen) return seen.verdict;
-      if (!fromAlice.some((m) => witnessed(m, seen.sessions)))
+      if (!fromAlice.some((m) => witnessed(m, seen.sessions, messages)))
         return fail(neverCrossed(v.handSubject), evidence, seen.evidence);
       return pass("your hand-typed message reached Bob from Alice's public address", evidence, seen.evidence);
     },
@@ -667,7 +729,7 @@ function attachmentCheck(v: MailVars): Check {
       // have seen a TLS session from Alice's public address that carried at least the message.
       const seen = await witnessSessions(ctx, evidence);
       if ('verdict' in seen) return seen.verdict;
-      const crossed = logged.find((l) => witnessed(l.m, seen.sessions));
+      const crossed = logged.find((l) => witnessed(l.m, seen.sessions, messages));
       if (!crossed)
         return fail(neverCrossed(v.attachSubject), evidence, (logged[0] as { shown: Evidence }).shown, seen.evidence);
       return pass(

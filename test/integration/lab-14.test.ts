@@ -127,6 +127,52 @@ describe('lab 14: email', () => {
   );
 
   it(
+    'fails a hand message forged as TLS beside a real big one: one TLS session vouches for one message',
+    async () => {
+      run = await start('14', I, 'seed-a');
+      const hand = String(run.vars.handSubject);
+      // The real fix on mail; then only the big message really sent from alice, over STARTTLS.
+      await apply(
+        run,
+        submissionFolder({
+          'mail.sh':
+            "postconf -e 'mydestination = bob.example, mail.bob.example, localhost' && postfix reload && sleep 1",
+        }),
+      );
+      const onlyBig = aliceSends('none')
+        .split('\n')
+        .filter((l) => !/nc -C|echo 'EHLO alice'/.test(l))
+        .join('\n')
+        .replace(' plain <<', ' tls <<');
+      await apply(run, submissionFolder({ 'alice.sh': onlyBig }));
+      // The forgery: the hand message "using TLS", dated exactly like the real one's header.
+      const tls = 'TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)';
+      await apply(
+        run,
+        submissionFolder({
+          'mail.sh': [
+            'set -eu',
+            "rfc=$(sed -n 's/.*for <bob@bob.example>; //p' /var/mail/bob | head -1)",
+            '[ -n "$rfc" ]',
+            "stamp=$(date '+%a %b %e %H:%M:%S %Y')",
+            '{',
+            `  printf 'From ${run.vars.sender}  %s\nReturn-Path: <${run.vars.sender}>\n' "$stamp"`,
+            `  printf 'Received: from alice (unknown [203.0.113.5])\n\t(using ${tls})\n\tby mail.bob.example (Postfix) with ESMTPS id 1A2B3C4D5E6\n\tfor <bob@bob.example>; %s\n' "$rfc"`,
+            `  printf 'Subject: ${hand}\n\nby hand, they say\n\n'`,
+            '} >> /var/mail/bob',
+          ].join('\n'),
+        }),
+      );
+      const report = await grade(run);
+      expect(failedIds(report), explain(report)).toEqual(['by-hand']);
+      expect(report.results.find((r) => r.id === 'by-hand')?.reason).toMatch(
+        /a message over TLS needs a session of its own/,
+      );
+    },
+    LONG,
+  );
+
+  it(
     'a bad certificate fails untouched, with STARTTLS turned off, in the clear, and when only alice trusts it',
     async () => {
       run = await start('14', I, 's7');

@@ -15,6 +15,9 @@ import lab, {
   neverCrossed,
   tlsSessionFor,
   witnessed,
+  receivedAt,
+  tlsVouchers,
+  during,
   type Message,
 } from '../../labs/14-email/lab.js';
 import { varsFor } from '../../orchestrator/labs/lab.js';
@@ -114,10 +117,13 @@ function tlsSession(records: [type: number, size: number][]): Buffer {
   return capture(segs);
 }
 
-const message = (subject: string, bytes: number, tls: boolean): Message => ({
+/** Postfix's date at the end of its Received header, for a time in seconds. */
+const postfixDate = (at: number) => new Date(Math.floor(at) * 1000).toUTCString().replace('GMT', '+0000 (UTC)');
+
+const message = (subject: string, bytes: number, tls: boolean, at = 1000, id = '709F21EA111'): Message => ({
   subject,
   bytes,
-  received: `from alice (unknown [${ALICE_PUBLIC}]) ${tls ? '(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)) ' : ''}by mail.bob.example (Postfix) with ESMTP${tls ? 'S' : ''} id 709F21EA111 for <bob@bob.example>`,
+  received: `from alice (unknown [${ALICE_PUBLIC}]) ${tls ? '(using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)) ' : ''}by mail.bob.example (Postfix) with ESMTP${tls ? 'S' : ''} id ${id} for <bob@bob.example>; ${postfixDate(at)}`,
 });
 
 // ---- the sidecar ------------------------------------------------------------------------------
@@ -217,12 +223,15 @@ describe("lab 14: what the witness saw of Bob's mailbox", () => {
   const real = tcpSessions(REAL);
 
   it('sees the hand-typed message in the clear, and not one written on the mail server', () => {
+    const at = real[1]!.start;
     expect(aliceSessions(real)).toHaveLength(3);
-    expect(witnessed(message('hello bob 1272', 358, false), real)).toBe(true);
-    expect(witnessed(message('hello bob 9999', 358, false), real)).toBe(false);
+    expect(witnessed(message('hello bob 1272', 358, false, at), real)).toBe(true);
+    expect(witnessed(message('hello bob 9999', 358, false, at), real)).toBe(false);
     expect(carriedSubject(real[1]!, 'hello bob 127')).toBe(false);
     // A forged "using TLS": the only TLS session from Alice is the grader's own bare handshake.
-    expect(witnessed(message('hello bob 1272', 358, true), real)).toBe(false);
+    expect(witnessed(message('hello bob 1272', 358, true, at), real)).toBe(false);
+    // The same subject, dated by a forged header an hour later: no session was open then.
+    expect(witnessed(message('hello bob 1272', 358, false, at + 3600), real)).toBe(false);
     expect(neverCrossed('x')).toMatch(/never crossed the network from Alice's side.*written on the mail server itself/);
   });
 
@@ -260,8 +269,49 @@ describe("lab 14: what the witness saw of Bob's mailbox", () => {
         '10.0.1.10',
       ),
     );
-    expect(witnessed(message('hello bob 1272', 358, false), other)).toBe(false);
+    expect(witnessed(message('hello bob 1272', 358, false, 1000), other)).toBe(false);
     const silent = tcpSessions(capture([{ from: 'c', seq: 2, flags: PSH, data: 'Subject: hello bob 1272\r\n' }]));
     expect(aliceSessions(silent)).toEqual([]);
+  });
+
+  it("reads Postfix's date, and wants each message over TLS in a session of its own, open at that date", () => {
+    expect(receivedAt(message('x', 1, true, 1_764_780_601))).toBe(1_764_780_601);
+    expect(receivedAt({ subject: 'x', bytes: 1, received: 'from alice by mail.bob.example' })).toBeUndefined();
+    const photo = message('birthday 1669', 203_592, true, 1000, 'AAA1');
+    const hand = message('hello bob 1272', 400, true, 1001, 'BBB2');
+    const one = tcpSessions(tlsSession([[22, 300], [20, 1], [23, 60], [23, 40], [23, 60], ...big(206_000), [23, 20]]));
+    // One real session: it vouches for one of the two, never for both (the other was written on the server).
+    const vouched = tlsVouchers([photo, hand], one);
+    expect(vouched.size).toBe(1);
+    expect(vouched.has(photo)).toBe(true);
+    expect(witnessed(hand, one, [photo, hand])).toBe(false);
+    // Alone in the mailbox, the small one would pass on the big session; it is not alone.
+    expect(witnessed(hand, one, [hand])).toBe(true);
+    // Dated outside the session's time: not vouched.
+    expect(witnessed(message('birthday 1669', 203_592, true, 5000), one)).toBe(false);
+    expect(during(one[0]!, one[0]!.end + 2)).toBe(true);
+    expect(during(one[0]!, undefined)).toBe(false);
+  });
+
+  it('matches two TLS messages to two sessions, whichever order they come in', () => {
+    const small = tlsSession([
+      [22, 300],
+      [20, 1],
+      [23, 60],
+      [23, 40],
+      [23, 60],
+      [23, 400],
+      [23, 20],
+    ]);
+    const large = tlsSession([[22, 300], [20, 1], [23, 60], [23, 40], [23, 60], ...big(206_000), [23, 20]]);
+    // Two sessions in one capture: the small one first, on another client port.
+    const sessions = [...tcpSessions(small), ...tcpSessions(large).map((s) => ({ ...s, clientPort: 40001 }))];
+    const hand = message('hello bob 1272', 400, true, 1002, 'BBB2');
+    const photo = message('birthday 1669', 203_592, true, 1003, 'AAA1');
+    // The small message could take either; the big one only the large session.
+    const vouched = tlsVouchers([hand, photo], sessions);
+    expect(vouched.size).toBe(2);
+    expect(vouched.get(photo)?.clientPort).toBe(40001);
+    expect(witnessed(hand, sessions, [hand, photo])).toBe(true);
   });
 });
