@@ -1,4 +1,4 @@
-// The class server on a real engine, in a real browser: two learners and the teacher in browser
+// The class server on a real engine, in a real browser: three learners and the teacher in browser
 // contexts of their own. Each learner sees only the labs the class opened and only their own world;
 // a learner's crafted requests for the other's instance or for a teacher route are refused (403),
 // over HTTP and WebSocket. The teacher's table fills in when a learner checks. With room for one
@@ -23,12 +23,14 @@ import { driver } from './helpers.js';
 
 const ADA = 'it-ada';
 const BOB = 'it-bob';
+const CY = 'it-cy';
 const spec: ClassSpec = {
   name: 'integration class',
   labs: ['01', '03'],
   learners: [
     { id: ADA, name: 'Ada Lovelace' },
     { id: BOB, name: 'Bob Kahn' },
+    { id: CY, name: 'Cy Cerf' },
   ],
 };
 const data = mkdtempSync(join(tmpdir(), 'hn-class-'));
@@ -93,7 +95,7 @@ beforeAll(async () => {
   links = Object.fromEntries(issued.map((l) => [l.learnerId, l.url]));
   links.teacher = teacherLink(store, server.origin);
   browser = await launchChromium();
-  for (const who of [ADA, BOB, 'teacher']) {
+  for (const who of [ADA, BOB, CY, 'teacher']) {
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     contexts.push(context);
     const page = await context.newPage();
@@ -138,7 +140,14 @@ describe('a class on one server', () => {
     await teacher.goto(links.teacher as string);
     expect(teacher.url()).toMatch(/\/teacher$/);
     await teacher.waitForSelector(`#table tr[data-learner="${ADA}"]`);
-    expect(await teacher.locator('#table tbody tr').count()).toBe(2);
+    expect(await teacher.locator('#table tbody tr').count()).toBe(3);
+    // A third learner, signed in at the same time, is in their own world and refused Ada's.
+    const cy = pages[CY] as Page;
+    await cy.goto(links[CY] as string);
+    await cy.waitForSelector('body[data-ready="true"]');
+    expect(await cy.textContent('#instance')).toBe(instanceOf(CY));
+    expect(await status(cy, `/api/instance?instance=${instanceOf(ADA)}`)).toBe(403);
+    expect(await wsStatus(`/ws/terminal?node=alice&instance=${instanceOf(ADA)}`, await cookieOf(CY))).toBe(403);
   });
 
   it("fills the teacher's table when a learner checks", { timeout: 300_000 }, async () => {
