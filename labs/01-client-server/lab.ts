@@ -9,7 +9,7 @@
 // carries a nonce that must turn up in Bob's access log, so a fake server on Alice's laptop (behind
 // a redirect) is told apart from Bob's.
 import { fail, pass, type Check, type CheckContext, type Evidence, type Host } from '../../checks/types.js';
-import { http, q, readFile, resolveWith } from '../../checks/probes.js';
+import { http, readFile, resolveWith } from '../../checks/probes.js';
 import { answersEvidence, normalizeAnswer } from '../../checks/answers.js';
 import {
   accessEntriesWith,
@@ -19,7 +19,6 @@ import {
   FILES,
   nonce,
   readAccessLog,
-  startService,
   type AccessEntry,
   type Fault,
   type World,
@@ -133,24 +132,23 @@ async function localStandIn(probe: Host, bob: string): Promise<string> {
 }
 
 /**
- * Bob's server has been running a while: the fault restarts it with its notes counter at an id
- * drawn now (at every start, so two starts and two learners differ), Bob's two notes kept.
+ * Bob's server has been running a while: its notes counter continues at an id drawn now (at every
+ * start, so two starts and two learners differ), Bob's two notes kept. The server reads the edited
+ * file again on SIGHUP and says so in its log: no restart.
  */
 function faults(): Fault[] {
-  const restart = startService('web', "Bob's notes server, its id counter somewhere past its first notes", {
-    start: 'cd /srv/web && exec node server.js',
-    port: 80,
-    waitSeconds: 30,
-    log: `${FILES.webLogDir}/server.log`,
-  });
-  // The old server must be gone before its state file changes, or it might write it back.
-  const counter = [
+  const log = `${FILES.webLogDir}/server.log`;
+  const script = [
     `next=$(shuf -i ${FIRST_ID_MIN}-${FIRST_ID_MAX} -n 1)`,
-    'pid=$(pgrep -o -x node)',
-    'kill "$pid"; while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done',
-    `NEXT=$next node -e ${q(`const fs = require('fs'); const f = ${JSON.stringify(FILES.webNotes)}; const n = JSON.parse(fs.readFileSync(f, 'utf8')); n.nextId = Number(process.env.NEXT); fs.writeFileSync(f, JSON.stringify(n, null, 2));`)}`,
-  ];
-  return [{ ...restart, script: [...counter, restart.script].join('\n') }];
+    `f=${FILES.webNotes}`,
+    // The file is JSON.stringify(notes, null, 2): nextId is the first key, on a line of its own.
+    `sed -i -E 's/^(  "nextId": )[0-9]+,$/\\1'"$next"',/' "$f"`,
+    `grep -q '^  "nextId": '"$next"',$' "$f" || { echo "no nextId in $f" >&2; exit 1; }`,
+    'kill -HUP "$(pgrep -o -x node)"',
+    `for _ in $(seq 200); do grep -qx "notes reloaded: next id $next" ${log} && exit 0; sleep 0.05; done`,
+    'echo "the notes server did not read its notes again" >&2; exit 1',
+  ].join('\n');
+  return [{ node: 'web', description: "Bob's notes server, its id counter somewhere past its first notes", script }];
 }
 
 const reachCheck = (f: Facts): Check => ({

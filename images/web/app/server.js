@@ -28,6 +28,12 @@ function loadNotes() {
   }
 }
 let notes = loadNotes();
+// A lab that sets where Bob's ids continue edits the file and sends SIGHUP: read it again, no
+// restart (a Node start is the slowest part of a lab's set-up). The line tells the lab it is done.
+process.on('SIGHUP', () => {
+  notes = loadNotes();
+  console.log(`notes reloaded: next id ${notes.nextId}`);
+});
 function saveNotes() {
   // Write then rename so a grader never reads half a file.
   const tmp = NOTES_FILE + '.tmp';
