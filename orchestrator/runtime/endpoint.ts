@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
-import { DEFAULT_POOL } from '../world/addresses.js';
+import { DEFAULT_POOL, overlaps, parseCidr } from '../world/addresses.js';
 import { Driver } from './driver.js';
 
 export type Endpoint =
@@ -26,7 +26,6 @@ export interface EngineSpec {
 }
 
 const CONTEXT_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.+-]*$/;
-const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
 export function parseEndpoint(text: string): Endpoint {
   const t = text.trim();
@@ -52,10 +51,13 @@ export function parseEndpoint(text: string): Endpoint {
 }
 
 function checkPool(pool: string, item: string): string {
-  const m = CIDR.exec(pool);
-  const octets = m ? m.slice(1, 5).map(Number) : [];
-  const bits = Number(m?.[5]);
-  if (!m || octets.some((o) => o > 255) || bits < 8 || bits > 20)
+  let length = -1;
+  try {
+    length = parseCidr(pool).length;
+  } catch {
+    /* said below */
+  }
+  if (length < 8 || length > 20)
     throw new UsageError(`${item}: the subnet pool must be an IPv4 prefix from /8 to /20, such as 10.249.0.0/16`);
   return pool;
 }
@@ -80,7 +82,7 @@ export function parseEngines(list: string): EngineSpec[] {
     seen.add(s.name);
   }
   const pools = specs.map((s, i) => s.subnetPool ?? defaultPool(i) ?? DEFAULT_POOL);
-  const clash = pools.find((p, i) => pools.indexOf(p) !== i);
+  const clash = pools.find((p, i) => pools.some((q, j) => j < i && overlaps(p, q)));
   if (clash) throw new UsageError(`--engines: two engines would take their lab subnets from ${clash}`);
   return specs;
 }

@@ -66,6 +66,9 @@ describe('engine endpoints', () => {
     expect(() => parseEngines('/a.sock=10.0.0.0/28')).toThrow(/IPv4 prefix/);
     // The first engine keeps the default pool: the second may not take it by hand.
     expect(() => parseEngines('/a.sock,/b.sock=10.250.0.0/16')).toThrow(/10\.250\.0\.0\/16/);
+    // Nor a part of it, nor two hand-written pools of which one holds the other.
+    expect(() => parseEngines('/a.sock,/b.sock=10.250.16.0/20')).toThrow(/two engines/);
+    expect(() => parseEngines('/a.sock=10.240.0.0/12,/b.sock=10.241.0.0/16')).toThrow(/two engines/);
   });
 
   it('gives each later engine a pool of its own', () => {
