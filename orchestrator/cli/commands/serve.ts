@@ -42,21 +42,18 @@ const positive = (what: string) => (v: string) => {
 };
 const collect = (v: string, all: string[]) => [...all, v];
 
-/** The room the class's worlds may take on this engine: most of the memory, and idle worlds share the cores. */
-export function defaultBudget(): { memoryMb: number; cpus: number } {
-  return { memoryMb: Math.floor((totalmem() / 1024 / 1024) * 0.8), cpus: Math.max(1, cpus().length) * 8 };
-}
-
-/** An engine's room: --memory/--cpus when given, else most of the engine machine's own (docker info). */
+/**
+ * The room a class's worlds may take on an engine: --memory/--cpus when given, else most of the
+ * engine machine's memory, and 8 CPUs a core (idle worlds share them). A machine that does not say
+ * (docker info without MemTotal or NCPU) counts as this one.
+ */
 export function engineBudget(
   info: { memTotal: number; ncpu: number },
   o: Pick<ServeOptions, 'memory' | 'cpus'>,
 ): { memoryMb: number; cpus: number } {
-  const local = defaultBudget();
-  return {
-    memoryMb: o.memory ?? (info.memTotal > 0 ? Math.floor((info.memTotal / 1024 / 1024) * 0.8) : local.memoryMb),
-    cpus: o.cpus ?? (info.ncpu > 0 ? info.ncpu * 8 : local.cpus),
-  };
+  const memTotal = info.memTotal > 0 ? info.memTotal : totalmem();
+  const ncpu = info.ncpu > 0 ? info.ncpu : Math.max(1, cpus().length);
+  return { memoryMb: o.memory ?? Math.floor((memTotal / 1024 / 1024) * 0.8), cpus: o.cpus ?? ncpu * 8 };
 }
 
 /** Each engine of --engines answers and has the lab images (built there now if not), or serve stops. */
@@ -142,7 +139,7 @@ async function serve(cli: Cli, o: ServeOptions): Promise<void> {
       port: o.listen.port,
       ...(o.cert && o.key ? { tls: { cert: readFileSync(o.cert), key: readFileSync(o.key) } } : {}),
       behindProxy: o.behindProxy,
-      budget: { ...defaultBudget(), ...(o.memory ? { memoryMb: o.memory } : {}), ...(o.cpus ? { cpus: o.cpus } : {}) },
+      budget: engineBudget({ memTotal: totalmem(), ncpu: cpus().length }, o),
       idleMs: o.idle * 60_000,
       log: (line) => process.stderr.write(`${dim(new Date().toLocaleTimeString())} ${line}\n`),
     }).catch((err: NodeJS.ErrnoException) => {
