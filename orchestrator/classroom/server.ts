@@ -6,8 +6,7 @@
 // itself when another stops. A class may use several engines: each learner's world is placed once
 // on the least loaded (placement.ts), and everything for it goes there (driverFor).
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer as createHttp, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttps } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -19,7 +18,7 @@ import { listInstances, stop } from '../runtime/engine.js';
 import type { Driver } from '../runtime/driver.js';
 import { HttpError, type Scope } from '../ui/api.js';
 import type { LiveTerminalView } from '../ui/protocol.js';
-import { contentSecurityPolicy, createApp, PageNotBuiltError, staticDir } from '../ui/server.js';
+import { createApp, PageNotBuiltError, pageWithNonce, staticDir } from '../ui/server.js';
 import { attachTerminals } from '../ui/terminal.js';
 import { TerminalRegistry } from '../ui/terminal-watch.js';
 import {
@@ -143,7 +142,8 @@ export async function startClassServer(opts: ClassServerOptions): Promise<ClassS
   const placeAt = (instance: string, engine: string) => {
     placedAt.set(instance, engine);
     const id = learnerIdOfInstance(instance);
-    if (id && store.learner(id) && store.learner(id)?.engine !== engine) store.placeLearner(id, engine);
+    const learner = id ? store.learner(id) : undefined;
+    if (learner && learner.engine !== engine) store.placeLearner(learner.id, engine);
   };
   /** Places a world that has no engine yet on the least loaded one; a placed world stays. */
   const placeWorld = (instance: string): string => {
@@ -402,15 +402,8 @@ export async function startClassServer(opts: ClassServerOptions): Promise<ClassS
   function teacherRoutes(): express.Router {
     const r = express.Router();
     r.use(teacherOnly);
-    // The page's terminals (the watch view) need the style nonce, as the learner's page does (ui/server.ts).
-    let teacherHtml: string | undefined;
-    r.get('/', (_req, res) => {
-      teacherHtml ??= readFileSync(join(pageDir, 'teacher.html'), 'utf8');
-      const nonce = randomBytes(16).toString('base64');
-      res.setHeader('Content-Security-Policy', contentSecurityPolicy(nonce));
-      res.setHeader('Cache-Control', 'no-store');
-      res.type('html').send(teacherHtml.replaceAll('__STYLE_NONCE__', nonce));
-    });
+    // The page's terminals (the watch view) need the style nonce, as the learner's page does.
+    r.get('/', pageWithNonce(join(pageDir, 'teacher.html')));
     r.get('/api/class', async (_req, res) => {
       const labs = await Promise.all(spec.labs.map((id) => findLab(id)));
       res.json({ name: spec.name, labs: labs.map((l) => ({ id: l.id, title: l.title })) });

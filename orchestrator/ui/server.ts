@@ -53,6 +53,21 @@ export interface AppDeps {
   routes?: (app: express.Express) => void;
 }
 
+/**
+ * Serves a built page (read once) with a fresh style nonce in it and in its policy at every load:
+ * the pages whose terminals xterm.js measures with <style> elements (the learner's, the teacher's).
+ */
+export function pageWithNonce(file: string): (req: Request, res: Response) => void {
+  let html: string | undefined;
+  return (_req, res) => {
+    html ??= readFileSync(file, 'utf8');
+    const nonce = randomBytes(16).toString('base64');
+    res.setHeader('Content-Security-Policy', contentSecurityPolicy(nonce));
+    res.setHeader('Cache-Control', 'no-store');
+    res.type('html').send(html.replaceAll('__STYLE_NONCE__', nonce));
+  };
+}
+
 export function createApp(deps: AppDeps): express.Express & { warm(): Promise<void> } {
   const app = express();
   const api = createApi({ ...deps.api, driver: deps.driver, instance: deps.instance });
@@ -79,15 +94,7 @@ export function createApp(deps: AppDeps): express.Express & { warm(): Promise<vo
   app.use('/api', (_req, res) => void res.status(404).json({ error: 'no such route' }));
 
   const pageDir = deps.pageDir ?? staticDir();
-  let indexHtml: string | undefined;
-  const index = (_req: Request, res: Response) => {
-    indexHtml ??= readFileSync(join(pageDir, 'index.html'), 'utf8');
-    const nonce = randomBytes(16).toString('base64');
-    res.setHeader('Content-Security-Policy', contentSecurityPolicy(nonce));
-    res.setHeader('Cache-Control', 'no-store');
-    res.type('html').send(indexHtml.replaceAll('__STYLE_NONCE__', nonce));
-  };
-  app.get(['/', '/index.html'], index);
+  app.get(['/', '/index.html'], pageWithNonce(join(pageDir, 'index.html')));
   app.use(express.static(pageDir, { index: false, fallthrough: true }));
   app.use((_req, res) => void res.status(404).type('text/plain').send('not found\n'));
 
