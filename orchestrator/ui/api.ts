@@ -306,10 +306,8 @@ export function createApi(deps: ApiDeps): Api {
     const cached = statusCache.get(instance);
     if (cached && Date.now() - cached.at < STATUS_MAX_AGE_MS) return cached.view;
     const view = (async () => {
-      const [list, running] = await Promise.all([
-        status(driverOf(instance), instance),
-        runningLab(driverOf(instance), instance),
-      ]);
+      const driver = driverOf(instance);
+      const [list, running] = await Promise.all([status(driver, instance), runningLab(driver, instance)]);
       const found = list[0];
       return {
         instance,
@@ -387,10 +385,12 @@ export function createApi(deps: ApiDeps): Api {
   ) {
     return exclusive(instance, `starting lab ${lab.id}`, async () => {
       deps.beforeStart?.(scope, lab);
-      const current = await instanceOccupant(driverOf(instance), instance);
+      // After beforeStart: a class places a new world on its engine there.
+      const driver = driverOf(instance);
+      const current = await instanceOccupant(driver, instance);
       const running = current?.running;
       const seed = scope.seed ?? running?.seed ?? userSeed();
-      const state = current ? await readAnswersState(driverOf(instance), instance) : {};
+      const state = current ? await readAnswersState(driver, instance) : {};
       const decision = decideStart({
         running: current && { lab: running?.lab.id, seed: running?.seed },
         wanted: { lab: lab.id },
@@ -418,7 +418,7 @@ export function createApi(deps: ApiDeps): Api {
             : `starting ${labName(lab)} on instance ${instance}`,
         });
         const standby = deps.standby ?? standbyEnabled();
-        const started = await startLab(driverOf(instance), lab, {
+        const started = await startLab(driver, lab, {
           instance,
           seed,
           replace: decision === 'replace',
@@ -469,11 +469,10 @@ export function createApi(deps: ApiDeps): Api {
   api.post('/stop', async (req, res) => {
     const instance = instanceOf(req);
     const r = await exclusive(instance, 'stopping', async () => {
+      const driver = driverOf(instance);
       const ran =
-        (deps.standby ?? standbyEnabled())
-          ? await runningLab(driverOf(instance), instance).catch(() => undefined)
-          : undefined;
-      const stopped = await stop(driverOf(instance), instance);
+        (deps.standby ?? standbyEnabled()) ? await runningLab(driver, instance).catch(() => undefined) : undefined;
+      const stopped = await stop(driver, instance);
       if (stopped.containers || stopped.networks) {
         const next = ran ? await nextLab(ran.lab) : undefined;
         ensureStandbyInBackground(next ? { lab: next.id, seed: ran?.seed ?? '' } : undefined);
@@ -490,15 +489,16 @@ export function createApi(deps: ApiDeps): Api {
     openLab(req, running.lab);
     await exclusive(instance, `checking lab ${running.lab.id}`, async () => {
       const send = ndjson(res);
+      const driver = driverOf(instance);
       try {
-        const { answers } = await readAnswersState(driverOf(instance), instance);
+        const { answers } = await readAnswersState(driver, instance);
         send({ type: 'checks', checks: checkInfos(running.lab, running.vars) });
-        const report = await checkLab(driverOf(instance), instance, running, {
+        const report = await checkLab(driver, instance, running, {
           onResult: (result) => send({ type: 'result', result: withFlags(instance, result) }),
         });
-        await recordChecked(driverOf(instance), instance, answers);
+        await recordChecked(driver, instance, answers);
         const shown = { ...report, results: report.results.map((r) => withFlags(instance, r)) };
-        await recordReport(driverOf(instance), instance, shown);
+        await recordReport(driver, instance, shown);
         deps.onReport?.(scopeOf(req), shown);
         send({ type: 'checked', summary: summaryOf(report) });
       } catch (err) {
@@ -511,8 +511,9 @@ export function createApi(deps: ApiDeps): Api {
 
   api.get('/report', async (req, res) => {
     const instance = instanceOf(req);
-    const running = await runningLab(driverOf(instance), instance);
-    const report = running ? await readReport(driverOf(instance), instance) : undefined;
+    const driver = driverOf(instance);
+    const running = await runningLab(driver, instance);
+    const report = running ? await readReport(driver, instance) : undefined;
     // A report of another lab (the world was replaced since) is not this lab's.
     if (!running || !report || report.lab !== running.lab.id) return void res.json(null);
     const view: LastReport = {
@@ -553,11 +554,12 @@ export function createApi(deps: ApiDeps): Api {
       if (!command.length) throw new HttpError(400, 'give a preset or a command to follow');
     }
     // The instance and its alice must run before anything streams (a 400, not an error event).
-    await nodeContainer(driverOf(instance), instance, 'alice');
+    const driver = driverOf(instance);
+    await nodeContainer(driver, instance, 'alice');
     await exclusive(instance, 'following a journey', async () => {
       const send = ndjson(res);
       try {
-        const run = await runJourney(driverOf(instance), {
+        const run = await runJourney(driver, {
           instance,
           from: 'alice',
           command,
