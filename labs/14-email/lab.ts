@@ -427,11 +427,6 @@ export function carriesTls(s: TcpSession, mboxBytes: number): boolean {
   );
 }
 
-/** A session that said STARTTLS in the clear and then sent a mail transaction of at least mboxBytes in TLS. */
-export function tlsSessionFor(sessions: TcpSession[], mboxBytes: number): TcpSession | undefined {
-  return sessions.find((s) => carriesTls(s, mboxBytes));
-}
-
 /** When Postfix took the message in: the date at the end of its Received header, in seconds. */
 export function receivedAt(m: Message): number | undefined {
   const i = m.received.lastIndexOf(';');
